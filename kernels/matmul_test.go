@@ -1,0 +1,570 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+// forEachTier runs f once per tier this machine supports, with that tier
+// active.
+func forEachTier(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := Active()
+	defer SetTier(saved)
+	for _, tier := range Supported() {
+		if err := SetTier(tier); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(tier.String(), f)
+	}
+}
+
+// Shapes exercised by the correctness tests.
+var (
+	testNs = []int{1, 15, 16, 17, 33}
+	testKs = []int{1, 3, 4, 5, 127, 128, 129, 1000, 4100}
+	testMs = []int{1, 2, 3, 7, 64}
+)
+
+// guard is the number of sentinel elements around every output matrix, and
+// the extra stride beyond N.
+const guard = 5
+
+// randW8 returns an [n x k] int8 matrix (stride ldw) with values in
+// [-127, 127]; pattern 0 is random, 1 all +127, 2 all -127, 3 alternating.
+func randW8(rng *rand.Rand, n, k, ldw, pattern int) []int8 {
+	w := make([]int8, (n-1)*ldw+k)
+	for i := range w {
+		switch pattern {
+		case 0:
+			w[i] = int8(rng.IntN(255) - 127)
+		case 1:
+			w[i] = 127
+		case 2:
+			w[i] = -127
+		default:
+			w[i] = int8(127 - 254*(i%2))
+		}
+	}
+	return w
+}
+
+// randX returns m rows of int8 activations; pattern 0 is random, 1 all -128,
+// 2 all 127, 3 alternating -128/127.
+func randX(rng *rand.Rand, m, k, ldx, pattern int) []int8 {
+	x := make([]int8, (m-1)*ldx+k)
+	for i := range x {
+		switch pattern {
+		case 0:
+			x[i] = int8(rng.IntN(256) - 128)
+		case 1:
+			x[i] = -128
+		case 2:
+			x[i] = 127
+		default:
+			x[i] = int8(-128 + 255*(i%2))
+		}
+	}
+	return x
+}
+
+// refAcc is the plain int32 product over an unpacked [n x k] matrix.
+func refAcc(m int, x []int8, ldx int, w []int8, ldw, n, k int) []int32 {
+	acc := make([]int32, m*n)
+	for i := 0; i < m; i++ {
+		for r := 0; r < n; r++ {
+			var s int32
+			for c := 0; c < k; c++ {
+				s += int32(x[i*ldx+c]) * int32(w[r*ldw+c])
+			}
+			acc[i*n+r] = s
+		}
+	}
+	return acc
+}
+
+func TestPackW8RoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range testNs {
+		for _, k := range []int{1, 3, 4, 5, 129} {
+			w := randW8(rng, n, k, k+2, 0)
+			p, err := PackW8(n, k, w, k+2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := p.Unpack()
+			for r := 0; r < n; r++ {
+				var s int32
+				for c := 0; c < k; c++ {
+					if u[r*k+c] != w[r*(k+2)+c] {
+						t.Fatalf("n=%d k=%d: [%d][%d] = %d, want %d", n, k, r, c, u[r*k+c], w[r*(k+2)+c])
+					}
+					s += int32(w[r*(k+2)+c])
+				}
+				if p.RowSums()[r] != s {
+					t.Fatalf("n=%d k=%d: rowSum[%d] = %d, want %d", n, k, r, p.RowSums()[r], s)
+				}
+			}
+			if want := roundUp(n, 16) * roundUp(k, 4); p.Bytes() != want {
+				t.Fatalf("n=%d k=%d: Bytes() = %d, want %d", n, k, p.Bytes(), want)
+			}
+			// Padding must be zero.
+			var nz int
+			for _, v := range p.data {
+				if v != 0 {
+					nz++
+				}
+			}
+			var wz int
+			for r := 0; r < n; r++ {
+				for c := 0; c < k; c++ {
+					if w[r*(k+2)+c] != 0 {
+						wz++
+					}
+				}
+			}
+			if nz != wz {
+				t.Fatalf("n=%d k=%d: %d non-zero packed bytes, want %d", n, k, nz, wz)
+			}
+		}
+	}
+}
+
+func TestPackW8Rejects(t *testing.T) {
+	w := []int8{1, 2, 3, -128, 5, 6}
+	if _, err := PackW8(2, 3, w, 3); err == nil {
+		t.Fatal("PackW8 accepted -128")
+	}
+	w[3] = -127
+	if _, err := PackW8(2, 3, w, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PackW8(2, 3, w[:5], 3); err == nil {
+		t.Fatal("PackW8 accepted a short slice")
+	}
+	if _, err := PackW8(2, 3, w, 2); err == nil {
+		t.Fatal("PackW8 accepted ldw < k")
+	}
+	if _, err := PackW8(0, 3, w, 3); err == nil {
+		t.Fatal("PackW8 accepted n = 0")
+	}
+}
+
+// outBuf is an output matrix with sentinels: m rows of n values, stride
+// n+guard, and guard elements before and after.
+type outBuf[T comparable] struct {
+	all      []T
+	sentinel T
+	m, n     int
+}
+
+func newOut[T comparable](m, n int, sentinel T) *outBuf[T] {
+	o := &outBuf[T]{all: make([]T, 2*guard+(m-1)*(n+guard)+n), sentinel: sentinel, m: m, n: n}
+	for i := range o.all {
+		o.all[i] = sentinel
+	}
+	return o
+}
+
+func (o *outBuf[T]) y() []T        { return o.all[guard : len(o.all)-guard] }
+func (o *outBuf[T]) ld() int       { return o.n + guard }
+func (o *outBuf[T]) at(i, r int) T { return o.all[guard+i*o.ld()+r] }
+
+// check fails t if any element outside the m x n outputs changed.
+func (o *outBuf[T]) checkGuards(t *testing.T) {
+	t.Helper()
+	for j, v := range o.all {
+		p := j - guard
+		inside := p >= 0 && p < (o.m-1)*o.ld()+o.n && p%o.ld() < o.n
+		if !inside && v != o.sentinel {
+			t.Fatalf("element %d outside the output was overwritten: %v", j, v)
+		}
+	}
+}
+
+// w8Case is one W8A8 test problem with its reference accumulators.
+type w8Case struct {
+	m, n, k int
+	x       []int8
+	ldx     int
+	w       *W8
+	acc     []int32
+}
+
+func w8Cases(t *testing.T, quick bool) []w8Case {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var cs []w8Case
+	for _, m := range testMs {
+		for _, n := range testNs {
+			for _, k := range testKs {
+				if quick && m*n*k > 64*33*1000 {
+					continue
+				}
+				for pattern := 0; pattern < 4; pattern++ {
+					if pattern > 0 && (m > 3 || k > 1000) {
+						continue
+					}
+					ldw, ldx := k+pattern, k+3*pattern
+					w := randW8(rng, n, k, ldw, pattern)
+					x := randX(rng, m, k, ldx, (pattern+m)%4)
+					if pattern == 0 {
+						x = randX(rng, m, k, ldx, 0)
+					}
+					p, err := PackW8(n, k, w, ldw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cs = append(cs, w8Case{m, n, k, x, ldx, p, refAcc(m, x, ldx, w, ldw, n, k)})
+				}
+			}
+		}
+	}
+	return cs
+}
+
+func (c *w8Case) String() string { return fmt.Sprintf("m=%d n=%d k=%d ldx=%d", c.m, c.n, c.k, c.ldx) }
+
+// scales returns a per-tensor or per-row scale vector and a bias.
+func testScales(rng *rand.Rand, n int, perRow bool, mag float32) (scale, bias []float32) {
+	if perRow {
+		scale = make([]float32, n)
+		for i := range scale {
+			scale[i] = mag * (rng.Float32() + 0.01) * float32(1-2*(i%3/2))
+		}
+	} else {
+		scale = []float32{mag * (rng.Float32() + 0.01)}
+	}
+	bias = make([]float32, n)
+	for i := range bias {
+		bias[i] = rng.Float32()*2 - 1
+	}
+	return scale, bias
+}
+
+func sc(scale []float32, r int) float32 {
+	if len(scale) == 1 {
+		return scale[0]
+	}
+	return scale[r]
+}
+
+func TestMatMulW8A8I32(t *testing.T) {
+	cs := w8Cases(t, testing.Short())
+	forEachTier(t, func(t *testing.T) {
+		for _, c := range cs {
+			o := newOut[int32](c.m, c.n, 0x5a5a5a5a)
+			MatMulW8A8I32(c.m, c.x, c.ldx, c.w, o.y(), o.ld())
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					if got, want := o.at(i, r), c.acc[i*c.n+r]; got != want {
+						t.Fatalf("%v: y[%d][%d] = %d, want %d", &c, i, r, got, want)
+					}
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}
+
+func TestMatMulW8A8F32(t *testing.T) {
+	cs := w8Cases(t, true)
+	rng := rand.New(rand.NewPCG(3, 4))
+	forEachTier(t, func(t *testing.T) {
+		for ci, c := range cs {
+			perRow, withBias := ci%2 == 0, ci%3 != 0
+			scale, bias := testScales(rng, c.n, perRow, 1e-4)
+			if !withBias {
+				bias = nil
+			}
+			o := newOut[float32](c.m, c.n, -7.25)
+			MatMulW8A8F32(c.m, c.x, c.ldx, c.w, scale, bias, o.y(), o.ld())
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					want := float32(float32(c.acc[i*c.n+r]) * sc(scale, r))
+					if bias != nil {
+						want += bias[r]
+					}
+					if got := o.at(i, r); math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%v perRow=%v bias=%v: y[%d][%d] = %v, want %v", &c, perRow, withBias, i, r, got, want)
+					}
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}
+
+func TestMatMulW8A8F16(t *testing.T) {
+	cs := w8Cases(t, true)
+	rng := rand.New(rand.NewPCG(5, 6))
+	forEachTier(t, func(t *testing.T) {
+		for ci, c := range cs {
+			perRow := ci%2 == 0
+			// Scales from tiny (subnormal halves) to huge (overflow to inf).
+			mag := []float32{1e-9, 1e-4, 3e-2, 10}[ci%4]
+			scale, _ := testScales(rng, c.n, perRow, mag)
+			o := newOut[uint16](c.m, c.n, 0xdead)
+			MatMulW8A8F16(c.m, c.x, c.ldx, c.w, scale, o.y(), o.ld())
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					want := float16.Fromfloat32(float32(c.acc[i*c.n+r]) * sc(scale, r)).Bits()
+					if got := o.at(i, r); got != want {
+						t.Fatalf("%v perRow=%v: y[%d][%d] = %#04x, want %#04x", &c, perRow, i, r, got, want)
+					}
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}
+
+func TestMatMulW8A8I8(t *testing.T) {
+	cs := w8Cases(t, true)
+	rng := rand.New(rand.NewPCG(9, 10))
+	forEachTier(t, func(t *testing.T) {
+		for ci, c := range cs {
+			perRow := ci%2 == 0
+			// Scales that mostly stay in range, and ones that saturate,
+			// including |acc·scale| beyond 2^31.
+			mag := []float32{1e-3, 0.02, 1, 1e6}[ci%4]
+			scale, _ := testScales(rng, c.n, perRow, mag)
+			o := newOut[int8](c.m, c.n, 99)
+			MatMulW8A8I8(c.m, c.x, c.ldx, c.w, scale, o.y(), o.ld())
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					v := float64(float32(c.acc[i*c.n+r]) * sc(scale, r))
+					want := int8(math.Max(-128, math.Min(127, math.RoundToEven(v))))
+					if got := o.at(i, r); got != want {
+						t.Fatalf("%v perRow=%v: y[%d][%d] = %d, want %d (%v)", &c, perRow, i, r, got, want, v)
+					}
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}
+
+// Half-way cases of the int8 rounding: accumulators whose scaled value is
+// exactly k+0.5 must round to even.
+func TestMatMulW8A8I8HalfEven(t *testing.T) {
+	const n, k = 17, 4
+	w := make([]int8, n*k)
+	for r := 0; r < n; r++ {
+		w[r*k] = int8(2*r - 16) // acc = x0·w0 with x0 = 1: -16 .. 16
+	}
+	p, err := PackW8(n, k, w, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []int8{1, 0, 0, 0}
+	forEachTier(t, func(t *testing.T) {
+		y := make([]int8, n)
+		MatMulW8A8I8(1, x, k, p, []float32{0.25}, y, n) // (2r-16)/4: halves at odd r
+		for r := 0; r < n; r++ {
+			want := int8(math.RoundToEven(float64(2*r-16) / 4))
+			if y[r] != want {
+				t.Fatalf("row %d: %d, want %d", r, y[r], want)
+			}
+		}
+	})
+}
+
+func TestPanelsView(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const m, n, k = 3, 70, 37
+	w := randW8(rng, n, k, k, 0)
+	x := randX(rng, m, k, k, 0)
+	p, err := PackW8(n, k, w, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := refAcc(m, x, k, w, k, n, k)
+	forEachTier(t, func(t *testing.T) {
+		y := make([]int32, m*n)
+		for lo := 0; lo < p.NumPanels(); lo += 2 {
+			hi := min(lo+2, p.NumPanels())
+			v := p.Panels(lo, hi)
+			MatMulW8A8I32(m, x, k, v, y[lo*16:], n)
+		}
+		for i := range acc {
+			if y[i] != acc[i] {
+				t.Fatalf("y[%d] = %d, want %d", i, y[i], acc[i])
+			}
+		}
+	})
+}
+
+func TestMatMulPanics(t *testing.T) {
+	p, _ := PackW8(4, 8, make([]int8, 32), 8)
+	mustPanic := func(name string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s did not panic", name)
+			}
+		}()
+		f()
+	}
+	mustPanic("short x", func() { MatMulW8A8I32(2, make([]int8, 15), 8, p, make([]int32, 8), 4) })
+	mustPanic("short y", func() { MatMulW8A8I32(2, make([]int8, 16), 8, p, make([]int32, 7), 4) })
+	mustPanic("bad ldx", func() { MatMulW8A8I32(1, make([]int8, 16), 7, p, make([]int32, 8), 4) })
+	mustPanic("bad scale", func() { MatMulW8A8I8(1, make([]int8, 8), 8, p, make([]float32, 2), make([]int8, 4), 4) })
+	mustPanic("short bias", func() {
+		MatMulW8A8F32(1, make([]int8, 8), 8, p, []float32{1}, make([]float32, 3), make([]float32, 4), 4)
+	})
+}
+
+// ---- W4 ----
+
+type w4Case struct {
+	m, n, k int
+	q       []uint8
+	gs, rs  []float32
+	w       *W4
+}
+
+func w4Cases(t *testing.T) []w4Case {
+	rng := rand.New(rand.NewPCG(13, 14))
+	var cs []w4Case
+	for _, m := range testMs {
+		for _, n := range testNs {
+			for _, k := range testKs {
+				if m*n*k > 64*33*1000 {
+					continue
+				}
+				ng := (k + W4Group - 1) / W4Group
+				q := make([]uint8, n*k)
+				for i := range q {
+					q[i] = uint8(rng.IntN(16))
+					if m == 2 {
+						q[i] = uint8(15 * (i % 2)) // extremes 0 and 15
+					}
+				}
+				gs := make([]float32, n*ng)
+				for i := range gs {
+					gs[i] = rng.Float32()*0.1 + 0.001
+				}
+				rs := make([]float32, n)
+				for i := range rs {
+					rs[i] = rng.Float32() + 0.5
+				}
+				p, err := PackW4(n, k, q, k, gs, rs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cs = append(cs, w4Case{m, n, k, q, gs, rs, p})
+			}
+		}
+	}
+	return cs
+}
+
+func TestPackW4RoundTrip(t *testing.T) {
+	for _, c := range w4Cases(t) {
+		q, gs, rs := c.w.Unpack()
+		for i := range q {
+			if q[i] != c.q[i] {
+				t.Fatalf("n=%d k=%d: code %d = %d, want %d", c.n, c.k, i, q[i], c.q[i])
+			}
+		}
+		for i := range gs {
+			if gs[i] != c.gs[i] {
+				t.Fatalf("n=%d k=%d: gs[%d] = %v, want %v", c.n, c.k, i, gs[i], c.gs[i])
+			}
+		}
+		for i := range rs {
+			if rs[i] != c.rs[i] {
+				t.Fatalf("n=%d k=%d: rs[%d] = %v, want %v", c.n, c.k, i, rs[i], c.rs[i])
+			}
+		}
+	}
+	if _, err := PackW4(1, 2, []uint8{3, 16}, 2, []float32{1}, []float32{1}); err == nil {
+		t.Fatal("PackW4 accepted code 16")
+	}
+}
+
+// w4Check compares got against the float64 reference ref with the bound
+// |got - ref| ≤ 1e-5·bound, where bound is the same sum over absolute terms.
+func w4Check(t *testing.T, what string, i, r int, got, ref, bound float64) {
+	t.Helper()
+	if math.Abs(got-ref) > 1e-5*bound+1e-30 {
+		t.Fatalf("%s: y[%d][%d] = %v, want %v (bound %v)", what, i, r, got, ref, bound)
+	}
+}
+
+// TestMatMulW4A8F32 checks |y - ref| ≤ 1e-5·|xs·rs[n]|·Σ_g |gs·P_g| with ref
+// computed in float64 from the exact int32 group sums P_g.
+func TestMatMulW4A8F32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	cs := w4Cases(t)
+	forEachTier(t, func(t *testing.T) {
+		for _, c := range cs {
+			ldx := c.k + 1
+			x := randX(rng, c.m, c.k, ldx, c.m%4)
+			if c.m > 3 {
+				x = randX(rng, c.m, c.k, ldx, 0)
+			}
+			const xs = 0.0123
+			o := newOut[float32](c.m, c.n, -7.25)
+			MatMulW4A8F32(c.m, x, ldx, xs, c.w, o.y(), o.ld())
+			ng := c.w.Groups()
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					var ref, bound float64
+					for g := 0; g < ng; g++ {
+						var p int64
+						for k := g * W4Group; k < min(c.k, (g+1)*W4Group); k++ {
+							p += int64(x[i*ldx+k]) * int64(int(c.q[r*c.k+k])-8)
+						}
+						ref += float64(c.gs[r*ng+g]) * float64(p)
+						bound += math.Abs(float64(c.gs[r*ng+g]) * float64(p))
+					}
+					f := xs * float64(c.rs[r])
+					w4Check(t, fmt.Sprintf("m=%d n=%d k=%d", c.m, c.n, c.k), i, r, float64(o.at(i, r)), f*ref, math.Abs(f)*bound)
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}
+
+// TestMatMulW4A16F32 checks |y - ref| ≤ 1e-5·|rs[n]|·Σ_g |gs|·Σ_k |x·(q-8)|
+// with ref computed in float64.
+func TestMatMulW4A16F32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	cs := w4Cases(t)
+	forEachTier(t, func(t *testing.T) {
+		for _, c := range cs {
+			ldx := c.k + 2
+			x := make([]float32, (c.m-1)*ldx+c.k)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			o := newOut[float32](c.m, c.n, -7.25)
+			MatMulW4A16F32(c.m, x, ldx, c.w, o.y(), o.ld())
+			ng := c.w.Groups()
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					var ref, bound float64
+					for g := 0; g < ng; g++ {
+						var s, b float64
+						for k := g * W4Group; k < min(c.k, (g+1)*W4Group); k++ {
+							v := float64(x[i*ldx+k]) * float64(int(c.q[r*c.k+k])-8)
+							s += v
+							b += math.Abs(v)
+						}
+						ref += float64(c.gs[r*ng+g]) * s
+						bound += math.Abs(float64(c.gs[r*ng+g])) * b
+					}
+					f := float64(c.rs[r])
+					w4Check(t, fmt.Sprintf("m=%d n=%d k=%d", c.m, c.n, c.k), i, r, float64(o.at(i, r)), f*ref, math.Abs(f)*bound)
+				}
+			}
+			o.checkGuards(t)
+		}
+	})
+}

@@ -1,0 +1,236 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/quamba/quamba/formats"
+)
+
+// chunkTokens bounds the tokens Forward processes at once, and so the
+// scratch memory of a State; longer inputs are processed chunk by chunk.
+const chunkTokens = 256
+
+// Forward runs tokens through the model in sequence mode, starting from the
+// decode state s and leaving s ready to continue after the last token.
+//
+// logits selects what is computed: nil or empty for no logits (prefill only),
+// PaddedVocab values for the logits of the last token, or
+// len(tokens)·PaddedVocab values for the logits of every position, row-major.
+func (m *Model) Forward(s *State, tokens []int, logits []float32) error {
+	if s == nil || s.m != m {
+		return fmt.Errorf("model: forward with a state of another model")
+	}
+	V, T := m.Config.PaddedVocab, len(tokens)
+	all := len(logits) == T*V && T > 0
+	if len(logits) != 0 && len(logits) != V && !all {
+		return fmt.Errorf("model: logits buffer has %d values, want 0, %d (last token) or %d (all %d tokens)",
+			len(logits), V, T*V, T)
+	}
+	if T == 0 {
+		if len(logits) != 0 {
+			return fmt.Errorf("model: logits requested for an empty token sequence")
+		}
+		return nil
+	}
+	for i, tok := range tokens {
+		if tok < 0 || tok >= m.Config.VocabSize {
+			return fmt.Errorf("model: token %d at position %d is outside the vocabulary [0, %d)", tok, i, m.Config.VocabSize)
+		}
+	}
+	for start := 0; start < T; start += chunkTokens {
+		end := min(start+chunkTokens, T)
+		var out []float32
+		switch {
+		case all:
+			out = logits[start*V : end*V]
+		case len(logits) == V && end == T:
+			out = logits
+		}
+		m.forwardChunk(s, tokens[start:end], out, all)
+	}
+	return nil
+}
+
+// Step runs one token in decode mode (matrix-vector products) from state s
+// and writes the PaddedVocab logits of that token into logits (skipped when
+// logits is empty).
+func (m *Model) Step(s *State, token int, logits []float32) error {
+	if s == nil || s.m != m {
+		return fmt.Errorf("model: step with a state of another model")
+	}
+	if len(logits) != 0 && len(logits) != m.Config.PaddedVocab {
+		return fmt.Errorf("model: logits buffer has %d values, want %d", len(logits), m.Config.PaddedVocab)
+	}
+	s.tok[0] = token
+	return m.Forward(s, s.tok[:], logits)
+}
+
+// forwardChunk runs T = len(tokens) tokens. logits is nil, the last row's
+// logits [V], or every row's [T, V] (all).
+func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool) {
+	cfg := &m.Config
+	T, D, V := len(tokens), cfg.DModel, cfg.PaddedVocab
+	s.reserve(T)
+
+	res := s.res[:T*D]
+	for t, tok := range tokens {
+		copy(res[t*D:(t+1)*D], m.Embedding[tok*D:(tok+1)*D])
+	}
+	for i := range m.Layers {
+		if cfg.Arch == formats.Mamba1 {
+			m.mamba1Mixer(s, i, T)
+		} else {
+			m.mamba2Mixer(s, i, T)
+		}
+		out := s.out[:T*D]
+		for j, v := range out {
+			res[j] += v
+		}
+	}
+
+	// norm_f and lm_head: every row when all logits are wanted or an observer
+	// watches, else just the last row.
+	first := T - 1
+	if all || s.Observer != nil {
+		first = 0
+	}
+	if logits == nil && s.Observer == nil {
+		return
+	}
+	rows := T - first
+	hf := s.hf[:rows*D]
+	rmsNorm(hf, res[first*D:], m.NormF, rows, D, cfg.NormEps)
+	s.observe(-1, PointLMHeadInput, rows, D, hf)
+	switch {
+	case all:
+		s.matmul(logits, hf, m.LMHead, T, V, D)
+	case logits != nil:
+		s.matmul(logits, hf[(rows-1)*D:], m.LMHead, 1, V, D)
+	}
+}
+
+// mamba1Mixer runs layer i on the residual s.res [T, D] and writes the mixer
+// output to s.out [T, D] (quamba.md §1.4).
+func (m *Model) mamba1Mixer(s *State, i, T int) {
+	cfg := &m.Config
+	l := &m.Layers[i]
+	D, E, N, R := cfg.DModel, cfg.DInner, cfg.DState, cfg.DtRank
+
+	u := s.u[:T*D]
+	rmsNorm(u, s.res, l.Norm, T, D, cfg.NormEps)
+	s.observe(i, PointInProjInput, T, D, u)
+
+	xin, z := s.convIn[:T*E], s.z[:T*E]
+	s.matmul(xin, u, l.InProj[:E*D], T, E, D)
+	s.matmul(z, u, l.InProj[E*D:], T, E, D)
+	s.observe(i, PointConvInput, T, E, xin)
+	s.observe(i, PointZ, T, E, z)
+
+	x := s.x[:T*E]
+	s.causalConv(i, T, xin, convSegment{0, E, x})
+	s.observe(i, PointX, T, E, x)
+
+	// [dtLow, B, C] = x · x_projᵀ
+	dtLow, bm, cm := s.dtLow[:T*R], s.bMat[:T*N], s.cMat[:T*N]
+	s.matmul(dtLow, x, l.XProj[:R*E], T, R, E)
+	s.matmul(bm, x, l.XProj[R*E:(R+N)*E], T, N, E)
+	s.matmul(cm, x, l.XProj[(R+N)*E:], T, N, E)
+	s.observe(i, PointDtLow, T, R, dtLow)
+	s.observe(i, PointB, T, N, bm)
+	s.observe(i, PointC, T, N, cm)
+
+	// delta = softplus(dtLow · dt_projᵀ + bias)
+	dt, delta := s.dt[:T*E], s.delta[:T*E]
+	s.matmul(dt, dtLow, l.DtProj, T, E, R)
+	s.observe(i, PointDt, T, E, dt)
+	for t := 0; t < T; t++ {
+		for c := 0; c < E; c++ {
+			delta[t*E+c] = softplus(dt[t*E+c] + l.DtBias[c])
+		}
+	}
+	s.observe(i, PointDelta, T, E, delta)
+
+	y := s.y[:T*E]
+	sc := &s.scan1
+	*sc = scan1Task{T: T, E: E, N: N, x: x, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, h: s.ssm[i]}
+	parallelFor(&s.wg, E, scanMinWork/(T*N)+1, sc)
+	*sc = scan1Task{}
+	s.observe(i, PointY, T, E, y)
+
+	for j := range y {
+		y[j] *= silu(z[j])
+	}
+	s.observe(i, PointOutProjInput, T, E, y)
+	s.matmul(s.out, y, l.OutProj, T, D, E)
+}
+
+// mamba2Mixer runs layer i on the residual s.res [T, D] and writes the mixer
+// output to s.out [T, D] (quamba.md §1.5).
+func (m *Model) mamba2Mixer(s *State, i, T int) {
+	cfg := &m.Config
+	l := &m.Layers[i]
+	D, E, N, H, P, G := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.HeadDim, cfg.NGroups
+	GN, Cc := G*N, convDim(*cfg)
+
+	u := s.u[:T*D]
+	rmsNorm(u, s.res, l.Norm, T, D, cfg.NormEps)
+	s.observe(i, PointInProjInput, T, D, u)
+
+	// in_proj rows: z [E] | xBC [Cc] | dt [H]
+	z, xbc, dt := s.z[:T*E], s.convIn[:T*Cc], s.dt[:T*H]
+	s.matmul(z, u, l.InProj[:E*D], T, E, D)
+	s.matmul(xbc, u, l.InProj[E*D:(E+Cc)*D], T, Cc, D)
+	s.matmul(dt, u, l.InProj[(E+Cc)*D:], T, H, D)
+	s.observe(i, PointZ, T, E, z)
+	s.observe(i, PointConvInput, T, Cc, xbc)
+	s.observe(i, PointDt, T, H, dt)
+
+	x, bm, cm := s.x[:T*E], s.bMat[:T*GN], s.cMat[:T*GN]
+	s.causalConv(i, T, xbc, convSegment{0, E, x}, convSegment{E, E + GN, bm}, convSegment{E + GN, Cc, cm})
+	s.observe(i, PointX, T, E, x)
+	s.observe(i, PointB, T, GN, bm)
+	s.observe(i, PointC, T, GN, cm)
+
+	delta := s.delta[:T*H]
+	clamp := dtClamped(*cfg)
+	lo, hi := float32(cfg.DtLimitMin), float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
+	for t := 0; t < T; t++ {
+		for h := 0; h < H; h++ {
+			d := softplus(dt[t*H+h] + l.DtBias[h])
+			if clamp {
+				d = min(max(d, lo), hi)
+			}
+			delta[t*H+h] = d
+		}
+	}
+	s.observe(i, PointDelta, T, H, delta)
+
+	y := s.y[:T*E]
+	sc := &s.scan2
+	*sc = scan2Task{T: T, H: H, P: P, N: N, G: G, x: x, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, S: s.ssm[i]}
+	parallelFor(&s.wg, H, scanMinWork/(T*P*N)+1, sc)
+	*sc = scan2Task{}
+	s.observe(i, PointY, T, E, y)
+
+	// Gated RMSNorm (norm_before_gate=False): v = y·silu(z), normalised per
+	// group of E/G channels, times the norm weight. Written over y.
+	gs := E / G
+	for t := 0; t < T; t++ {
+		for g := 0; g < G; g++ {
+			off := t*E + g*gs
+			v, zz, w := y[off:off+gs], z[off:off+gs], l.GatedNorm[g*gs:(g+1)*gs]
+			var ss float64
+			for j := range v {
+				v[j] *= silu(zz[j])
+				ss += float64(v[j]) * float64(v[j])
+			}
+			r := float32(1 / math.Sqrt(ss/float64(gs)+cfg.NormEps))
+			for j := range v {
+				v[j] = v[j] * r * w[j]
+			}
+		}
+	}
+	s.observe(i, PointOutProjInput, T, E, y)
+	s.matmul(s.out, y, l.OutProj, T, D, E)
+}

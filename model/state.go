@@ -1,0 +1,94 @@
+package model
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/quamba/quamba/formats"
+)
+
+// State is the decode state of one sequence: per layer the last d_conv
+// pre-conv inputs and the SSM state, plus the scratch buffers of Forward and
+// Step. A State belongs to the Model that made it and must not be used by two
+// goroutines at once.
+type State struct {
+	// Observer, when non-nil, sees the activations of every Forward and Step.
+	Observer Observer
+
+	m    *Model
+	conv [][]float32 // per layer [Cc, K], oldest input first
+	ssm  [][]float32 // per layer Mamba1 [E, N]; Mamba2 [H, P, N]
+
+	// Scratch for up to capT tokens; shapes per token in comments.
+	capT              int
+	res, u, out, hf   []float32 // [D] residual, normed input, mixer output, norm_f output
+	convIn, z, x, y   []float32 // [Cc] conv input; [E] gate, SSM input, SSM output
+	dtLow, bMat, cMat []float32 // [R] (Mamba1); [G·N] B and C
+	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]
+	tok               [1]int
+	wg                sync.WaitGroup
+	gemv              gemvTask
+	conv1             convTask
+	scan1             scan1Task
+	scan2             scan2Task
+}
+
+// NewState returns a zero state for m.
+func (m *Model) NewState() *State {
+	cfg := m.Config
+	s := &State{m: m, conv: make([][]float32, cfg.NLayer), ssm: make([][]float32, cfg.NLayer)}
+	Cc, K := convDim(cfg), cfg.DConv
+	for i := range s.conv {
+		s.conv[i] = make([]float32, Cc*K)
+		s.ssm[i] = make([]float32, cfg.DInner*cfg.DState)
+	}
+	return s
+}
+
+// Reset zeroes the decode state (the start of a new sequence). The observer
+// is kept.
+func (s *State) Reset() {
+	for i := range s.conv {
+		clear(s.conv[i])
+		clear(s.ssm[i])
+	}
+}
+
+// ConvState returns layer's conv state [Cc, d_conv]: the last d_conv pre-conv
+// inputs per channel, oldest first. The slice aliases the state.
+func (s *State) ConvState(layer int) []float32 { return s.conv[layer] }
+
+// SSMState returns layer's SSM state, Mamba1 [E, N], Mamba2 [H, P, N]. The
+// slice aliases the state.
+func (s *State) SSMState(layer int) []float32 { return s.ssm[layer] }
+
+// CopyFrom makes s an exact copy of the decode state of src (same model).
+func (s *State) CopyFrom(src *State) error {
+	if s.m != src.m {
+		return fmt.Errorf("model: states of different models")
+	}
+	for i := range s.conv {
+		copy(s.conv[i], src.conv[i])
+		copy(s.ssm[i], src.ssm[i])
+	}
+	return nil
+}
+
+// reserve sizes the scratch buffers for chunks of T tokens.
+func (s *State) reserve(T int) {
+	if T <= s.capT {
+		return
+	}
+	cfg := s.m.Config
+	D, E, N := cfg.DModel, cfg.DInner, cfg.DState
+	G, dtW := 1, E
+	if cfg.Arch == formats.Mamba2 {
+		G, dtW = cfg.NGroups, cfg.NHeads
+	}
+	f := func(n int) []float32 { return make([]float32, T*n) }
+	s.res, s.u, s.out, s.hf = f(D), f(D), f(D), f(D)
+	s.convIn, s.z, s.x, s.y = f(convDim(cfg)), f(E), f(E), f(E)
+	s.dtLow, s.bMat, s.cMat = f(cfg.DtRank), f(G*N), f(G*N)
+	s.dt, s.delta = f(dtW), f(dtW)
+	s.capT = T
+}

@@ -1,0 +1,57 @@
+// Package tokenizer turns text into model token ids and back.
+//
+// It provides an exact implementation of Hugging Face byte-level BPE
+// tokenizers (tokenizer.json files such as the GPT-NeoX-20B tokenizer used by
+// every state-spaces Mamba and Mamba2 checkpoint) and a plain byte tokenizer
+// (ids 0..255 are the bytes themselves) for byte-level models.
+//
+// Both satisfy [Tokenizer]. Decode(Encode(s)) == s holds for every string s
+// whose pieces are already in Unicode Normalization Form C, including strings
+// that are not valid UTF-8: invalid bytes are encoded as byte tokens and
+// decoded back to the same bytes. For text that is not in NFC the BPE
+// tokenizer, like Hugging Face tokenizers, encodes the NFC form, so decoding
+// returns NFC text. The byte tokenizer round-trips everything unchanged.
+package tokenizer
+
+// Tokenizer converts between text and token ids.
+type Tokenizer interface {
+	// Encode returns the token ids of text. It never adds special tokens
+	// (no BOS or EOS) that are not written in the text itself.
+	Encode(text string) []int
+	// Decode returns the text of ids. Ids outside the vocabulary are skipped.
+	// The result may hold invalid UTF-8 when the ids split a character.
+	Decode(ids []int) string
+	// VocabSize is one more than the largest valid id.
+	VocabSize() int
+	// EOS returns the end-of-text token id, if the tokenizer has one.
+	EOS() (int, bool)
+}
+
+// byteTokenizer maps each byte to the id of the same value.
+type byteTokenizer struct{}
+
+// Bytes returns the byte tokenizer: token id i is the byte i, for i in
+// 0..255. It has no end-of-text token.
+func Bytes() Tokenizer { return byteTokenizer{} }
+
+func (byteTokenizer) Encode(text string) []int {
+	ids := make([]int, len(text))
+	for i := 0; i < len(text); i++ {
+		ids[i] = int(text[i])
+	}
+	return ids
+}
+
+func (byteTokenizer) Decode(ids []int) string {
+	b := make([]byte, 0, len(ids))
+	for _, id := range ids {
+		if id >= 0 && id < 256 {
+			b = append(b, byte(id))
+		}
+	}
+	return string(b)
+}
+
+func (byteTokenizer) VocabSize() int { return 256 }
+
+func (byteTokenizer) EOS() (int, bool) { return 0, false }

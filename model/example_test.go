@@ -1,0 +1,45 @@
+package model_test
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+)
+
+// absMax records the largest |value| seen at every (layer, point): the
+// statistic of a MinMax calibration observer.
+type absMax map[string]float64
+
+func (a absMax) Observe(layer int, p model.Point, rows, cols int, data []float32) {
+	key := fmt.Sprintf("%d/%v", layer, p)
+	for _, v := range data {
+		a[key] = math.Max(a[key], math.Abs(float64(v)))
+	}
+}
+
+// An Observer set on a State sees each calibration point of each layer.
+func ExampleObserver() {
+	cfg := formats.Config{
+		Arch: formats.Mamba1, DModel: 16, NLayer: 2, VocabSize: 32, PaddedVocab: 32,
+		DState: 4, DConv: 4, Expand: 2, DInner: 32, DtRank: 1,
+		ConvBias: true, RMSNorm: true, TieEmbeddings: true, NormEps: 1e-5,
+	}
+	init, _ := model.RandomTensors(cfg, 1)
+	m, err := model.New(cfg, init)
+	if err != nil {
+		panic(err)
+	}
+	stats := absMax{}
+	s := m.NewState()
+	s.Observer = stats
+	if err := m.Forward(s, []int{3, 1, 4, 1, 5}, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(stats), "statistics")
+	fmt.Println(stats["0/delta"] > 0, stats["-1/lm_head_input"] > 0)
+	// Output:
+	// 23 statistics
+	// true true
+}

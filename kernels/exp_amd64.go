@@ -1,0 +1,14 @@
+//go:build !noasm
+
+package kernels
+
+import "github.com/quamba/quamba/kernels/amd64"
+
+func expF32(dst, src []float32) {
+	if active == AVX2 || active == AVX512 {
+		n := len(src) &^ 7
+		amd64.ExpAVX2(dst[:n], src[:n])
+		dst, src = dst[n:], src[n:]
+	}
+	expF32Generic(dst, src)
+}

@@ -1,0 +1,5 @@
+//go:build noasm || !amd64
+
+package kernels
+
+func expF32(dst, src []float32) { expF32Generic(dst, src) }

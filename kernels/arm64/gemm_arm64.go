@@ -35,7 +35,7 @@ const (
 	EpI8  = 3
 )
 
-// GemmRows is the number of activation rows of one GEMM register block.
+// GemmRowsNEONDot and GemmRowsNEON are the numbers of activation rows of one GEMM register block.
 const (
 	GemmRowsNEONDot = 4
 	GemmRowsNEON    = 2
@@ -51,3 +51,15 @@ func GemvW8A8NEONDot(x, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ystep, m
 //
 //go:noescape
 func GemmW8A8NEONDot(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ldy, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer)
+
+// GemvW8A8NEON computes one activation row (M = 1) with ARMv8.0 NEON
+// (SMULL/SMLAL, SADALP).
+//
+//go:noescape
+func GemvW8A8NEON(x, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer)
+
+// GemmW8A8NEON computes mr ≤ 2 activation rows with ARMv8.0 NEON in a
+// 2-token × 16-row block.
+//
+//go:noescape
+func GemmW8A8NEON(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ldy, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer)

@@ -24,6 +24,7 @@ type w8Kernels struct {
 func w8Tiers() []w8Kernels {
 	return []w8Kernels{
 		{"neondot", cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP), GemmRowsNEONDot, GemvW8A8NEONDot, GemmW8A8NEONDot},
+		{"neon", cpuid.CPU.Supports(cpuid.ASIMD), GemmRowsNEON, GemvW8A8NEON, GemmW8A8NEON},
 	}
 }
 

@@ -1,0 +1,44 @@
+//go:build !noasm
+
+package kernels
+
+import "github.com/quamba/quamba/kernels/amd64"
+
+// amd64 binding of the Hadamard kernels. The AVX2 code needs blocks of at
+// least 32 floats (p = 2^m ≥ 32, true of every model dimension); shorter
+// transforms run the pure-Go twin, which gives the same bits.
+
+func avx2Tier(t Tier) bool { return t == AVX2 || t == AVX512 }
+
+func hadamardArch(t Tier, x []float32, k, p int) bool {
+	if !avx2Tier(t) || p < 32 {
+		return false
+	}
+	n := len(x)
+	for b := 0; b < n; b += p {
+		amd64.FWHTAVX2(x[b : b+p])
+	}
+	if k == 1 {
+		amd64.ScaleF32AVX2(x, hadamardNorm(n))
+		return true
+	}
+	var tmp [40 * 32]float32
+	amd64.HadamardMixAVX2(x, p, hadamardTable(k), k, hadamardNorm(n), tmp[:32*k])
+	return true
+}
+
+func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool {
+	if !avx2Tier(t) || p < 32 {
+		return false
+	}
+	n := len(x)
+	for b := 0; b < n; b += p {
+		amd64.FWHTAVX2(x[b : b+p])
+	}
+	if k == 1 {
+		amd64.QuantizeI8AVX2(x, c, q)
+		return true
+	}
+	amd64.HadamardMixQuantAVX2(x, p, hadamardTable(k), k, c, q)
+	return true
+}

@@ -1,0 +1,45 @@
+//go:build !noasm
+
+package kernels
+
+import "github.com/quamba/quamba/kernels/amd64"
+
+// amd64 binding of the quantization kernels: the AVX2 code handles the
+// longest prefix that is a multiple of 8 and reports its length; the twin
+// finishes the rest with the same arithmetic.
+
+func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
+	n := len(x) &^ 7
+	if !avx2Tier(t) || n == 0 {
+		return 0
+	}
+	amd64.QuantizeI8AVX2(x[:n], invScale, q)
+	return n
+}
+
+func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
+	n := len(x) &^ 7
+	if !avx2Tier(t) || n == 0 {
+		return 0
+	}
+	amd64.QuantizeI8ChanAVX2(x[:n], invScale, q)
+	return n
+}
+
+func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
+	n := len(q) &^ 7
+	if !avx2Tier(t) || n == 0 {
+		return 0
+	}
+	amd64.DequantizeI8AVX2(q[:n], scale, x)
+	return n
+}
+
+func scaleArch(t Tier, x []float32, s float32) int {
+	n := len(x) &^ 7
+	if !avx2Tier(t) || n == 0 {
+		return 0
+	}
+	amd64.ScaleF32AVX2(x[:n], s)
+	return n
+}

@@ -1,0 +1,104 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// quantInputs returns n values that exercise rounding ties, saturation,
+// signed zeros and NaN once multiplied by 0.5.
+func quantInputs(rng *rand.Rand, n int) []float32 {
+	special := []float32{1, -1, 3, -3, 5, -5, 253, -253, 254, 255, -255, -256, -257, 0,
+		float32(math.Copysign(0, -1)), 1e30, -1e30, float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN())}
+	x := make([]float32, n)
+	for i := range x {
+		if rng.IntN(3) == 0 {
+			x[i] = special[rng.IntN(len(special))]
+		} else {
+			x[i] = float32(rng.NormFloat64() * 100)
+		}
+	}
+	return x
+}
+
+func TestQuantizeI8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const guard = 8
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for n := 0; n <= 100; n++ {
+			x := quantInputs(rng, n)
+			q := make([]int8, n+guard)
+			for i := range q {
+				q[i] = 0x55
+			}
+			QuantizeI8(x, 0.5, q)
+			for i, v := range x {
+				p := float64(v * 0.5)
+				var want int8
+				switch {
+				case math.IsNaN(p) || p >= 127:
+					want = 127
+				case p <= -128:
+					want = -128
+				default:
+					want = int8(math.RoundToEven(p))
+				}
+				if q[i] != want {
+					t.Fatalf("n=%d: QuantizeI8(%v) = %d, want %d", n, v, q[i], want)
+				}
+			}
+			for i := n; i < len(q); i++ {
+				if q[i] != 0x55 {
+					t.Fatalf("n=%d: guard byte %d overwritten", n, i)
+				}
+			}
+		}
+	})
+	mustPanic(t, "QuantizeI8 short q", func() { QuantizeI8(make([]float32, 9), 1, make([]int8, 8)) })
+}
+
+func TestQuantizeI8PerChannel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for _, c := range []int{1, 7, 8, 33, 100} {
+			inv := make([]float32, c)
+			for i := range inv {
+				inv[i] = float32(0.25 + rng.Float64())
+			}
+			x := quantInputs(rng, 3*c)
+			q := make([]int8, 3*c)
+			QuantizeI8PerChannel(x, inv, q)
+			for i, v := range x {
+				if want := quantRNE8(v * inv[i%c]); q[i] != want {
+					t.Fatalf("C=%d: q[%d] = %d, want %d", c, i, q[i], want)
+				}
+			}
+		}
+	})
+	mustPanic(t, "QuantizeI8PerChannel ragged", func() { QuantizeI8PerChannel(make([]float32, 9), make([]float32, 2), make([]int8, 9)) })
+}
+
+func TestDequantizeI8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for n := 0; n <= 70; n++ {
+			q := make([]int8, n)
+			for i := range q {
+				q[i] = int8(rng.IntN(256) - 128)
+			}
+			x := make([]float32, n+1)
+			x[n] = 42
+			DequantizeI8(q, 0.037, x)
+			for i, v := range q {
+				if want := float32(v) * 0.037; x[i] != want {
+					t.Fatalf("n=%d: x[%d] = %v, want %v", n, i, x[i], want)
+				}
+			}
+			if x[n] != 42 {
+				t.Fatalf("n=%d: guard overwritten", n)
+			}
+		}
+	})
+}

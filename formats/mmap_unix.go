@@ -1,0 +1,55 @@
+//go:build unix
+
+package formats
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// mappedFile is a read-only view of a whole file.
+type mappedFile struct {
+	data   []byte
+	mapped bool
+}
+
+// mapFile memory-maps path read-only (empty files are not mapped).
+func mapFile(path string) (*mappedFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	size := st.Size()
+	if size == 0 {
+		return &mappedFile{}, nil
+	}
+	if size != int64(int(size)) {
+		return nil, fmt.Errorf("%s: file too large to map", path)
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mmap %s: %w", path, err)
+	}
+	return &mappedFile{data: data, mapped: true}, nil
+}
+
+func (m *mappedFile) close() error {
+	if !m.mapped {
+		m.data = nil
+		return nil
+	}
+	m.mapped = false
+	data := m.data
+	m.data = nil
+	return unix.Munmap(data)
+}

@@ -1,0 +1,512 @@
+package formats
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Weight file names looked up by OpenModel, in order of preference.
+const (
+	ConfigFile           = "config.json"
+	SafetensorsIndexFile = "model.safetensors.index.json"
+	SafetensorsFile      = "model.safetensors"
+	PyTorchFile          = "pytorch_model.bin"
+)
+
+// ModelFiles is an opened model directory: its configuration and its
+// weights, addressed by canonical (state-spaces) tensor names.
+type ModelFiles struct {
+	Dir        string
+	Config     Config
+	Checkpoint Checkpoint
+
+	stored map[string]string // canonical name -> name in Checkpoint
+}
+
+// OpenModel opens a model directory (config.json plus model.safetensors,
+// model.safetensors.index.json or pytorch_model.bin). It checks that every
+// tensor the configuration needs is present with the right shape and a
+// float dtype, and that there are no tensors the configuration does not
+// explain (for example layers beyond n_layer).
+func OpenModel(dir string) (*ModelFiles, error) {
+	cfg, err := ReadConfig(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	ck, err := openWeightsDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &ModelFiles{Dir: dir, Config: cfg, Checkpoint: ck}
+	if err := m.resolve(); err != nil {
+		ck.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewModelFiles wraps an already opened checkpoint (for example a
+// MemCheckpoint) with the same name resolution and checks as OpenModel.
+func NewModelFiles(cfg Config, ck Checkpoint) (*ModelFiles, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &ModelFiles{Dir: ck.Path(), Config: cfg, Checkpoint: ck}
+	if err := m.resolve(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func openWeightsDir(dir string) (Checkpoint, error) {
+	for _, name := range []string{SafetensorsIndexFile, SafetensorsFile, PyTorchFile} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return OpenCheckpoint(p)
+		}
+	}
+	return nil, fmt.Errorf("%s: no %s, %s or %s", dir, SafetensorsFile, SafetensorsIndexFile, PyTorchFile)
+}
+
+// resolve maps every canonical name to a stored name and checks shapes.
+func (m *ModelFiles) resolve() error {
+	ck, cfg := m.Checkpoint, m.Config
+	want := cfg.TensorShapes()
+	m.stored = make(map[string]string, len(want))
+	used := map[string]bool{}
+	for _, name := range sortedKeys(want) {
+		stored := name
+		if _, ok := ck.Info(stored); !ok {
+			switch name {
+			case EmbeddingName:
+				stored = hfEmbeddingName
+			case LMHeadName:
+				if !cfg.TieEmbeddings {
+					return fmt.Errorf("%s: tensor %q missing and the config does not tie it to the embedding", ck.Path(), LMHeadName)
+				}
+				continue // resolved to the embedding below
+			}
+		}
+		info, ok := ck.Info(stored)
+		if !ok {
+			return fmt.Errorf("%s: tensor %q missing", ck.Path(), name)
+		}
+		if !shapeEqual(info.Shape, want[name]) {
+			hint := ""
+			if name == EmbeddingName || name == LMHeadName {
+				hint = fmt.Sprintf(" (vocab rows %d from vocab_size=%d)", cfg.PaddedVocab, cfg.VocabSize)
+			}
+			return fmt.Errorf("%s: tensor %q has shape %v, config needs %v%s", ck.Path(), stored, info.Shape, want[name], hint)
+		}
+		if !info.DType.Float() {
+			return fmt.Errorf("%s: tensor %q has dtype %s, want a float type", ck.Path(), stored, info.DType)
+		}
+		m.stored[name] = stored
+		used[stored] = true
+	}
+	if _, ok := m.stored[LMHeadName]; !ok {
+		m.stored[LMHeadName] = m.stored[EmbeddingName]
+	}
+	for _, name := range ck.Names() {
+		if !used[name] {
+			return fmt.Errorf("%s: unexpected tensor %q for a %s model with n_layer=%d (wrong config.json?)", ck.Path(), name, cfg.Arch, cfg.NLayer)
+		}
+	}
+	return nil
+}
+
+// Tensor loads a tensor by its canonical (state-spaces) name, e.g.
+// "backbone.embedding.weight", "backbone.layers.3.mixer.in_proj.weight" or
+// "lm_head.weight" (the embedding when tied and not stored), converted to
+// float32. When shape is given the tensor must have exactly that shape;
+// every value must be finite.
+func (m *ModelFiles) Tensor(name string, shape ...int) ([]float32, error) {
+	stored, ok := m.stored[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: tensor %q is not part of this %s model", m.Checkpoint.Path(), name, m.Config.Arch)
+	}
+	data, got, err := m.Checkpoint.Float32(stored)
+	if err != nil {
+		return nil, err
+	}
+	file := checkpointFile(m.Checkpoint, stored)
+	if len(shape) > 0 && !shapeEqual(got, shape) {
+		return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", file, stored, got, shape)
+	}
+	if i := firstNonFinite(data); i >= 0 {
+		return nil, fmt.Errorf("%s: tensor %q: element %d is %v (weights must be finite)", file, stored, i, data[i])
+	}
+	return data, nil
+}
+
+// Close releases the weight files.
+func (m *ModelFiles) Close() error { return m.Checkpoint.Close() }
+
+func firstNonFinite(x []float32) int {
+	for i, v := range x {
+		if v-v != 0 { // NaN or ±Inf
+			return i
+		}
+	}
+	return -1
+}
+
+// checkpointFile names the file holding a tensor (the shard when sharded).
+func checkpointFile(ck Checkpoint, name string) string {
+	if s, ok := ck.(*shardedSafetensors); ok {
+		if sh, ok := s.owner[name]; ok {
+			return sh.path
+		}
+	}
+	return ck.Path()
+}
+
+// OpenCheckpoint opens one checkpoint of any supported kind: a
+// .safetensors file, a model.safetensors.index.json with its shards, a
+// PyTorch zip checkpoint, or a model directory holding one of them.
+func OpenCheckpoint(path string) (Checkpoint, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	if st.IsDir() {
+		return openWeightsDir(path)
+	}
+	if strings.HasSuffix(path, ".index.json") {
+		return OpenSafetensorsIndex(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint: %w", err)
+	}
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	f.Close()
+	if err == nil && bytes.Equal(magic, []byte("PK\x03\x04")) {
+		return OpenPyTorch(path)
+	}
+	return OpenSafetensors(path)
+}
+
+// Inspection summarises a checkpoint for display.
+type Inspection struct {
+	Path    string
+	Format  string  // "safetensors", "safetensors (sharded)" or "pytorch"
+	Config  *Config // nil when path is not a model directory
+	Tensors []TensorInfo
+	Params  int64           // total element count of the stored tensors
+	Bytes   int64           // total stored bytes of the tensors
+	ByDType map[DType]int64 // element count per dtype
+	// Metadata is the safetensors __metadata__ (nil otherwise).
+	Metadata map[string]string
+}
+
+// Inspect describes a checkpoint file or model directory without loading
+// tensor data. For a directory with a config.json the configuration is
+// parsed and checked against the tensors as OpenModel does.
+func Inspect(path string) (*Inspection, error) {
+	var ck Checkpoint
+	in := &Inspection{Path: path, ByDType: map[DType]int64{}}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		m, err := OpenModel(path)
+		if err != nil {
+			return nil, err
+		}
+		defer m.Close()
+		in.Config = &m.Config
+		ck = m.Checkpoint
+	} else {
+		c, err := OpenCheckpoint(path)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		ck = c
+	}
+	switch c := ck.(type) {
+	case *Safetensors:
+		in.Format = "safetensors"
+		in.Metadata = c.Metadata()
+	case *shardedSafetensors:
+		in.Format = "safetensors (sharded)"
+	case *PyTorch:
+		in.Format = "pytorch"
+	}
+	for _, name := range ck.Names() {
+		info, _ := ck.Info(name)
+		n, _ := checkedProduct(info.Shape, maxElements)
+		in.Tensors = append(in.Tensors, info)
+		in.Params += n
+		in.Bytes += n * int64(info.DType.Size())
+		in.ByDType[info.DType] += n
+	}
+	return in, nil
+}
+
+// TensorData is an in-memory tensor: its shape, the dtype it is (or is to
+// be) stored as, and its values in the one slice matching that dtype
+// (F32 for F32, F16 and BF16, which are rounded to nearest-even on write).
+type TensorData struct {
+	DType DType
+	Shape []int
+	F32   []float32
+	I8    []int8
+	U8    []uint8
+	I32   []int32
+}
+
+// Float32Tensor is a float32 TensorData sharing data.
+func Float32Tensor(data []float32, shape ...int) TensorData {
+	return TensorData{DType: F32, Shape: shape, F32: data}
+}
+
+// validate checks that exactly the slice matching DType holds
+// product(Shape) values.
+func (t TensorData) validate() error {
+	numel, err := checkedProduct(t.Shape, maxElements)
+	if err != nil {
+		return err
+	}
+	var have int
+	var set int
+	for _, n := range []int{len(t.F32), len(t.I8), len(t.U8), len(t.I32)} {
+		if n > 0 {
+			set++
+		}
+	}
+	switch t.DType {
+	case F32, F16, BF16:
+		have = len(t.F32)
+	case I8:
+		have = len(t.I8)
+	case U8:
+		have = len(t.U8)
+	case I32:
+		have = len(t.I32)
+	default:
+		return fmt.Errorf("dtype %q cannot be written (want F32, F16, BF16, I8, U8 or I32)", t.DType)
+	}
+	if int64(have) != numel || set > 1 || (set == 0 && numel > 0) {
+		return fmt.Errorf("%s tensor of shape %v needs %d values in its %s slice (and no other slice set), has %d", t.DType, t.Shape, numel, t.DType, have)
+	}
+	return nil
+}
+
+func (t TensorData) numel() int {
+	switch t.DType {
+	case I8:
+		return len(t.I8)
+	case U8:
+		return len(t.U8)
+	case I32:
+		return len(t.I32)
+	}
+	return len(t.F32)
+}
+
+// encode writes elements [from, to) little-endian into dst, which must
+// hold (to-from)*DType.Size() bytes.
+func (t TensorData) encode(dst []byte, from, to int) {
+	switch t.DType {
+	case F32:
+		for i, v := range t.F32[from:to] {
+			putU32(dst[4*i:], math.Float32bits(v))
+		}
+	case F16:
+		for i, v := range t.F32[from:to] {
+			putU16(dst[2*i:], f32ToF16(v))
+		}
+	case BF16:
+		for i, v := range t.F32[from:to] {
+			putU16(dst[2*i:], f32ToBF16(v))
+		}
+	case I8:
+		for i, v := range t.I8[from:to] {
+			dst[i] = byte(v)
+		}
+	case U8:
+		copy(dst, t.U8[from:to])
+	case I32:
+		for i, v := range t.I32[from:to] {
+			putU32(dst[4*i:], uint32(v))
+		}
+	}
+}
+
+func putU16(b []byte, v uint16) { _ = b[1]; b[0], b[1] = byte(v), byte(v>>8) }
+func putU32(b []byte, v uint32) {
+	_ = b[3]
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// bytesOf returns the tensor's whole stored little-endian image.
+func (t TensorData) bytesOf() []byte {
+	n := t.numel()
+	b := make([]byte, n*t.DType.Size())
+	t.encode(b, 0, n)
+	return b
+}
+
+// streamChunk is the number of elements encoded at a time when writing.
+const streamChunk = 1 << 16
+
+// writeTo streams the encoded tensor to w in bounded chunks.
+func (t TensorData) writeTo(w io.Writer) error {
+	n, es := t.numel(), t.DType.Size()
+	buf := make([]byte, min(n, streamChunk)*es)
+	for from := 0; from < n; from += streamChunk {
+		to := min(from+streamChunk, n)
+		b := buf[:(to-from)*es]
+		t.encode(b, from, to)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MemCheckpoint is a Checkpoint backed by in-memory tensors, for tests and
+// as the source of the writers. Float32 returns the values a reader of the
+// written file would see (F16 and BF16 rounded).
+type MemCheckpoint struct {
+	Name    string // reported by Path; "memory" when empty
+	Tensors map[string]TensorData
+}
+
+var _ Checkpoint = (*MemCheckpoint)(nil)
+var _ RawReader = (*MemCheckpoint)(nil)
+
+// Path is Name, or "memory".
+func (m *MemCheckpoint) Path() string {
+	if m.Name == "" {
+		return "memory"
+	}
+	return m.Name
+}
+
+// Names lists the tensor names in sorted order.
+func (m *MemCheckpoint) Names() []string { return sortedKeys(m.Tensors) }
+
+// Info describes a tensor.
+func (m *MemCheckpoint) Info(name string) (TensorInfo, bool) {
+	t, ok := m.Tensors[name]
+	if !ok {
+		return TensorInfo{}, false
+	}
+	return TensorInfo{Name: name, DType: t.DType, Shape: append([]int(nil), t.Shape...)}, true
+}
+
+// Float32 returns a converted copy of the tensor.
+func (m *MemCheckpoint) Float32(name string) ([]float32, []int, error) {
+	info, b, err := m.Raw(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]float32, len(b)/info.DType.Size())
+	if err := decodeFloat32(out, b, info.DType); err != nil {
+		return nil, nil, fmt.Errorf("%s: tensor %q: %w", m.Path(), name, err)
+	}
+	return out, info.Shape, nil
+}
+
+// Raw returns the tensor's little-endian stored image.
+func (m *MemCheckpoint) Raw(name string) (TensorInfo, []byte, error) {
+	t, ok := m.Tensors[name]
+	if !ok {
+		return TensorInfo{}, nil, fmt.Errorf("%s: tensor %q not found", m.Path(), name)
+	}
+	if err := t.validate(); err != nil {
+		return TensorInfo{}, nil, fmt.Errorf("%s: tensor %q: %w", m.Path(), name, err)
+	}
+	info, _ := m.Info(name)
+	return info, t.bytesOf(), nil
+}
+
+// Close does nothing.
+func (m *MemCheckpoint) Close() error { return nil }
+
+// checkTensors validates every tensor of a set about to be written.
+func checkTensors(path string, tensors map[string]TensorData) ([]string, error) {
+	if len(tensors) == 0 {
+		return nil, fmt.Errorf("%s: no tensors to write", path)
+	}
+	names := sortedKeys(tensors)
+	for _, name := range names {
+		if name == "" {
+			return nil, fmt.Errorf("%s: empty tensor name", path)
+		}
+		if err := tensors[name].validate(); err != nil {
+			return nil, fmt.Errorf("%s: tensor %q: %w", path, name, err)
+		}
+	}
+	return names, nil
+}
+
+// WriteModel writes a model directory that OpenModel reads back: dir is
+// created if needed and receives config.json plus pytorch_model.bin
+// (state-spaces convention, tied lm_head sharing the embedding storage as
+// torch saves it) or model.safetensors (Hugging Face convention, tied
+// lm_head omitted as transformers saves it). tensors are keyed by
+// canonical name and must be exactly the set cfg.TensorShapes() lists
+// (lm_head.weight may be left out when tied). Each file is written
+// atomically, tensor data streamed without an extra in-memory copy; the
+// config is written last.
+func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("write model %s: %w", dir, err)
+	}
+	want := cfg.TensorShapes()
+	for _, name := range sortedKeys(want) {
+		t, ok := tensors[name]
+		if !ok {
+			if name == LMHeadName && cfg.TieEmbeddings {
+				continue
+			}
+			return fmt.Errorf("write model %s: tensor %q missing", dir, name)
+		}
+		if !shapeEqual(t.Shape, want[name]) {
+			return fmt.Errorf("write model %s: tensor %q has shape %v, config needs %v", dir, name, t.Shape, want[name])
+		}
+		if !t.DType.Float() {
+			return fmt.Errorf("write model %s: tensor %q has dtype %s, want F32, F16 or BF16", dir, name, t.DType)
+		}
+	}
+	for _, name := range sortedKeys(tensors) {
+		if _, ok := want[name]; !ok {
+			return fmt.Errorf("write model %s: tensor %q is not part of a %s model with n_layer=%d", dir, name, cfg.Arch, cfg.NLayer)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	out := make(map[string]TensorData, len(tensors))
+	for name, t := range tensors {
+		out[name] = t
+	}
+	var err error
+	switch cfg.Convention {
+	case StateSpaces:
+		if cfg.TieEmbeddings {
+			out[LMHeadName] = out[EmbeddingName] // shares its storage on disk
+		}
+		err = WritePyTorch(filepath.Join(dir, PyTorchFile), out)
+	case HuggingFace:
+		if cfg.TieEmbeddings {
+			delete(out, LMHeadName)
+		}
+		out[hfEmbeddingName] = out[EmbeddingName]
+		delete(out, EmbeddingName)
+		err = WriteSafetensors(filepath.Join(dir, SafetensorsFile), out, map[string]string{"format": "pt"})
+	default:
+		err = fmt.Errorf("unknown convention %q", cfg.Convention)
+	}
+	if err != nil {
+		return fmt.Errorf("write model %s: %w", dir, err)
+	}
+	return WriteConfig(filepath.Join(dir, ConfigFile), cfg)
+}

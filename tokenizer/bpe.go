@@ -26,9 +26,16 @@ import (
 //     it);
 //  3. the remaining stretches are cut by the GPT-2 pre-tokenizer regex and
 //     each piece is written in the byte-level alphabet and merged by rank.
+//
+// Text that is not valid UTF-8 (which Hugging Face tokenizers cannot take)
+// is encoded byte by byte like any other character of the "other" regex
+// class, so invalid bytes decode back unchanged, except bytes that have no
+// token in the vocabulary: GPT-NeoX-20B has none for 0xC0, 0xC1 and
+// 0xF5..0xFF, which never occur in UTF-8, and they are encoded as U+FFFD.
 type BPE struct {
 	vocab     map[string]int   // model vocabulary, token text -> id
 	byteID    [256]int32       // id of each single-byte token, -1 if none
+	fffd      []int32          // byte token ids of U+FFFD, for bytes that have none
 	merges    map[uint64]merge // (left id, right id) -> merge
 	tokens    [][]byte         // id -> decoded bytes
 	known     []bool           // id -> whether the id is in the vocabulary
@@ -205,6 +212,13 @@ func parse(data []byte) (*BPE, error) {
 		if id, ok := m.Vocab[string(byteToRune[i])]; ok {
 			t.byteID[i] = int32(id)
 		}
+	}
+	for _, b := range []byte("\uFFFD") {
+		if t.byteID[b] < 0 {
+			t.fffd = nil
+			break
+		}
+		t.fffd = append(t.fffd, t.byteID[b])
 	}
 	if m.UnkToken != nil {
 		id, ok := m.Vocab[*m.UnkToken]
@@ -394,6 +408,12 @@ func (t *BPE) bpe(w string) []int32 {
 			if !(t.fuseUnk && len(sym) > 0 && sym[len(sym)-1] == t.unk) {
 				sym = append(sym, t.unk)
 			}
+		default:
+			// A byte without a token can only come from invalid UTF-8
+			// (GPT-NeoX-20B has none for 0xC0, 0xC1 and 0xF5..0xFF).
+			// Hugging Face tokenizers never sees such input; encode the
+			// byte as U+FFFD, as a lossy UTF-8 conversion would.
+			sym = append(sym, t.fffd...)
 		}
 	}
 	if len(sym) > linearMergeLimit {

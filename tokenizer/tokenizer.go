@@ -5,12 +5,15 @@
 // every state-spaces Mamba and Mamba2 checkpoint) and a plain byte tokenizer
 // (ids 0..255 are the bytes themselves) for byte-level models.
 //
-// Both satisfy [Tokenizer]. Decode(Encode(s)) == s holds for every string s
-// whose pieces are already in Unicode Normalization Form C, including strings
-// that are not valid UTF-8: invalid bytes are encoded as byte tokens and
-// decoded back to the same bytes. For text that is not in NFC the BPE
-// tokenizer, like Hugging Face tokenizers, encodes the NFC form, so decoding
-// returns NFC text. The byte tokenizer round-trips everything unchanged.
+// Both satisfy [Tokenizer]. The byte tokenizer round-trips every byte string
+// unchanged. For the BPE tokenizer Decode(Encode(s)) == s holds for every s
+// in Unicode Normalization Form C, including strings that are not valid
+// UTF-8: invalid bytes are encoded as byte tokens and decode back to the same
+// bytes. Two exceptions follow from the vocabulary and from Hugging Face
+// tokenizers: text that is not in NFC is encoded as its NFC form (computed
+// separately between special tokens such as <|endoftext|>), and a byte that
+// has no token in the vocabulary (for GPT-NeoX-20B: 0xC0, 0xC1, 0xF5..0xFF,
+// bytes that never occur in UTF-8) is encoded as U+FFFD.
 package tokenizer
 
 // Tokenizer converts between text and token ids.

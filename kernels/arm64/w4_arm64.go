@@ -1,0 +1,35 @@
+//go:build !noasm
+
+package arm64
+
+import "unsafe"
+
+// W4 kernels over the W4 packed layout of package kernels: 16-row panels of
+// kg groups of 128 k, a group being 16 blocks of 64 bytes (16 rows × 8 k as
+// nibbles), with the group scales panel-major (16 floats per group, the
+// groups of a panel one after another) and 16 row scales per panel. They
+// compute whole panels for one activation row and store 16 float32 outputs
+// per panel, one panel after another at y. x must have kg·128 readable
+// elements (the code-8 padding of the weights makes the values past K
+// irrelevant).
+
+// W4A8GemvNEONDot computes y[n] = (xs·rs[n])·Σ_g gs[n][g]·float32(P[n][g])
+// with P[n][g] = Σ_{k∈g} x[k]·(q[n][k]-8) exact in int32 (SDOT), the group
+// sum in order with separate multiplies and adds: bit-exact with the pure-Go
+// product of package kernels.
+//
+//go:noescape
+func W4A8GemvNEONDot(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer, xs float32)
+
+// W4A8GemvNEON is W4A8GemvNEONDot for ARMv8.0 NEON (SMULL/SMLAL, SADALP).
+//
+//go:noescape
+func W4A8GemvNEON(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer, xs float32)
+
+// W4A16GemvNEON computes y[n] = rs[n]·Σ_g gs[n][g]·Σ_{k∈g} x[k]·(q[n][k]-8)
+// for float32 x with ARMv8.0 NEON (both arm64 tiers). The inner sums are
+// fused multiply-adds into 4 partial sums per row, so the result differs from
+// the in-order pure-Go sum by float32 rounding.
+//
+//go:noescape
+func W4A16GemvNEON(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer)

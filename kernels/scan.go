@@ -1,0 +1,449 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// The quantized selective scans of Mamba1 (ScanM1) and Mamba2 (ScanM2).
+//
+// State layouts. Both scans keep their recurrent state in a "scan layout"
+// chosen for SIMD: the innermost, contiguous index is a channel index, so 8
+// lanes update 8 channels of one state index n at once and the sum over n
+// is a plain loop (no horizontal sums):
+//
+//	Mamba1: state and A as [N][E]    (natural layout [E][N]: ssm_state, A_log)
+//	Mamba2: state as [H][N][P]       (natural layout [H][P][N]: ssm_state)
+//
+// ScanLayoutM1/NaturalLayoutM1 and ScanLayoutM2/NaturalLayoutM2 convert. The
+// scales of an int8 state (StateQ8) stay in their natural layout.
+//
+// Arithmetic. Everything is float32 with the exact operation order written
+// in the pure-Go kernels below, which are the specification: the SIMD tiers
+// perform the same operations in the same order, with fused multiply-adds
+// where the Go code calls expFMA, and return the same bits (the tests check
+// equality). Against a float64 evaluation of the textbook formulas the
+// result is within about 1e-5 relative to the magnitudes of the summed
+// terms (see scanTol in the tests); exp and softplus are within 1 and 2 ulp.
+
+// ScanM1Params are the per-layer constants of a Mamba1 selective scan with
+// int8 inputs (Quamba W8A8, quamba.md §3.2).
+type ScanM1Params struct {
+	E, N int // channels (d_inner) and states per channel (d_state)
+
+	A      []float32 // [N][E] scan layout: A[n*E+c] = -exp(A_log[c][n])
+	D      []float32 // [E]
+	DtBias []float32 // [E]: dt_proj bias, added before softplus
+
+	// Per-tensor scales of the int8 inputs u, dt (dt_proj output before
+	// bias and softplus), B, C and z.
+	SU, SDt, SB, SC, SZ float32
+}
+
+// StateQ8 is an int8 SSM state with float32 scales per (channel group,
+// state index): element (c, n) is Q[...]·Scale[(c/Group)*N+n], where c is a
+// channel (Mamba1: 0 ≤ c < E; Mamba2: the flat index h*P+p) and Q is in the
+// scan layout of the kernel. Group must divide the channel count; a
+// per-tensor scale is Group = channel count with N equal scales.
+// Requantization rounds q = h/scale half to even and saturates to
+// [-128, 127]. The SIMD tiers need Group to be a multiple of 8 (else the
+// pure-Go kernel runs).
+type StateQ8 struct {
+	Q     []int8
+	Scale []float32 // [channels/Group][N]
+	Group int
+}
+
+// ScanM1 runs the Mamba1 quantized selective scan over L tokens: per token
+// t, channel c and state n,
+//
+//	delta = softplus(SDt·dt[t][c] + DtBias[c])
+//	u     = SU·u[t][c]
+//	h[n][c] = exp(delta·A[n][c])·h[n][c] + delta·u·(SB·B[t][n])
+//	y[t][c] = (Σ_n (SC·C[t][n])·h[n][c] + D[c]·u) · silu(SZ·z[t][c])
+//
+// u, dt, z are [L][E] int8, B and C [L][N] int8, y is [L][E] float32, and
+// state is the float32 [N][E] scan-layout state, read as the initial state
+// and overwritten with the final one (zero it for a fresh prefill). A
+// decode step is L = 1 (ScanM1Step). It panics on short slices.
+//
+// The float32 operation order (fused where noted) is, per channel:
+//
+//	v = fma(SDt, dt, DtBias); delta = softplus(v); uf = SU·u; du = delta·uf
+//	zf = SZ·z; g = zf / (1 + Exp(-zf)); acc = D·uf
+//	for n: h = fma(Exp(delta·A), h, du·Bf[n]); acc = fma(Cf[n], h, acc)
+//	y = acc·g            (Bf[n] = SB·B[n], Cf[n] = SC·C[n])
+func ScanM1(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8, L int) {
+	p.check(y, u, dt, B, C, z, L)
+	if len(state) < p.E*p.N {
+		panic(fmt.Sprintf("kernels.ScanM1: len(state) = %d < E*N = %d", len(state), p.E*p.N))
+	}
+	scanM1(p, scanState{f: state}, y, u, dt, B, C, z, L)
+}
+
+// ScanM1Step is ScanM1 for one token: the decode step.
+func ScanM1Step(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8) {
+	ScanM1(p, state, y, u, dt, B, C, z, 1)
+}
+
+// ScanM1StateQ8 is ScanM1 with an int8 state: the state is dequantized,
+// the L tokens are scanned in float32 exactly as ScanM1 does (y is computed
+// from the float32 state), and the final state is requantized into st.Q
+// (st.Q is [N][E] scan layout, st.Scale [E/st.Group][N]). A prefill from
+// an empty state passes zeros; a decode step passes L = 1.
+func ScanM1StateQ8(p *ScanM1Params, st StateQ8, y []float32, u, dt, B, C, z []int8, L int) {
+	p.check(y, u, dt, B, C, z, L)
+	st.check("ScanM1StateQ8", p.E, p.N)
+	scanM1(p, scanState{q: st}, y, u, dt, B, C, z, L)
+}
+
+func (p *ScanM1Params) check(y []float32, u, dt, B, C, z []int8, L int) {
+	E, N := p.E, p.N
+	if E <= 0 || N <= 0 || L < 0 {
+		panic(fmt.Sprintf("kernels.ScanM1: bad sizes E=%d N=%d L=%d", E, N, L))
+	}
+	need := func(name string, got, want int) {
+		if got < want {
+			panic(fmt.Sprintf("kernels.ScanM1: len(%s) = %d < %d", name, got, want))
+		}
+	}
+	need("A", len(p.A), E*N)
+	need("D", len(p.D), E)
+	need("DtBias", len(p.DtBias), E)
+	need("y", len(y), L*E)
+	need("u", len(u), L*E)
+	need("dt", len(dt), L*E)
+	need("z", len(z), L*E)
+	need("B", len(B), L*N)
+	need("C", len(C), L*N)
+}
+
+func (st *StateQ8) check(fn string, channels, N int) {
+	if st.Group <= 0 || channels%st.Group != 0 {
+		panic(fmt.Sprintf("kernels.%s: state group %d does not divide %d channels", fn, st.Group, channels))
+	}
+	if len(st.Q) < channels*N || len(st.Scale) < channels/st.Group*N {
+		panic(fmt.Sprintf("kernels.%s: int8 state too short (len(Q) = %d, len(Scale) = %d)", fn, len(st.Q), len(st.Scale)))
+	}
+}
+
+// scanState is the state of one scan call: float32 (f) or int8 (q).
+type scanState struct {
+	f []float32
+	q StateQ8
+}
+
+// scanDequant converts int8 values to float32 times s.
+func scanDequant(dst []float32, src []int8, s float32) {
+	for i, v := range src {
+		dst[i] = float32(v) * s
+	}
+}
+
+// scanM1Generic scans channels [c0, c1). Bf and Cf are SB·B and SC·C.
+// h is scratch for N values.
+func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, Bf, Cf []float32, L, c0, c1 int, h []float32) {
+	E, N := p.E, p.N
+	for c := c0; c < c1; c++ {
+		if st.f != nil {
+			for n := range N {
+				h[n] = st.f[n*E+c]
+			}
+		} else {
+			scanLoadQ8(h, st.q, c, E, N)
+		}
+		for t := range L {
+			i := t*E + c
+			v := expFMA(p.SDt, float32(dt[i]), p.DtBias[c])
+			delta := softplus(v)
+			uf := float32(u[i]) * p.SU
+			du := delta * uf
+			zf := float32(z[i]) * p.SZ
+			g := zf / (1 + Exp(-zf))
+			acc := p.D[c] * uf
+			bt, ct := Bf[t*N:t*N+N], Cf[t*N:t*N+N]
+			for n := range N {
+				dA := Exp(delta * p.A[n*E+c])
+				h[n] = expFMA(dA, h[n], du*bt[n])
+				acc = expFMA(ct[n], h[n], acc)
+			}
+			y[i] = acc * g
+		}
+		if st.f != nil {
+			for n := range N {
+				st.f[n*E+c] = h[n]
+			}
+		} else {
+			scanStoreQ8(st.q, h, c, E, N)
+		}
+	}
+}
+
+// scanLoadQ8 dequantizes channel c's N state values (scan layout [N][cs]).
+func scanLoadQ8(h []float32, st StateQ8, c, cs, N int) {
+	sc := st.Scale[c/st.Group*N:]
+	for n := range N {
+		h[n] = float32(st.Q[n*cs+c]) * sc[n]
+	}
+}
+
+// scanStoreQ8 requantizes channel c's N state values.
+func scanStoreQ8(st StateQ8, h []float32, c, cs, N int) {
+	sc := st.Scale[c/st.Group*N:]
+	for n := range N {
+		st.Q[n*cs+c] = scanQuant(h[n] / sc[n])
+	}
+}
+
+// scanQuant rounds v half to even and saturates to int8, as the SIMD tiers
+// do (clamp in float, then convert); NaN becomes -128 like x86's
+// conversion.
+func scanQuant(v float32) int8 {
+	if v != v {
+		return -128
+	}
+	v = max(min(v, 127), -128)
+	return int8(math.RoundToEven(float64(v)))
+}
+
+// ScanM2Params are the per-layer constants of a Mamba2 SSM with int8
+// inputs (Quamba2 W8A8, quamba.md §1.5, §4.5). Head h reads B/C group
+// h/(H/G).
+type ScanM2Params struct {
+	H, P, N, G int // heads, head dim, state size, SSD groups (G divides H)
+
+	A      []float32 // [H]: -exp(A_log)
+	D      []float32 // [H]
+	DtBias []float32 // [H]
+	SDt    float32   // per-tensor scale of dt
+
+	// DtLimit clamps delta to [DtMin, DtMax] after softplus when set
+	// (Mamba2's dt_limit; off by default).
+	DtLimit      bool
+	DtMin, DtMax float32
+
+	SX []float32 // [H*P]: per-channel scale of x
+	SB []float32 // [G]: per-group scale of B
+	SC []float32 // [G]: per-group scale of C
+}
+
+// ScanM2 runs the Mamba2 quantized SSM over L tokens: per token t, head h
+// (group g = h/(H/G)), channel p and state n,
+//
+//	delta = softplus(SDt·dt[t][h] + DtBias[h])   (then clamped if DtLimit)
+//	x     = SX[h*P+p]·x[t][h*P+p]
+//	S[h][n][p] = exp(delta·A[h])·S[h][n][p] + delta·x·(SB[g]·B[t][g*N+n])
+//	y[t][h*P+p] = Σ_n (SC[g]·C[t][g*N+n])·S[h][n][p] + D[h]·x
+//
+// x is [L][H*P] int8, dt [L][H] int8, B and C [L][G*N] int8, y [L][H*P]
+// float32 (no z gating: the gated norm applies it), and state the float32
+// [H][N][P] scan-layout state, read as the initial state and overwritten
+// with the final one. A decode step is L = 1 (ScanM2Step). It panics on
+// short slices.
+//
+// The float32 operation order per head and channel is
+//
+//	delta = softplus(fma(SDt, dt, DtBias)); dA = Exp(delta·A)
+//	xf = x·SX; dx = delta·xf; acc = D·xf
+//	for n: S = fma(dA, S, dx·Bf[n]); acc = fma(Cf[n], S, acc)
+//	y = acc              (Bf[n] = B[n]·SB[g], Cf[n] = C[n]·SC[g])
+func ScanM2(p *ScanM2Params, state, y []float32, x, dt, B, C []int8, L int) {
+	p.check(y, x, dt, B, C, L)
+	if len(state) < p.H*p.P*p.N {
+		panic(fmt.Sprintf("kernels.ScanM2: len(state) = %d < H*P*N = %d", len(state), p.H*p.P*p.N))
+	}
+	scanM2(p, scanState{f: state}, y, x, dt, B, C, L)
+}
+
+// ScanM2Step is ScanM2 for one token: the decode step.
+func ScanM2Step(p *ScanM2Params, state, y []float32, x, dt, B, C []int8) {
+	ScanM2(p, state, y, x, dt, B, C, 1)
+}
+
+// ScanM2StateQ8 is ScanM2 with an int8 state (st.Q in the [H][N][P] scan
+// layout, st.Scale [H*P/st.Group][N] over the flat channel index h*P+p):
+// dequantize, scan L tokens in float32 as ScanM2, requantize the final
+// state.
+func ScanM2StateQ8(p *ScanM2Params, st StateQ8, y []float32, x, dt, B, C []int8, L int) {
+	p.check(y, x, dt, B, C, L)
+	st.check("ScanM2StateQ8", p.H*p.P, p.N)
+	scanM2(p, scanState{q: st}, y, x, dt, B, C, L)
+}
+
+func (p *ScanM2Params) check(y []float32, x, dt, B, C []int8, L int) {
+	H, P, N, G := p.H, p.P, p.N, p.G
+	if H <= 0 || P <= 0 || N <= 0 || G <= 0 || H%G != 0 || L < 0 {
+		panic(fmt.Sprintf("kernels.ScanM2: bad sizes H=%d P=%d N=%d G=%d L=%d", H, P, N, G, L))
+	}
+	need := func(name string, got, want int) {
+		if got < want {
+			panic(fmt.Sprintf("kernels.ScanM2: len(%s) = %d < %d", name, got, want))
+		}
+	}
+	need("A", len(p.A), H)
+	need("D", len(p.D), H)
+	need("DtBias", len(p.DtBias), H)
+	need("SX", len(p.SX), H*P)
+	need("SB", len(p.SB), G)
+	need("SC", len(p.SC), G)
+	need("y", len(y), L*H*P)
+	need("x", len(x), L*H*P)
+	need("dt", len(dt), L*H)
+	need("B", len(B), L*G*N)
+	need("C", len(C), L*G*N)
+}
+
+// scanM2Prep computes per token and head delta and dA = Exp(delta·A), and
+// the dequantized B and C: dd is [L][2H] (delta then dA), Bf, Cf [L][G*N].
+func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, Bf, Cf []float32) {
+	H, GN := p.H, p.G*p.N
+	for t := range L {
+		for h := range H {
+			delta := softplus(expFMA(p.SDt, float32(dt[t*H+h]), p.DtBias[h]))
+			if p.DtLimit {
+				delta = min(max(delta, p.DtMin), p.DtMax)
+			}
+			dd[t*2*H+h] = delta
+			dd[t*2*H+H+h] = Exp(delta * p.A[h])
+		}
+		for i := range GN {
+			g := i / p.N
+			Bf[t*GN+i] = float32(B[t*GN+i]) * p.SB[g]
+			Cf[t*GN+i] = float32(C[t*GN+i]) * p.SC[g]
+		}
+	}
+}
+
+// scanM2Generic scans channels [p0, p1) of every head; h is scratch for N
+// values.
+func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, Bf, Cf []float32, L, p0, p1 int, s []float32) {
+	H, P, N := p.H, p.P, p.N
+	GN, hpg := p.G*N, H/p.G
+	for hd := range H {
+		g := hd / hpg
+		base := hd * N * P // state offset of head hd in [H][N][P]
+		for pc := p0; pc < p1; pc++ {
+			c := hd*P + pc
+			if st.f != nil {
+				for n := range N {
+					s[n] = st.f[base+n*P+pc]
+				}
+			} else {
+				scanLoadQ8M2(s, st.q, c, base+pc, P, N)
+			}
+			for t := range L {
+				delta, dA := dd[t*2*H+hd], dd[t*2*H+H+hd]
+				xf := float32(x[t*H*P+c]) * p.SX[c]
+				dx := delta * xf
+				acc := p.D[hd] * xf
+				bt, ct := Bf[t*GN+g*N:t*GN+g*N+N], Cf[t*GN+g*N:t*GN+g*N+N]
+				for n := range N {
+					s[n] = expFMA(dA, s[n], dx*bt[n])
+					acc = expFMA(ct[n], s[n], acc)
+				}
+				y[t*H*P+c] = acc
+			}
+			if st.f != nil {
+				for n := range N {
+					st.f[base+n*P+pc] = s[n]
+				}
+			} else {
+				scanStoreQ8M2(st.q, s, c, base+pc, P, N)
+			}
+		}
+	}
+}
+
+// scanLoadQ8M2 dequantizes the N state values of flat channel c stored at
+// Q[off + n*stride].
+func scanLoadQ8M2(s []float32, st StateQ8, c, off, stride, N int) {
+	sc := st.Scale[c/st.Group*N:]
+	for n := range N {
+		s[n] = float32(st.Q[off+n*stride]) * sc[n]
+	}
+}
+
+func scanStoreQ8M2(st StateQ8, s []float32, c, off, stride, N int) {
+	sc := st.Scale[c/st.Group*N:]
+	for n := range N {
+		st.Q[off+n*stride] = scanQuant(s[n] / sc[n])
+	}
+}
+
+// ScanLayoutM1 converts a Mamba1 state-shaped tensor (ssm_state, A) from
+// the natural [E][N] layout in src to the [N][E] scan layout in dst.
+func ScanLayoutM1[T int8 | float32](dst, src []T, E, N int) {
+	scanTranspose(dst, src, E, N, "ScanLayoutM1")
+}
+
+// NaturalLayoutM1 converts a Mamba1 state from the [N][E] scan layout in
+// src to the natural [E][N] layout in dst.
+func NaturalLayoutM1[T int8 | float32](dst, src []T, E, N int) {
+	scanTranspose(dst, src, N, E, "NaturalLayoutM1")
+}
+
+// ScanLayoutM2 converts a Mamba2 state from the natural [H][P][N] layout in
+// src to the [H][N][P] scan layout in dst.
+func ScanLayoutM2[T int8 | float32](dst, src []T, H, P, N int) {
+	if len(src) < H*P*N || len(dst) < H*P*N {
+		panic("kernels.ScanLayoutM2: slices shorter than H*P*N")
+	}
+	for h := range H {
+		o := h * P * N
+		scanTranspose(dst[o:o+P*N], src[o:o+P*N], P, N, "ScanLayoutM2")
+	}
+}
+
+// NaturalLayoutM2 converts a Mamba2 state from the [H][N][P] scan layout in
+// src to the natural [H][P][N] layout in dst.
+func NaturalLayoutM2[T int8 | float32](dst, src []T, H, P, N int) {
+	if len(src) < H*P*N || len(dst) < H*P*N {
+		panic("kernels.NaturalLayoutM2: slices shorter than H*P*N")
+	}
+	for h := range H {
+		o := h * P * N
+		scanTranspose(dst[o:o+P*N], src[o:o+P*N], N, P, "NaturalLayoutM2")
+	}
+}
+
+// scanTranspose sets dst[c][r] = src[r][c] for src [rows][cols].
+func scanTranspose[T int8 | float32](dst, src []T, rows, cols int, fn string) {
+	if len(src) < rows*cols || len(dst) < rows*cols {
+		panic(fmt.Sprintf("kernels.%s: slices shorter than %d", fn, rows*cols))
+	}
+	for r := range rows {
+		for c := range cols {
+			dst[c*rows+r] = src[r*cols+c]
+		}
+	}
+}
+
+// scanScratch returns n floats: buf[:n] when it fits (so callers can keep
+// small scratch on their stack), else a new slice.
+func scanScratch(buf []float32, n int) []float32 {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]float32, n)
+}
+
+// scanM1Go is the pure-Go ScanM1 over all channels.
+func scanM1Go(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
+	var buf [1024]float32
+	LN := L * p.N
+	sc := scanScratch(buf[:], 2*LN+p.N)
+	Bf, Cf, h := sc[:LN], sc[LN:2*LN], sc[2*LN:]
+	scanDequant(Bf, B[:LN], p.SB)
+	scanDequant(Cf, C[:LN], p.SC)
+	scanM1Generic(p, st, y, u, dt, z, Bf, Cf, L, 0, p.E, h)
+}
+
+// scanM2Go is the pure-Go ScanM2 over all channels.
+func scanM2Go(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
+	var buf [2048]float32
+	nd, nb := L*2*p.H, L*p.G*p.N
+	sc := scanScratch(buf[:], nd+2*nb+p.N)
+	dd, Bf, Cf, s := sc[:nd], sc[nd:nd+nb], sc[nd+nb:nd+2*nb], sc[nd+2*nb:]
+	scanM2Prep(p, dt, B, C, L, dd, Bf, Cf)
+	scanM2Generic(p, st, y, x, dd, Bf, Cf, L, 0, p.P, s)
+}

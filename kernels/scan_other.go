@@ -1,0 +1,11 @@
+//go:build noasm || !amd64
+
+package kernels
+
+func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
+	scanM1Go(p, st, y, u, dt, B, C, z, L)
+}
+
+func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
+	scanM2Go(p, st, y, x, dt, B, C, L)
+}

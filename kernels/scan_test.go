@@ -1,0 +1,569 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Tolerances. Every tier returns the bits of the pure-Go kernel (checked
+// exactly). The pure-Go kernel is checked against a float64 evaluation of
+// the textbook recurrence (dequantize, then quamba.md §1.4/§3.2 and §1.5):
+// |y - y64| <= scanTol·mag + scanAbs, where mag is the same sum taken over
+// absolute values of its terms. float32 rounding of each term (~6e-8),
+// exp (1 ulp) and softplus (2 ulp) errors, amplified by at most |delta·A|
+// inside exp and then damped by exp itself, stay well below 1e-5.
+const (
+	scanTol = 1e-5
+	scanAbs = 1e-30
+)
+
+func randI8(r *rand.Rand, n int) []int8 {
+	q := make([]int8, n)
+	for i := range q {
+		q[i] = int8(r.IntN(256) - 128)
+	}
+	return q
+}
+
+func randF32(r *rand.Rand, n int, lo, hi float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(lo + (hi-lo)*r.Float64())
+	}
+	return v
+}
+
+// m1Case is a Mamba1 scan problem; A and state are kept in the natural
+// [E][N] layout too.
+type m1Case struct {
+	p              ScanM1Params
+	L              int
+	aNat, s0Nat    []float32
+	u, dt, B, C, z []int8
+}
+
+func newM1Case(r *rand.Rand, E, N, L int) *m1Case {
+	k := &m1Case{L: L}
+	k.aNat = make([]float32, E*N)
+	for c := range E {
+		for n := range N {
+			a := -math.Exp(4*r.Float64() - 1) // [-20, -0.37]
+			if c%5 == 3 {
+				a = -math.Exp(6 + r.Float64()) // delta·A far below -104: exp underflows to 0
+			}
+			k.aNat[c*N+n] = float32(a)
+		}
+	}
+	bias := randF32(r, E, -3, 1)
+	for c := range E {
+		if c%7 == 2 {
+			bias[c] = 25 // softplus identity branch
+		}
+	}
+	k.p = ScanM1Params{
+		E: E, N: N,
+		A:      make([]float32, E*N),
+		D:      randF32(r, E, -1, 1),
+		DtBias: bias,
+		SU:     0.02, SDt: 0.05, SB: 0.03, SC: 0.025, SZ: 0.04,
+	}
+	ScanLayoutM1(k.p.A, k.aNat, E, N)
+	k.s0Nat = randF32(r, E*N, -1, 1)
+	k.u, k.dt, k.z = randI8(r, L*E), randI8(r, L*E), randI8(r, L*E)
+	k.B, k.C = randI8(r, L*N), randI8(r, L*N)
+	return k
+}
+
+func softplus64(v float64) float64 {
+	if v > 20 {
+		return v
+	}
+	return math.Log1p(math.Exp(v))
+}
+
+// refM1 evaluates the Mamba1 scan in float64 from the natural-layout state
+// h ([E][N], updated in place); it returns y and the magnitudes of y and h.
+func refM1(k *m1Case, h []float64) (y, ymag, hmag []float64) {
+	p, L, E, N := &k.p, k.L, k.p.E, k.p.N
+	y, ymag = make([]float64, L*E), make([]float64, L*E)
+	hmag = make([]float64, E*N)
+	for i := range h {
+		hmag[i] = math.Abs(h[i])
+	}
+	for t := range L {
+		for c := range E {
+			i := t*E + c
+			delta := softplus64(float64(p.SDt)*float64(k.dt[i]) + float64(p.DtBias[c]))
+			u := float64(p.SU) * float64(k.u[i])
+			zf := float64(p.SZ) * float64(k.z[i])
+			g := zf / (1 + math.Exp(-zf))
+			acc, mag := float64(p.D[c])*u, math.Abs(float64(p.D[c])*u)
+			for n := range N {
+				dA := math.Exp(delta * float64(k.aNat[c*N+n]))
+				b := float64(p.SB) * float64(k.B[t*N+n])
+				cc := float64(p.SC) * float64(k.C[t*N+n])
+				h[c*N+n] = dA*h[c*N+n] + delta*b*u
+				hmag[c*N+n] = dA*hmag[c*N+n] + math.Abs(delta*b*u)
+				acc += cc * h[c*N+n]
+				mag += math.Abs(cc) * hmag[c*N+n]
+			}
+			y[i], ymag[i] = acc*g, mag*math.Abs(g)
+		}
+	}
+	return y, ymag, hmag
+}
+
+// checkClose reports values of got outside tol·mag + scanAbs of want and
+// returns the largest ratio |got-want| / (mag) seen.
+func checkClose(t *testing.T, what string, got []float32, want, mag []float64) float64 {
+	t.Helper()
+	worst, bad := 0.0, 0
+	for i := range want {
+		d := math.Abs(float64(got[i]) - want[i])
+		if mag[i] > 1e-20 { // below, the absolute tolerance rules
+			worst = max(worst, d/mag[i])
+		}
+		if !(d <= scanTol*mag[i]+scanAbs) {
+			if bad < 5 {
+				t.Errorf("%s[%d] = %v, want %v (mag %v)", what, i, got[i], want[i], mag[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d values out of tolerance", what, bad, len(want))
+	}
+	return worst
+}
+
+var m1Sizes = []struct{ E, N, L int }{
+	{37, 16, 37}, {13, 1, 2}, {24, 128, 5}, {40, 16, 1}, {9, 128, 37}, {8, 16, 2}, {1, 16, 3}, {67, 5, 4},
+}
+
+// TestScanM1Reference checks the pure-Go kernel against float64.
+func TestScanM1Reference(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	worst := 0.0
+	for _, sz := range m1Sizes {
+		k := newM1Case(r, sz.E, sz.N, sz.L)
+		h64 := make([]float64, len(k.s0Nat))
+		for i, v := range k.s0Nat {
+			h64[i] = float64(v)
+		}
+		y64, ymag, hmag := refM1(k, h64)
+		state := make([]float32, sz.E*sz.N)
+		ScanLayoutM1(state, k.s0Nat, sz.E, sz.N)
+		y := make([]float32, sz.L*sz.E)
+		withTier(t, Generic, func() { ScanM1(&k.p, state, y, k.u, k.dt, k.B, k.C, k.z, sz.L) })
+		name := fmt.Sprintf("E%d N%d L%d", sz.E, sz.N, sz.L)
+		worst = max(worst, checkClose(t, name+" y", y, y64, ymag))
+		hNat := make([]float32, len(state))
+		NaturalLayoutM1(hNat, state, sz.E, sz.N)
+		worst = max(worst, checkClose(t, name+" state", hNat, h64, hmag))
+	}
+	t.Logf("largest |error|/magnitude vs float64: %.3g (tolerance %g)", worst, scanTol)
+}
+
+// TestScanM1Tiers checks that every tier returns the pure-Go bits, for
+// fp32 and int8 states, without writing past the outputs.
+func TestScanM1Tiers(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	const guard = 3
+	for _, sz := range m1Sizes {
+		k := newM1Case(r, sz.E, sz.N, sz.L)
+		s0 := make([]float32, sz.E*sz.N)
+		ScanLayoutM1(s0, k.s0Nat, sz.E, sz.N)
+		q0 := randI8(r, sz.E*sz.N)
+		groups := []int{sz.E}
+		if sz.E%8 == 0 {
+			groups = append(groups, 8)
+		}
+		if sz.E%3 == 0 && sz.E != 3 {
+			groups = append(groups, 3) // not a multiple of 8: pure Go on every tier
+		}
+		var wantY, wantS []float32
+		wantQ := map[int][]int8{}
+		wantQY := map[int][]float32{}
+		for _, tier := range Supported() {
+			name := fmt.Sprintf("%s E%d N%d L%d", tier, sz.E, sz.N, sz.L)
+			y := make([]float32, sz.L*sz.E+guard)
+			state := append(append([]float32{}, s0...), 7, 7, 7)
+			withTier(t, tier, func() {
+				ScanM1(&k.p, state[:sz.E*sz.N], y[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
+			})
+			checkGuard(t, name+" y", y[sz.L*sz.E:], 0)
+			checkGuard(t, name+" state", state[sz.E*sz.N:], 7)
+			if wantY == nil {
+				wantY, wantS = y, state
+			} else {
+				checkBits(t, name+" y", y, wantY)
+				checkBits(t, name+" state", state, wantS)
+			}
+			for _, gs := range groups {
+				q := append(append([]int8{}, q0...), 5, 5, 5)
+				yq := make([]float32, sz.L*sz.E+guard)
+				st := StateQ8{Q: q[:sz.E*sz.N], Scale: scaleFor(gs, sz.E, sz.N), Group: gs}
+				withTier(t, tier, func() {
+					ScanM1StateQ8(&k.p, st, yq[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
+				})
+				checkGuard(t, name+" int8-state y", yq[sz.L*sz.E:], 0)
+				for _, g := range q[sz.E*sz.N:] {
+					if g != 5 {
+						t.Errorf("%s: int8 state written past its end", name)
+					}
+				}
+				if w, ok := wantQ[gs]; ok {
+					for i := range w {
+						if w[i] != q[i] {
+							t.Errorf("%s group %d: state q[%d] = %d, want %d", name, gs, i, q[i], w[i])
+							break
+						}
+					}
+					checkBits(t, fmt.Sprintf("%s group %d int8-state y", name, gs), yq, wantQY[gs])
+				} else {
+					wantQ[gs], wantQY[gs] = q, yq
+				}
+			}
+		}
+	}
+}
+
+// scaleFor returns deterministic int8-state scales for a group size.
+func scaleFor(gs, E, N int) []float32 {
+	sc := make([]float32, E/gs*N)
+	for i := range sc {
+		sc[i] = 0.004 + 0.001*float32(i%7)
+	}
+	return sc
+}
+
+func checkGuard(t *testing.T, what string, g []float32, want float32) {
+	t.Helper()
+	for _, v := range g {
+		if v != want {
+			t.Errorf("%s: written past the end (%v)", what, g)
+			return
+		}
+	}
+}
+
+func checkBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			if bad < 3 {
+				t.Errorf("%s[%d] = %v, want %v (pure Go)", what, i, got[i], want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d values differ from pure Go", what, bad, len(want))
+	}
+}
+
+// TestScanM1StateQ8Reference checks the int8-state kernel against float64:
+// y within tolerance and the requantized state within one step.
+func TestScanM1StateQ8Reference(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 15))
+	for _, sz := range []struct{ E, N, L, G int }{{37, 16, 37, 37}, {24, 16, 1, 8}, {16, 128, 5, 4}} {
+		k := newM1Case(r, sz.E, sz.N, sz.L)
+		sc := scaleFor(sz.G, sz.E, sz.N)
+		q := randI8(r, sz.E*sz.N) // scan layout
+		h64 := make([]float64, sz.E*sz.N)
+		for c := range sz.E {
+			for n := range sz.N {
+				h64[c*sz.N+n] = float64(q[n*sz.E+c]) * float64(sc[c/sz.G*sz.N+n])
+			}
+		}
+		y64, ymag, _ := refM1(k, h64)
+		y := make([]float32, sz.L*sz.E)
+		withTier(t, Generic, func() {
+			ScanM1StateQ8(&k.p, StateQ8{Q: q, Scale: sc, Group: sz.G}, y, k.u, k.dt, k.B, k.C, k.z, sz.L)
+		})
+		checkClose(t, fmt.Sprintf("E%d N%d L%d G%d int8-state y", sz.E, sz.N, sz.L, sz.G), y, y64, ymag)
+		off := 0
+		for c := range sz.E {
+			for n := range sz.N {
+				v := h64[c*sz.N+n] / float64(sc[c/sz.G*sz.N+n])
+				want := int8(math.RoundToEven(max(min(v, 127), -128)))
+				if d := int(q[n*sz.E+c]) - int(want); d < -1 || d > 1 {
+					t.Errorf("state q[c=%d][n=%d] = %d, want %d (%.3f)", c, n, q[n*sz.E+c], want, v)
+				} else if d != 0 {
+					off++
+				}
+			}
+		}
+		if off > sz.E*sz.N/50 {
+			t.Errorf("%d of %d requantized state values are one step off", off, sz.E*sz.N)
+		}
+	}
+}
+
+// TestScanM1StepEqualsPrefill checks that L decode steps give the prefill
+// bits on every tier.
+func TestScanM1StepEqualsPrefill(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 17))
+	E, N, L := 45, 16, 9
+	k := newM1Case(r, E, N, L)
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			s1 := make([]float32, E*N)
+			ScanLayoutM1(s1, k.s0Nat, E, N)
+			s2 := append([]float32{}, s1...)
+			y1 := make([]float32, L*E)
+			y2 := make([]float32, L*E)
+			ScanM1(&k.p, s1, y1, k.u, k.dt, k.B, k.C, k.z, L)
+			for tt := range L {
+				e, n := tt*E, tt*N
+				ScanM1Step(&k.p, s2, y2[e:e+E], k.u[e:e+E], k.dt[e:e+E], k.B[n:n+N], k.C[n:n+N], k.z[e:e+E])
+			}
+			checkBits(t, tier.String()+" steps y", y2, y1)
+			checkBits(t, tier.String()+" steps state", s2, s1)
+		})
+	}
+}
+
+func TestScanLayouts(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 19))
+	E, N := 5, 3
+	nat := randF32(r, E*N, -1, 1)
+	sc := make([]float32, E*N)
+	back := make([]float32, E*N)
+	ScanLayoutM1(sc, nat, E, N)
+	if sc[2*E+4] != nat[4*N+2] {
+		t.Errorf("ScanLayoutM1: [n=2][c=4] = %v, want natural [c=4][n=2] = %v", sc[2*E+4], nat[4*N+2])
+	}
+	NaturalLayoutM1(back, sc, E, N)
+	checkBits(t, "M1 round trip", back, nat)
+	H, P := 2, 4
+	nat2 := randI8(r, H*P*N)
+	sc2 := make([]int8, H*P*N)
+	back2 := make([]int8, H*P*N)
+	ScanLayoutM2(sc2, nat2, H, P, N)
+	if sc2[1*N*P+2*P+3] != nat2[1*P*N+3*N+2] {
+		t.Errorf("ScanLayoutM2: [h=1][n=2][p=3] = %v, want natural [h=1][p=3][n=2] = %v", sc2[N*P+2*P+3], nat2[P*N+3*N+2])
+	}
+	NaturalLayoutM2(back2, sc2, H, P, N)
+	for i := range nat2 {
+		if back2[i] != nat2[i] {
+			t.Fatalf("M2 round trip differs at %d", i)
+		}
+	}
+}
+
+func TestScanPanics(t *testing.T) {
+	r := rand.New(rand.NewPCG(20, 21))
+	k := newM1Case(r, 16, 4, 2)
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: no panic", what)
+			}
+		}()
+		f()
+	}
+	state := make([]float32, 16*4)
+	y := make([]float32, 2*16)
+	mustPanic("short y", func() { ScanM1(&k.p, state, y[:31], k.u, k.dt, k.B, k.C, k.z, 2) })
+	mustPanic("short state", func() { ScanM1(&k.p, state[:63], y, k.u, k.dt, k.B, k.C, k.z, 2) })
+	mustPanic("short B", func() { ScanM1(&k.p, state, y, k.u, k.dt, k.B[:7], k.C, k.z, 2) })
+	mustPanic("bad group", func() {
+		ScanM1StateQ8(&k.p, StateQ8{Q: make([]int8, 64), Scale: make([]float32, 64), Group: 5}, y, k.u, k.dt, k.B, k.C, k.z, 2)
+	})
+	m := newM2Case(r, 4, 8, 4, 2, 2)
+	mustPanic("M2 short x", func() {
+		ScanM2(&m.p, make([]float32, 4*8*4), make([]float32, 2*32), m.x[:63], m.dt, m.B, m.C, 2)
+	})
+}
+
+// m2Case is a Mamba2 SSM problem; s0Nat is the initial state [H][P][N].
+type m2Case struct {
+	p           ScanM2Params
+	L           int
+	s0Nat       []float32
+	x, dt, B, C []int8
+}
+
+func newM2Case(r *rand.Rand, H, P, N, G, L int) *m2Case {
+	k := &m2Case{L: L}
+	A := randF32(r, H, 0, 0)
+	for h := range H {
+		A[h] = float32(-math.Exp(4*r.Float64() - 1))
+		if h%4 == 3 {
+			A[h] = float32(-math.Exp(6 + r.Float64())) // exp(delta·A) underflows
+		}
+	}
+	bias := randF32(r, H, -4, 1)
+	if H > 2 {
+		bias[2] = 25
+	}
+	k.p = ScanM2Params{
+		H: H, P: P, N: N, G: G,
+		A: A, D: randF32(r, H, -1, 1), DtBias: bias, SDt: 0.05,
+		SX: randF32(r, H*P, 0.005, 0.05),
+		SB: randF32(r, G, 0.01, 0.04),
+		SC: randF32(r, G, 0.01, 0.04),
+	}
+	k.s0Nat = randF32(r, H*P*N, -1, 1)
+	k.x, k.dt = randI8(r, L*H*P), randI8(r, L*H)
+	k.B, k.C = randI8(r, L*G*N), randI8(r, L*G*N)
+	return k
+}
+
+// refM2 evaluates the Mamba2 SSM in float64 from the natural [H][P][N]
+// state s (updated in place).
+func refM2(k *m2Case, s []float64) (y, ymag, smag []float64) {
+	p, L := &k.p, k.L
+	H, P, N, G := p.H, p.P, p.N, p.G
+	y, ymag = make([]float64, L*H*P), make([]float64, L*H*P)
+	smag = make([]float64, len(s))
+	for i := range s {
+		smag[i] = math.Abs(s[i])
+	}
+	for t := range L {
+		for h := range H {
+			g := h / (H / G)
+			delta := softplus64(float64(p.SDt)*float64(k.dt[t*H+h]) + float64(p.DtBias[h]))
+			if p.DtLimit {
+				delta = min(max(delta, float64(p.DtMin)), float64(p.DtMax))
+			}
+			dA := math.Exp(delta * float64(p.A[h]))
+			for pc := range P {
+				c := h*P + pc
+				x := float64(p.SX[c]) * float64(k.x[t*H*P+c])
+				acc, mag := float64(p.D[h])*x, math.Abs(float64(p.D[h])*x)
+				for n := range N {
+					b := float64(p.SB[g]) * float64(k.B[t*G*N+g*N+n])
+					cc := float64(p.SC[g]) * float64(k.C[t*G*N+g*N+n])
+					i := c*N + n
+					s[i] = dA*s[i] + delta*x*b
+					smag[i] = dA*smag[i] + math.Abs(delta*x*b)
+					acc += cc * s[i]
+					mag += math.Abs(cc) * smag[i]
+				}
+				y[t*H*P+c], ymag[t*H*P+c] = acc, mag
+			}
+		}
+	}
+	return y, ymag, smag
+}
+
+var m2Sizes = []struct{ H, P, N, G, L int }{
+	{4, 64, 128, 2, 5}, {3, 13, 16, 1, 37}, {2, 8, 1, 1, 2}, {6, 24, 16, 3, 1}, {2, 40, 16, 2, 3}, {1, 3, 5, 1, 2},
+}
+
+func TestScanM2Reference(t *testing.T) {
+	r := rand.New(rand.NewPCG(22, 23))
+	worst := 0.0
+	for i, sz := range m2Sizes {
+		k := newM2Case(r, sz.H, sz.P, sz.N, sz.G, sz.L)
+		if i == 1 {
+			k.p.DtLimit, k.p.DtMin, k.p.DtMax = true, 0.01, 0.5
+		}
+		s64 := make([]float64, len(k.s0Nat))
+		for i, v := range k.s0Nat {
+			s64[i] = float64(v)
+		}
+		y64, ymag, smag := refM2(k, s64)
+		state := make([]float32, len(k.s0Nat))
+		ScanLayoutM2(state, k.s0Nat, sz.H, sz.P, sz.N)
+		y := make([]float32, sz.L*sz.H*sz.P)
+		withTier(t, Generic, func() { ScanM2(&k.p, state, y, k.x, k.dt, k.B, k.C, sz.L) })
+		name := fmt.Sprintf("H%d P%d N%d G%d L%d", sz.H, sz.P, sz.N, sz.G, sz.L)
+		worst = max(worst, checkClose(t, name+" y", y, y64, ymag))
+		sNat := make([]float32, len(state))
+		NaturalLayoutM2(sNat, state, sz.H, sz.P, sz.N)
+		worst = max(worst, checkClose(t, name+" state", sNat, s64, smag))
+	}
+	t.Logf("largest |error|/magnitude vs float64: %.3g (tolerance %g)", worst, scanTol)
+}
+
+func TestScanM2Tiers(t *testing.T) {
+	r := rand.New(rand.NewPCG(24, 25))
+	const guard = 3
+	for i, sz := range m2Sizes {
+		k := newM2Case(r, sz.H, sz.P, sz.N, sz.G, sz.L)
+		if i == 4 {
+			k.p.DtLimit, k.p.DtMin, k.p.DtMax = true, 0.001, 0.3
+		}
+		HP, S := sz.H*sz.P, sz.H*sz.P*sz.N
+		s0 := make([]float32, S)
+		ScanLayoutM2(s0, k.s0Nat, sz.H, sz.P, sz.N)
+		q0 := randI8(r, S)
+		groups := []int{HP}
+		if sz.P%8 == 0 {
+			groups = append(groups, 8)
+		}
+		if HP%3 == 0 && HP != 3 {
+			groups = append(groups, 3)
+		}
+		var wantY, wantS []float32
+		wantQ := map[int][]int8{}
+		wantQY := map[int][]float32{}
+		for _, tier := range Supported() {
+			name := fmt.Sprintf("%s H%d P%d N%d G%d L%d", tier, sz.H, sz.P, sz.N, sz.G, sz.L)
+			y := make([]float32, sz.L*HP+guard)
+			state := append(append([]float32{}, s0...), 7, 7, 7)
+			withTier(t, tier, func() { ScanM2(&k.p, state[:S], y[:sz.L*HP], k.x, k.dt, k.B, k.C, sz.L) })
+			checkGuard(t, name+" y", y[sz.L*HP:], 0)
+			checkGuard(t, name+" state", state[S:], 7)
+			if wantY == nil {
+				wantY, wantS = y, state
+			} else {
+				checkBits(t, name+" y", y, wantY)
+				checkBits(t, name+" state", state, wantS)
+			}
+			for _, gs := range groups {
+				q := append(append([]int8{}, q0...), 5, 5, 5)
+				yq := make([]float32, sz.L*HP+guard)
+				st := StateQ8{Q: q[:S], Scale: scaleFor(gs, HP, sz.N), Group: gs}
+				withTier(t, tier, func() { ScanM2StateQ8(&k.p, st, yq[:sz.L*HP], k.x, k.dt, k.B, k.C, sz.L) })
+				checkGuard(t, name+" int8-state y", yq[sz.L*HP:], 0)
+				for _, g := range q[S:] {
+					if g != 5 {
+						t.Errorf("%s: int8 state written past its end", name)
+					}
+				}
+				if w, ok := wantQ[gs]; ok {
+					for i := range w {
+						if w[i] != q[i] {
+							t.Errorf("%s group %d: state q[%d] = %d, want %d", name, gs, i, q[i], w[i])
+							break
+						}
+					}
+					checkBits(t, fmt.Sprintf("%s group %d int8-state y", name, gs), yq, wantQY[gs])
+				} else {
+					wantQ[gs], wantQY[gs] = q, yq
+				}
+			}
+		}
+	}
+}
+
+func TestScanM2StepEqualsPrefill(t *testing.T) {
+	r := rand.New(rand.NewPCG(26, 27))
+	H, P, N, G, L := 4, 24, 16, 2, 6
+	k := newM2Case(r, H, P, N, G, L)
+	HP, GN := H*P, G*N
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			s1 := make([]float32, HP*N)
+			ScanLayoutM2(s1, k.s0Nat, H, P, N)
+			s2 := append([]float32{}, s1...)
+			y1 := make([]float32, L*HP)
+			y2 := make([]float32, L*HP)
+			ScanM2(&k.p, s1, y1, k.x, k.dt, k.B, k.C, L)
+			for tt := range L {
+				ScanM2Step(&k.p, s2, y2[tt*HP:(tt+1)*HP], k.x[tt*HP:(tt+1)*HP], k.dt[tt*H:(tt+1)*H],
+					k.B[tt*GN:(tt+1)*GN], k.C[tt*GN:(tt+1)*GN])
+			}
+			checkBits(t, tier.String()+" steps y", y2, y1)
+			checkBits(t, tier.String()+" steps state", s2, s1)
+		})
+	}
+}

@@ -546,7 +546,11 @@ func MarshalConfig(cfg Config) ([]byte, error) {
 			ssm["headdim"] = cfg.HeadDim
 			ssm["ngroups"] = cfg.NGroups
 			ssm["chunk_size"] = cfg.ChunkSize
-			ssm["dt_limit"] = []any{jsonFloat(cfg.DtLimitMin), jsonFloat(cfg.DtLimitMax)}
+			if cfg.DtLimitMin != 0 || !math.IsInf(cfg.DtLimitMax, 1) {
+				// Written only when not the default (0, inf), as in the
+				// published configs.
+				ssm["dt_limit"] = []any{jsonFloat(cfg.DtLimitMin), jsonFloat(cfg.DtLimitMax)}
+			}
 		}
 		if cfg.NormEps != 1e-5 {
 			return nil, fmt.Errorf("state-spaces configs fix the norm epsilon at 1e-5, have %v", cfg.NormEps)

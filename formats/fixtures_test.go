@@ -22,11 +22,54 @@ func loadExpected(t testing.TB) map[string]map[string]expectedTensor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]map[string]expectedTensor
-	if err := json.Unmarshal(b, &m); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatal(err)
 	}
+	m := map[string]map[string]expectedTensor{}
+	for k, v := range raw {
+		if k == "rounding" {
+			continue
+		}
+		var e map[string]expectedTensor
+		if err := json.Unmarshal(v, &e); err != nil {
+			t.Fatal(err)
+		}
+		m[k] = e
+	}
 	return m
+}
+
+// TestRoundingMatchesTorch compares float32 -> float16/bfloat16 rounding
+// with torch's on edge cases (ties, overflow, subnormals, infinities).
+func TestRoundingMatchesTorch(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Rounding struct {
+			Input []int32  `json:"input_bits"`
+			F16   []uint16 `json:"f16_bits"`
+			BF16  []uint16 `json:"bf16_bits"`
+		} `json:"rounding"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	r := doc.Rounding
+	if len(r.Input) < 200 || len(r.F16) != len(r.Input) || len(r.BF16) != len(r.Input) {
+		t.Fatalf("rounding vectors missing")
+	}
+	for i, bits := range r.Input {
+		f := math.Float32frombits(uint32(bits))
+		if got := f32ToF16(f); got != r.F16[i] {
+			t.Errorf("f16(%v) = %#04x, torch %#04x", f, got, r.F16[i])
+		}
+		if got := f32ToBF16(f); got != r.BF16[i] {
+			t.Errorf("bf16(%v) = %#04x, torch %#04x", f, got, r.BF16[i])
+		}
+	}
 }
 
 // checkValues requires bit-exact float32 equality (NaN-free fixtures).

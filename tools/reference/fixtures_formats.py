@@ -279,12 +279,27 @@ def configs():
     })
 
 
+def rounding():
+    """torch's float32 -> float16/bfloat16 rounding of edge cases and random values."""
+    edge = [0.0, -0.0, 1.0, 1.00390625, 1.01171875, 1.0009765625, 1.0029296875, 65504.0, 65520.0, 65519.99,
+            1e-8, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 3.4028234663852886e38, -3.4028234663852886e38,
+            1.1754943508222875e-38, 1e-45, float("inf"), float("-inf"), 0.1, -2.5, 3.14159]
+    rnd = (torch.randn(200, generator=gen) * torch.exp(torch.randn(200, generator=gen) * 8)).tolist()
+    x = torch.tensor(edge + rnd, dtype=torch.float32)
+    expected["rounding"] = {
+        "input_bits": x.view(torch.int32).tolist(),
+        "f16_bits": (x.to(torch.float16).view(torch.int16).to(torch.int32) & 0xFFFF).tolist(),
+        "bf16_bits": (x.to(torch.bfloat16).view(torch.int16).to(torch.int32) & 0xFFFF).tolist(),
+    }
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch_mixed()
     safetensors_hand()
     tiny_models()
     configs()
+    rounding()
     write_json("expected.json", expected, indent=None)
 
 

@@ -1,0 +1,277 @@
+//go:build !noasm
+
+package kernels
+
+import (
+	"unsafe"
+
+	"github.com/quamba/quamba/kernels/arm64"
+)
+
+// arm64 binding of the matmul kernels (kernels/arm64). NEONDot runs the SDOT
+// kernels, NEON the ARMv8.0 ones (SMULL/SMLAL, SADALP); W4A16 has one
+// ARMv8.0 kernel for both tiers.
+//
+// The assembly computes whole 16-row panels. A last, partial panel runs on a
+// scratch panel (padded scales and biases in, 16 outputs per row out) whose
+// first N%16 outputs are copied, so that no kernel touches the caller's
+// memory past N. Activations are read up to K rounded up to the packing
+// granule (4 for W8, 128 for W4); when K is not a multiple, the rows are
+// copied into zero-padded scratch first.
+//
+// M > 1 is blocked for cache: the panels are taken in chunks of about
+// armChunkBytes of weights, and every register block of activation rows runs
+// over a chunk while it stays in the L2 cache.
+
+const armChunkBytes = 192 << 10
+
+// armChunk is the number of panels of panelBytes each per cache block.
+func armChunk(panelBytes int) int { return max(1, armChunkBytes/panelBytes) }
+
+// armW8Out is a W8A8 epilogue in the form the assembly takes.
+type armW8Out struct {
+	ep    *epilogue
+	mode  int
+	elem  int // bytes per output element
+	scale unsafe.Pointer
+	sstep int // 0: one per-tensor scale; 64: 16 per-row scales per panel
+}
+
+func newArmW8Out(ep *epilogue) *armW8Out {
+	o := &armW8Out{ep: ep, mode: int(ep.kind), elem: [...]int{4, 4, 2, 1}[ep.kind]}
+	if ep.kind != epI32 {
+		o.scale = unsafe.Pointer(&ep.scale[0])
+		if len(ep.scale) > 1 {
+			o.sstep = 4 * PanelRows
+		}
+	}
+	return o
+}
+
+// y is the address of output (i, n).
+func (o *armW8Out) y(i, n int) unsafe.Pointer {
+	j := i*o.ep.ldy + n
+	switch o.ep.kind {
+	case epI32:
+		return unsafe.Pointer(&o.ep.yI32[j])
+	case epF32:
+		return unsafe.Pointer(&o.ep.yF32[j])
+	case epF16:
+		return unsafe.Pointer(&o.ep.yF16[j])
+	}
+	return unsafe.Pointer(&o.ep.yI8[j])
+}
+
+// scaleAt and biasAt are the kernel arguments for a run starting at row n.
+func (o *armW8Out) scaleAt(n int) unsafe.Pointer {
+	if o.scale == nil {
+		return nil
+	}
+	return unsafe.Add(o.scale, o.sstep/PanelRows*n)
+}
+
+func (o *armW8Out) biasAt(n int) unsafe.Pointer {
+	if o.ep.bias == nil {
+		return nil
+	}
+	return unsafe.Pointer(&o.ep.bias[n])
+}
+
+// armTail is the scratch panel for the rows [n0, N) of a partial last panel.
+type armTail struct {
+	scale, bias [PanelRows]float32
+	out         [arm64.GemmRowsNEONDot * PanelRows * 4]byte
+}
+
+// setup copies the scales and biases of rows [n0, n) and returns the kernel
+// arguments that read them.
+func (tp *armTail) setup(o *armW8Out, n0, n int) (scale unsafe.Pointer, sstep int, bias unsafe.Pointer) {
+	scale, sstep = o.scale, 0
+	if o.sstep != 0 {
+		copy(tp.scale[:], o.ep.scale[n0:n])
+		scale, sstep = unsafe.Pointer(&tp.scale[0]), 4*PanelRows
+	}
+	if o.ep.bias != nil {
+		copy(tp.bias[:], o.ep.bias[n0:n])
+		bias = unsafe.Pointer(&tp.bias[0])
+	}
+	return scale, sstep, bias
+}
+
+// copyOut copies the outputs [n0, n) of scratch row t to output row i.
+func (tp *armTail) copyOut(o *armW8Out, t, i, n0, n int) {
+	src := tp.out[t*PanelRows*o.elem:]
+	dst := unsafe.Slice((*byte)(o.y(i, n0)), (n-n0)*o.elem)
+	copy(dst, src)
+}
+
+// padRows copies m rows of k elements of size elem (stride ld elements) into
+// zero-padded rows of kp elements, or returns x itself when k == kp. The
+// scratch, if any, is returned for putScratch.
+func padRows(x unsafe.Pointer, m, k, ld, kp, elem int) (unsafe.Pointer, int, *scratch) {
+	if k == kp {
+		return x, ld, nil
+	}
+	s := getScratch(m * kp * elem)
+	for i := 0; i < m; i++ {
+		row := s.b[i*kp*elem : (i+1)*kp*elem]
+		copy(row, unsafe.Slice((*byte)(unsafe.Add(x, i*ld*elem)), k*elem))
+		clear(row[k*elem:])
+	}
+	return unsafe.Pointer(&s.b[0]), kp, s
+}
+
+func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
+	if t != NEON && t != NEONDot {
+		return false
+	}
+	dot := t == NEONDot
+	o := newArmW8Out(ep)
+	kp := w.kp()
+	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, kp, 1)
+	if s != nil {
+		defer putScratch(s)
+	}
+	full, n0 := w.N/PanelRows, w.N/PanelRows*PanelRows
+	panelBytes := kp * PanelRows
+	var tp armTail
+
+	if m == 1 {
+		if full > 0 {
+			armGemvW8(dot, xp, unsafe.Pointer(&w.data[0]), kp/4, full, o.y(0, 0), 16*o.elem, o.mode, o.scale, o.sstep, o.biasAt(0))
+		}
+		if n0 < w.N {
+			scale, sstep, bias := tp.setup(o, n0, w.N)
+			armGemvW8(dot, xp, unsafe.Pointer(&w.data[full*panelBytes]), kp/4, 1, unsafe.Pointer(&tp.out[0]), 16*o.elem, o.mode, scale, sstep, bias)
+			tp.copyOut(o, 0, 0, n0, w.N)
+		}
+		return true
+	}
+
+	rows := arm64.GemmRowsNEON
+	if dot {
+		rows = arm64.GemmRowsNEONDot
+	}
+	chunk := armChunk(panelBytes)
+	for p0 := 0; p0 < full; p0 += chunk {
+		np := min(chunk, full-p0)
+		wp := unsafe.Pointer(&w.data[p0*panelBytes])
+		for i := 0; i < m; i += rows {
+			armGemmW8(dot, unsafe.Add(xp, i*lx), lx, min(rows, m-i), wp, kp/4, np,
+				o.y(i, p0*PanelRows), ep.ldy*o.elem, 16*o.elem, o.mode, o.scaleAt(p0*PanelRows), o.sstep, o.biasAt(p0*PanelRows))
+		}
+	}
+	if n0 < w.N {
+		scale, sstep, bias := tp.setup(o, n0, w.N)
+		wp := unsafe.Pointer(&w.data[full*panelBytes])
+		for i := 0; i < m; i += rows {
+			mr := min(rows, m-i)
+			armGemmW8(dot, unsafe.Add(xp, i*lx), lx, mr, wp, kp/4, 1,
+				unsafe.Pointer(&tp.out[0]), 16*o.elem, 16*o.elem, o.mode, scale, sstep, bias)
+			for r := 0; r < mr; r++ {
+				tp.copyOut(o, r, i+r, n0, w.N)
+			}
+		}
+	}
+	return true
+}
+
+// armGemvW8 and armGemmW8 call the tier's kernel directly (no function
+// values, so that the arguments do not escape).
+func armGemvW8(dot bool, x, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer) {
+	if dot {
+		arm64.GemvW8A8NEONDot(x, w, kb, np, y, ystep, mode, scale, sstep, bias)
+	} else {
+		arm64.GemvW8A8NEON(x, w, kb, np, y, ystep, mode, scale, sstep, bias)
+	}
+}
+
+func armGemmW8(dot bool, x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ldy, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer) {
+	if dot {
+		arm64.GemmW8A8NEONDot(x, ldx, mr, w, kb, np, y, ldy, ystep, mode, scale, sstep, bias)
+	} else {
+		arm64.GemmW8A8NEON(x, ldx, mr, w, kb, np, y, ldy, ystep, mode, scale, sstep, bias)
+	}
+}
+
+// armW4Kind selects a W4 kernel.
+type armW4Kind int
+
+const (
+	armW4A8NEON armW4Kind = iota
+	armW4A8NEONDot
+	armW4A16
+)
+
+// run calls the kernel directly (no function values, so that the arguments
+// do not escape). xs is ignored by W4A16.
+func (k armW4Kind) run(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer, xs float32) {
+	switch k {
+	case armW4A8NEON:
+		arm64.W4A8GemvNEON(x, w, kg, np, y, gs, rs, xs)
+	case armW4A8NEONDot:
+		arm64.W4A8GemvNEONDot(x, w, kg, np, y, gs, rs, xs)
+	default:
+		arm64.W4A16GemvNEON(x, w, kg, np, y, gs, rs)
+	}
+}
+
+// armW4 runs one W4 kernel over all panels of w for m activation rows
+// (already padded to kp elements, stride lx elements): the
+// panels in cache-sized chunks, every row over a chunk, the partial last
+// panel through a 16-float scratch. The group and row scales of the packed
+// W4 cover whole panels, so only the output needs the scratch.
+func armW4(kind armW4Kind, m int, xp unsafe.Pointer, lx int, xs float32, w *W4, y []float32, ldy int) {
+	elem := 1
+	if kind == armW4A16 {
+		elem = 4
+	}
+	kp := w.kp()
+	kg := kp / W4Group
+	panelBytes := kp / 2 * PanelRows
+	full, n0 := w.N/PanelRows, w.N/PanelRows*PanelRows
+	chunk := armChunk(panelBytes)
+	for p0 := 0; p0 < full; p0 += chunk {
+		np := min(chunk, full-p0)
+		for i := 0; i < m; i++ {
+			kind.run(unsafe.Add(xp, i*lx*elem), unsafe.Pointer(&w.codes[p0*panelBytes]), kg, np,
+				unsafe.Pointer(&y[i*ldy+p0*PanelRows]), unsafe.Pointer(&w.gs[p0*kg*PanelRows]), unsafe.Pointer(&w.rs[p0*PanelRows]), xs)
+		}
+	}
+	if n0 < w.N {
+		var out [PanelRows]float32
+		for i := 0; i < m; i++ {
+			kind.run(unsafe.Add(xp, i*lx*elem), unsafe.Pointer(&w.codes[full*panelBytes]), kg, 1,
+				unsafe.Pointer(&out[0]), unsafe.Pointer(&w.gs[full*kg*PanelRows]), unsafe.Pointer(&w.rs[full*PanelRows]), xs)
+			copy(y[i*ldy+n0:i*ldy+w.N], out[:])
+		}
+	}
+}
+
+func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, ldy int) bool {
+	if t != NEON && t != NEONDot {
+		return false
+	}
+	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, w.kp(), 1)
+	if s != nil {
+		defer putScratch(s)
+	}
+	kind := armW4A8NEON
+	if t == NEONDot {
+		kind = armW4A8NEONDot
+	}
+	armW4(kind, m, xp, lx, xs, w, y, ldy)
+	return true
+}
+
+func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {
+	if t != NEON && t != NEONDot {
+		return false
+	}
+	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, w.kp(), 4)
+	if s != nil {
+		defer putScratch(s)
+	}
+	armW4(armW4A16, m, xp, lx, 0, w, y, ldy)
+	return true
+}

@@ -133,16 +133,18 @@ type scanState struct {
 	q StateQ8
 }
 
-// scanDequant converts int8 values to float32 times s.
-func scanDequant(dst []float32, src []int8, s float32) {
-	for i, v := range src {
-		dst[i] = float32(v) * s
+// scanDequantBC interleaves dequantized B and C: bc[2i] = B[i]·sB,
+// bc[2i+1] = C[i]·sC, so that a kernel reaches both with one pointer.
+func scanDequantBC(bc []float32, B, C []int8, sB, sC float32) {
+	for i := range B {
+		bc[2*i] = float32(B[i]) * sB
+		bc[2*i+1] = float32(C[i]) * sC
 	}
 }
 
-// scanM1Generic scans channels [c0, c1). Bf and Cf are SB·B and SC·C.
-// h is scratch for N values.
-func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, Bf, Cf []float32, L, c0, c1 int, h []float32) {
+// scanM1Generic scans channels [c0, c1). bc holds [L][N] interleaved
+// (SB·B, SC·C) pairs (scanDequantBC); h is scratch for N values.
+func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, bc []float32, L, c0, c1 int, h []float32) {
 	E, N := p.E, p.N
 	for c := c0; c < c1; c++ {
 		if st.f != nil {
@@ -161,11 +163,11 @@ func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, 
 			zf := float32(z[i]) * p.SZ
 			g := zf / (1 + Exp(-zf))
 			acc := p.D[c] * uf
-			bt, ct := Bf[t*N:t*N+N], Cf[t*N:t*N+N]
+			bct := bc[2*t*N : 2*t*N+2*N]
 			for n := range N {
 				dA := Exp(delta * p.A[n*E+c])
-				h[n] = expFMA(dA, h[n], du*bt[n])
-				acc = expFMA(ct[n], h[n], acc)
+				h[n] = expFMA(dA, h[n], du*bct[2*n])
+				acc = expFMA(bct[2*n+1], h[n], acc)
 			}
 			y[i] = acc * g
 		}
@@ -294,8 +296,9 @@ func (p *ScanM2Params) check(y []float32, x, dt, B, C []int8, L int) {
 }
 
 // scanM2Prep computes per token and head delta and dA = Exp(delta·A), and
-// the dequantized B and C: dd is [L][2H] (delta then dA), Bf, Cf [L][G*N].
-func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, Bf, Cf []float32) {
+// the dequantized B and C: dd is [L][2H] (delta then dA), bc [L][G*N]
+// interleaved (B·SB[g], C·SC[g]) pairs.
+func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, bc []float32) {
 	H, GN := p.H, p.G*p.N
 	for t := range L {
 		for h := range H {
@@ -306,17 +309,16 @@ func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, Bf, Cf []float32) {
 			dd[t*2*H+h] = delta
 			dd[t*2*H+H+h] = Exp(delta * p.A[h])
 		}
-		for i := range GN {
-			g := i / p.N
-			Bf[t*GN+i] = float32(B[t*GN+i]) * p.SB[g]
-			Cf[t*GN+i] = float32(C[t*GN+i]) * p.SC[g]
+		for g := range p.G {
+			o := t*GN + g*p.N
+			scanDequantBC(bc[2*o:2*(o+p.N)], B[o:o+p.N], C[o:o+p.N], p.SB[g], p.SC[g])
 		}
 	}
 }
 
 // scanM2Generic scans channels [p0, p1) of every head; h is scratch for N
 // values.
-func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, Bf, Cf []float32, L, p0, p1 int, s []float32) {
+func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, bc []float32, L, p0, p1 int, s []float32) {
 	H, P, N := p.H, p.P, p.N
 	GN, hpg := p.G*N, H/p.G
 	for hd := range H {
@@ -336,10 +338,11 @@ func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, Bf,
 				xf := float32(x[t*H*P+c]) * p.SX[c]
 				dx := delta * xf
 				acc := p.D[hd] * xf
-				bt, ct := Bf[t*GN+g*N:t*GN+g*N+N], Cf[t*GN+g*N:t*GN+g*N+N]
+				o := 2 * (t*GN + g*N)
+				bct := bc[o : o+2*N]
 				for n := range N {
-					s[n] = expFMA(dA, s[n], dx*bt[n])
-					acc = expFMA(ct[n], s[n], acc)
+					s[n] = expFMA(dA, s[n], dx*bct[2*n])
+					acc = expFMA(bct[2*n+1], s[n], acc)
 				}
 				y[t*H*P+c] = acc
 			}
@@ -432,10 +435,9 @@ func scanM1Go(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8,
 	var buf [1024]float32
 	LN := L * p.N
 	sc := scanScratch(buf[:], 2*LN+p.N)
-	Bf, Cf, h := sc[:LN], sc[LN:2*LN], sc[2*LN:]
-	scanDequant(Bf, B[:LN], p.SB)
-	scanDequant(Cf, C[:LN], p.SC)
-	scanM1Generic(p, st, y, u, dt, z, Bf, Cf, L, 0, p.E, h)
+	bc, h := sc[:2*LN], sc[2*LN:]
+	scanDequantBC(bc, B[:LN], C[:LN], p.SB, p.SC)
+	scanM1Generic(p, st, y, u, dt, z, bc, L, 0, p.E, h)
 }
 
 // scanM2Go is the pure-Go ScanM2 over all channels.
@@ -443,7 +445,7 @@ func scanM2Go(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L 
 	var buf [2048]float32
 	nd, nb := L*2*p.H, L*p.G*p.N
 	sc := scanScratch(buf[:], nd+2*nb+p.N)
-	dd, Bf, Cf, s := sc[:nd], sc[nd:nd+nb], sc[nd+nb:nd+2*nb], sc[nd+2*nb:]
-	scanM2Prep(p, dt, B, C, L, dd, Bf, Cf)
-	scanM2Generic(p, st, y, x, dd, Bf, Cf, L, 0, p.P, s)
+	dd, bc, s := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:]
+	scanM2Prep(p, dt, B, C, L, dd, bc)
+	scanM2Generic(p, st, y, x, dd, bc, L, 0, p.P, s)
 }

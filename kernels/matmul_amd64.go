@@ -108,13 +108,22 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 		return false
 	}
 	o := newW8Out(ep)
+	groups := m / 4
+	if m > 1 && groups > 0 {
+		gemmW8A8(groups, x, ldx, w, o)
+	}
+	// Single rows: the decode GEMV, and the last m%4 rows of a GEMM.
 	kp := w.kp()
 	var padded *scratch
 	if kp != w.K {
 		padded = getScratch(kp)
 		defer putScratch(padded)
 	}
-	for i := 0; i < m; i++ {
+	i0 := 0
+	if m > 1 {
+		i0 = 4 * groups
+	}
+	for i := i0; i < m; i++ {
 		xi := &x[i*ldx]
 		if padded != nil {
 			b := padded.b
@@ -125,6 +134,83 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 		gemvW8A8(xi, w, o, i)
 	}
 	return true
+}
+
+// Cache blocking of the W8A8 GEMM: a block of weight panels (about
+// gemmPanelBytes) is reused from L2 by every 4-row group of a block of
+// activation rows (about gemmActBytes of prepared activations, also kept in
+// L2). Each micro-kernel call keeps its 4 × 16 tile in registers over the
+// whole K, so K itself needs no blocking: it only sets the size of a panel
+// (16·K bytes) and of a prepared group (8·K bytes).
+const (
+	gemmPanelBytes = 128 << 10
+	gemmActBytes   = 128 << 10
+)
+
+// gemmW8A8 computes the first 4·groups rows of the product with the 4 × 16
+// micro-kernel.
+func gemmW8A8(groups int, x []int8, ldx int, w *W8, o *w8Out) {
+	kp := w.kp()
+	kb := kp / 4
+	gb := kb * 32 // prepared bytes per 4-row group
+	s := getScratch(groups * gb)
+	defer putScratch(s)
+	xp := s.b
+	prepX4(groups, x, ldx, w.K, kb, xp)
+
+	ldy := o.ep.ldy * o.elem
+	full := w.N / PanelRows
+	nc := max(1, gemmPanelBytes/(kp*PanelRows))
+	mc := max(1, gemmActBytes/gb)
+	for g0 := 0; g0 < groups; g0 += mc {
+		g1 := min(groups, g0+mc)
+		for p0 := 0; p0 < full; p0 += nc {
+			p1 := min(full, p0+nc)
+			n0 := p0 * PanelRows
+			for g := g0; g < g1; g++ {
+				amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[g*gb])), &w.data[p0*kp*PanelRows], kb, p1-p0,
+					o.y(4*g, n0), ldy, o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0))
+			}
+		}
+	}
+	if n0 := full * PanelRows; n0 < w.N {
+		var tp tailPanel
+		scale, bias := tp.setup(o, n0, w.N)
+		for g := 0; g < groups; g++ {
+			amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[g*gb])), &w.data[full*kp*PanelRows], kb, 1,
+				unsafe.Pointer(&tp.out[0]), PanelRows*o.elem, o.kind, scale, 0, bias)
+			for t := 0; t < 4; t++ {
+				tp.copyOut(o, t, 4*g+t, n0, w.N)
+			}
+		}
+	}
+}
+
+// prepX4 lays out rows [0, 4·groups) of x for GemmW8A8x4AVX2: per group,
+// per k-block j, per row t the bytes |x[t][4j+c]| then x[t][4j+c], c < 4,
+// with k ≥ K padded with zeros.
+func prepX4(groups int, x []int8, ldx, k, kb int, xp []byte) {
+	for g := 0; g < groups; g++ {
+		dst := xp[g*kb*32 : (g+1)*kb*32]
+		for t := 0; t < 4; t++ {
+			row := x[(4*g+t)*ldx : (4*g+t)*ldx+k]
+			for j := 0; j < kb; j++ {
+				d := dst[j*32+t*8 : j*32+t*8+8]
+				for c := 0; c < 4; c++ {
+					var v int8
+					if kk := 4*j + c; kk < k {
+						v = row[kk]
+					}
+					a := v
+					if a < 0 {
+						a = -a // -(-128) wraps to -128, whose byte 0x80 is 128 unsigned
+					}
+					d[c] = byte(a)
+					d[4+c] = byte(v)
+				}
+			}
+		}
+	}
 }
 
 // gemvW8A8 runs activation row x (kp bytes) against all panels of w into

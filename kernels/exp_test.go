@@ -44,10 +44,12 @@ func TestExpAccuracy(t *testing.T) {
 	if testing.Short() {
 		stride = 4099
 	}
-	xs := expSweep(-104, 89, stride, 1<<20)
+	xs := expSweep(-104, 89, stride, 1<<18)
 	maxErr, argMax := 0.0, float32(0)
-	for _, x := range xs {
-		e := ulpErr(Exp(x), math.Exp(float64(x)))
+	want := make([]float32, len(xs))
+	for i, x := range xs {
+		want[i] = Exp(x)
+		e := ulpErr(want[i], math.Exp(float64(x)))
 		if e > maxErr {
 			maxErr, argMax = e, x
 		}
@@ -68,9 +70,9 @@ func TestExpAccuracy(t *testing.T) {
 			}
 			bad := 0
 			for i, x := range xs {
-				if want := Exp(x); math.Float32bits(got[i]) != math.Float32bits(want) {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					if bad < 5 {
-						t.Errorf("%s: ExpF32(%v) = %v, want %v (Exp)", tier, x, got[i], want)
+						t.Errorf("%s: ExpF32(%v) = %v, want %v (Exp)", tier, x, got[i], want[i])
 					}
 					bad++
 				}
@@ -150,7 +152,7 @@ func TestExpSpecial(t *testing.T) {
 }
 
 func TestSoftplus(t *testing.T) {
-	xs := expSweep(-90, 40, 1021, 1<<16)
+	xs := expSweep(-90, 40, 4093, 1<<16)
 	xs = append(xs, 20, 20.000002, 19.999998, -20, 0, 1e-20, -1e-20)
 	maxErr, argMax := 0.0, float32(0)
 	for _, v := range xs {

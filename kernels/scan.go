@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // The quantized selective scans of Mamba1 (ScanM1) and Mamba2 (ScanM2).
@@ -421,30 +422,37 @@ func scanTranspose[T int8 | float32](dst, src []T, rows, cols int, fn string) {
 	}
 }
 
-// scanScratch returns n floats: buf[:n] when it fits (so callers can keep
-// small scratch on their stack), else a new slice.
-func scanScratch(buf []float32, n int) []float32 {
-	if n <= len(buf) {
-		return buf[:n]
+// scanPool recycles the scans' float32 scratch (dequantized B and C,
+// per-token deltas, state blocks), so that decode steps do not allocate.
+var scanPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// scanScratch returns a pooled buffer of n floats; give it back with
+// scanPool.Put.
+func scanScratch(n int) *[]float32 {
+	b := scanPool.Get().(*[]float32)
+	if cap(*b) < n {
+		*b = make([]float32, n)
 	}
-	return make([]float32, n)
+	*b = (*b)[:n]
+	return b
 }
 
 // scanM1Go is the pure-Go ScanM1 over all channels.
 func scanM1Go(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
-	var buf [1024]float32
 	LN := L * p.N
-	sc := scanScratch(buf[:], 2*LN+p.N)
-	bc, h := sc[:2*LN], sc[2*LN:]
+	b := scanScratch(2*LN + p.N)
+	defer scanPool.Put(b)
+	bc, h := (*b)[:2*LN], (*b)[2*LN:]
 	scanDequantBC(bc, B[:LN], C[:LN], p.SB, p.SC)
 	scanM1Generic(p, st, y, u, dt, z, bc, L, 0, p.E, h)
 }
 
 // scanM2Go is the pure-Go ScanM2 over all channels.
 func scanM2Go(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
-	var buf [2048]float32
 	nd, nb := L*2*p.H, L*p.G*p.N
-	sc := scanScratch(buf[:], nd+2*nb+p.N)
+	b := scanScratch(nd + 2*nb + p.N)
+	defer scanPool.Put(b)
+	sc := *b
 	dd, bc, s := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:]
 	scanM2Prep(p, dt, B, C, L, dd, bc)
 	scanM2Generic(p, st, y, x, dd, bc, L, 0, p.P, s)

@@ -36,11 +36,11 @@ DATA scanconst<>+48(SB)/8, $0xc3000000c3000000
 DATA scanconst<>+56(SB)/8, $0xc3000000c3000000
 GLOBL scanconst<>(SB), RODATA|NOPTR, $64
 
-// SCAN_LOADQ dequantizes n rows of 8 int8 state values into a contiguous
-// float32 buffer: q (int8 pointer, advanced by qstride per row), s (scale
-// pointer, one float per row, advanced by 4), dst (advanced by 32), cnt
-// (row count, counts down to 0). Clobbers Y0, Y1.
-#define SCAN_LOADQ(q, qstride, s, dst, cnt, loop) \
+// SCAN_LOADQ dequantizes rows of 8 int8 state values into float32 rows:
+// q (int8 pointer, advanced by qstride per row), s (scale pointer, one float
+// per row, advanced by 4), dst (advanced by dstride), cnt (row count,
+// counts down to 0). Clobbers Y0, Y1.
+#define SCAN_LOADQ(q, qstride, s, dst, dstride, cnt, loop) \
 loop: \
 	VPMOVSXBD   (q), Y0; \
 	VCVTDQ2PS   Y0, Y0; \
@@ -49,13 +49,14 @@ loop: \
 	VMOVUPS     Y0, (dst); \
 	ADDQ        qstride, q; \
 	ADDQ        $4, s; \
-	ADDQ        $32, dst; \
+	ADDQ        dstride, dst; \
 	DECQ        cnt; \
 	JNZ         loop
 
-// SCAN_STOREQ requantizes rows of 8 float32 state values: q = sat(roundEven(h/scale)).
-// Same operands as SCAN_LOADQ (src read, q written). Clobbers Y0, Y1, Y14, Y15.
-#define SCAN_STOREQ(q, qstride, s, src, cnt, loop) \
+// SCAN_STOREQ requantizes rows of 8 float32 state values,
+// q = sat(roundEven(h/scale)), with the operands of SCAN_LOADQ (src read,
+// q written). Clobbers Y0, Y1, Y14, Y15.
+#define SCAN_STOREQ(q, qstride, s, src, srcstride, cnt, loop) \
 	VMOVUPS     scanconst<>+0(SB), Y14; \
 	VMOVUPS     scanconst<>+32(SB), Y15; \
 loop: \
@@ -71,15 +72,15 @@ loop: \
 	MOVQ        X0, (q); \
 	ADDQ        qstride, q; \
 	ADDQ        $4, s; \
-	ADDQ        $32, src; \
+	ADDQ        srcstride, src; \
 	DECQ        cnt; \
 	JNZ         loop
 
 // SCAN_M1_STATE updates one state row n for the 8 channels of the block and
 // accumulates its output term:
 //   dA = exp(delta*A[n]); h[n] = fma(dA, h[n], du*Bf[n]); acc = fma(Cf[n], h[n], acc)
-// aoff(A row), hoff(h row) and bcoff(the Bf/Cf pair) are memory operands;
-// t0..t5 are temporaries. Reads Y15 (delta) and Y14 (du), updates Y13 (acc).
+// arow (A row), hrow (h row), bf and cf (the broadcast scalars) are memory
+// operands; t0..t5 are temporaries. Reads Y15 (delta) and Y14 (du), updates Y13 (acc).
 #define SCAN_M1_STATE(arow, hrow, bf, cf, t0, t1, t2, t3, t4, t5) \
 	VMULPS      arow, Y15, t0; /* delta*A */ \
 	EXP_AVX2(t0, t1, t2, t3); /* dA */ \
@@ -156,7 +157,7 @@ loadq:
 	MOVQ  M1_E(R8), R13
 	MOVQ  M1_HBUF(R8), DX
 	MOVQ  M1_N(R8), CX
-	SCAN_LOADQ(R11, R13, R12, DX, CX, loadqloop)
+	SCAN_LOADQ(R11, R13, R12, DX, $32, CX, loadqloop)
 	MOVQ  M1_HBUF(R8), SI
 	MOVQ  $32, R9
 
@@ -262,12 +263,272 @@ storeq:
 	MOVQ  M1_E(R8), R13
 	MOVQ  M1_HBUF(R8), DX
 	MOVQ  M1_N(R8), CX
-	SCAN_STOREQ(R11, R13, R12, DX, CX, storeqloop)
+	SCAN_STOREQ(R11, R13, R12, DX, $32, CX, storeqloop)
 
 nextblock:
 	ADDQ $8, BX
 	JMP  block
 
 done:
+	VZEROUPPER
+	RET
+
+// Field offsets of ScanM2Args.
+#define M2_X 0
+#define M2_Y 8
+#define M2_DD 16
+#define M2_BC 24
+#define M2_D 32
+#define M2_SX 40
+#define M2_STATE 48
+#define M2_STATEQ 56
+#define M2_SCALE 64
+#define M2_HBUF 72
+#define M2_H 80
+#define M2_P 88
+#define M2_PC 96
+#define M2_N 104
+#define M2_L 112
+#define M2_GN 120
+#define M2_HPG 128
+#define M2_GROUP 136
+
+// M2_SCALEROW sets dst = &Scale[(h*P + p)/Group][0] from h (BX) and p (DI).
+// Clobbers AX, DX.
+#define M2_SCALEROW(dst) \
+	MOVQ  BX, AX; \
+	IMULQ M2_P(R8), AX; \
+	ADDQ  DI, AX; \
+	XORQ  DX, DX; \
+	DIVQ  M2_GROUP(R8); \
+	IMULQ M2_N(R8), AX; \
+	SHLQ  $2, AX; \
+	ADDQ  M2_SCALE(R8), AX; \
+	MOVQ  AX, dst
+
+// M2_QROW sets dst = &StateQ[h][0][p] from h (BX) and p (DI).
+#define M2_QROW(dst) \
+	MOVQ  BX, dst; \
+	IMULQ M2_N(R8), dst; \
+	IMULQ M2_P(R8), dst; \
+	ADDQ  DI, dst; \
+	ADDQ  M2_STATEQ(R8), dst
+
+// SCAN_M2_ROW updates one state row n of a block of 8 channels:
+//   S = fma(dA, S, dx*Bf[n]); acc = fma(Cf[n], S, acc)
+// with Y12 = Bf[n], Y13 = Cf[n], Y15 = dA broadcast; srow is the memory
+// operand of the row, dx and acc registers, t a temporary.
+#define SCAN_M2_ROW(srow, dx, acc, t) \
+	VMULPS      Y12, dx, t; /* dx*Bf[n] */ \
+	VFMADD231PS srow, Y15, t; /* S = dA*S + dx*Bf[n] */ \
+	VMOVUPS     t, srow; \
+	VFMADD231PS t, Y13, acc /* acc += Cf[n]*S */
+
+// func ScanM2AVX2(a *ScanM2Args)
+//
+// Loop structure: heads outermost (a head's state, N rows of P floats, stays
+// in L1/L2 across the tokens of a prefill), tokens, blocks of 32 channels
+// (4 vectors; then blocks of 8), state rows n innermost. An int8 state is
+// dequantized head by head into a.Hbuf and requantized after the tokens.
+//
+// Registers:
+//   R8  a                      BX  h
+//   SI  &S[h][0][0]            R9  P*4, row stride of S
+//   DI  h*P                    R10 tokens left
+//   R11 t*H*P                  R12 &BC[t][g*N], g = h/HPG
+//   R13 &DD[t][h]              CX  p, first channel of the block
+//   row loop: AX &S[h][n][p], DX &BC[t][g*N+n], R14 rows left
+//   Y14 delta, Y15 dA, Y0-Y3 dx = delta*x, Y4-Y7 acc, Y8-Y11 S rows,
+//   Y12 Bf[n], Y13 Cf[n]
+TEXT ·ScanM2AVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), R8
+	MOVQ M2_P(R8), R9
+	SHLQ $2, R9
+	XORQ BX, BX
+
+m2head:
+	CMPQ BX, M2_H(R8)
+	JGE  m2done
+	MOVQ M2_STATEQ(R8), AX
+	TESTQ AX, AX
+	JNZ  m2loadq
+	MOVQ  BX, SI
+	IMULQ M2_N(R8), SI
+	IMULQ R9, SI
+	ADDQ  M2_STATE(R8), SI
+	JMP   m2tokens
+
+m2loadq:
+	// Dequantize head h into Hbuf, block of 8 channels by block.
+	XORQ DI, DI
+
+m2lqblock:
+	CMPQ DI, M2_PC(R8)
+	JGE  m2lqdone
+	M2_SCALEROW(R12)
+	M2_QROW(R11)
+	MOVQ M2_HBUF(R8), DX
+	LEAQ (DX)(DI*4), DX
+	MOVQ M2_P(R8), R13
+	MOVQ M2_N(R8), CX
+	SCAN_LOADQ(R11, R13, R12, DX, R9, CX, m2lqloop)
+	ADDQ $8, DI
+	JMP  m2lqblock
+
+m2lqdone:
+	MOVQ M2_HBUF(R8), SI
+
+m2tokens:
+	MOVQ  BX, DI
+	IMULQ M2_P(R8), DI
+	MOVQ  M2_L(R8), R10
+	XORQ  R11, R11
+	MOVQ  BX, AX
+	XORQ  DX, DX
+	DIVQ  M2_HPG(R8)
+	IMULQ M2_N(R8), AX
+	SHLQ  $3, AX
+	ADDQ  M2_BC(R8), AX
+	MOVQ  AX, R12
+	MOVQ  M2_DD(R8), R13
+	LEAQ  (R13)(BX*4), R13
+
+m2token:
+	VBROADCASTSS (R13), Y14        // delta
+	MOVQ         M2_H(R8), AX
+	VBROADCASTSS (R13)(AX*4), Y15  // dA
+	XORQ         CX, CX
+
+m2p32:
+	MOVQ M2_PC(R8), AX
+	SUBQ CX, AX
+	CMPQ AX, $32
+	JLT  m2p8
+	// xf = x*SX; acc = D*xf; dx = delta*xf (4 vectors)
+	LEAQ      (R11)(DI*1), AX
+	ADDQ      CX, AX
+	MOVQ      M2_X(R8), DX
+	VPMOVSXBD (DX)(AX*1), Y0
+	VPMOVSXBD 8(DX)(AX*1), Y1
+	VPMOVSXBD 16(DX)(AX*1), Y2
+	VPMOVSXBD 24(DX)(AX*1), Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	LEAQ      (DI)(CX*1), DX
+	SHLQ      $2, DX
+	ADDQ      M2_SX(R8), DX
+	VMULPS    (DX), Y0, Y0
+	VMULPS    32(DX), Y1, Y1
+	VMULPS    64(DX), Y2, Y2
+	VMULPS    96(DX), Y3, Y3
+	MOVQ         M2_D(R8), DX
+	VBROADCASTSS (DX)(BX*4), Y12
+	VMULPS    Y0, Y12, Y4
+	VMULPS    Y1, Y12, Y5
+	VMULPS    Y2, Y12, Y6
+	VMULPS    Y3, Y12, Y7
+	VMULPS    Y0, Y14, Y0
+	VMULPS    Y1, Y14, Y1
+	VMULPS    Y2, Y14, Y2
+	VMULPS    Y3, Y14, Y3
+	LEAQ      (SI)(CX*4), AX
+	MOVQ      R12, DX
+	MOVQ      M2_N(R8), R14
+
+m2row32:
+	VBROADCASTSS (DX), Y12
+	VBROADCASTSS 4(DX), Y13
+	SCAN_M2_ROW((AX), Y0, Y4, Y8)
+	SCAN_M2_ROW(32(AX), Y1, Y5, Y9)
+	SCAN_M2_ROW(64(AX), Y2, Y6, Y10)
+	SCAN_M2_ROW(96(AX), Y3, Y7, Y11)
+	ADDQ R9, AX
+	ADDQ $8, DX
+	DECQ R14
+	JNZ  m2row32
+
+	LEAQ    (R11)(DI*1), AX
+	ADDQ    CX, AX
+	MOVQ    M2_Y(R8), DX
+	VMOVUPS Y4, (DX)(AX*4)
+	VMOVUPS Y5, 32(DX)(AX*4)
+	VMOVUPS Y6, 64(DX)(AX*4)
+	VMOVUPS Y7, 96(DX)(AX*4)
+	ADDQ    $32, CX
+	JMP     m2p32
+
+m2p8:
+	CMPQ CX, M2_PC(R8)
+	JGE  m2tokdone
+	LEAQ      (R11)(DI*1), AX
+	ADDQ      CX, AX
+	MOVQ      M2_X(R8), DX
+	VPMOVSXBD (DX)(AX*1), Y0
+	VCVTDQ2PS Y0, Y0
+	LEAQ      (DI)(CX*1), DX
+	SHLQ      $2, DX
+	ADDQ      M2_SX(R8), DX
+	VMULPS    (DX), Y0, Y0
+	MOVQ         M2_D(R8), DX
+	VBROADCASTSS (DX)(BX*4), Y12
+	VMULPS    Y0, Y12, Y4
+	VMULPS    Y0, Y14, Y0
+	LEAQ      (SI)(CX*4), AX
+	MOVQ      R12, DX
+	MOVQ      M2_N(R8), R14
+
+m2row8:
+	VBROADCASTSS (DX), Y12
+	VBROADCASTSS 4(DX), Y13
+	SCAN_M2_ROW((AX), Y0, Y4, Y8)
+	ADDQ R9, AX
+	ADDQ $8, DX
+	DECQ R14
+	JNZ  m2row8
+
+	LEAQ    (R11)(DI*1), AX
+	ADDQ    CX, AX
+	MOVQ    M2_Y(R8), DX
+	VMOVUPS Y4, (DX)(AX*4)
+	ADDQ    $8, CX
+	JMP     m2p8
+
+m2tokdone:
+	MOVQ  M2_H(R8), AX
+	IMULQ M2_P(R8), AX
+	ADDQ  AX, R11                  // next token's x and y rows
+	MOVQ  M2_GN(R8), AX
+	LEAQ  (R12)(AX*8), R12         // next token's BC row
+	MOVQ  M2_H(R8), AX
+	LEAQ  (R13)(AX*8), R13         // next token's DD row (2H floats)
+	DECQ  R10
+	JNZ   m2token
+
+	// Requantize an int8 state.
+	MOVQ  M2_STATEQ(R8), AX
+	TESTQ AX, AX
+	JZ    m2nexthead
+	XORQ  DI, DI
+
+m2sqblock:
+	CMPQ DI, M2_PC(R8)
+	JGE  m2nexthead
+	M2_SCALEROW(R12)
+	M2_QROW(R11)
+	MOVQ M2_HBUF(R8), DX
+	LEAQ (DX)(DI*4), DX
+	MOVQ M2_P(R8), R13
+	MOVQ M2_N(R8), CX
+	SCAN_STOREQ(R11, R13, R12, DX, R9, CX, m2sqloop)
+	ADDQ $8, DI
+	JMP  m2sqblock
+
+m2nexthead:
+	INCQ BX
+	JMP  m2head
+
+m2done:
 	VZEROUPPER
 	RET

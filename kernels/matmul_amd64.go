@@ -229,10 +229,101 @@ func gemvW8A8(x *int8, w *W8, o *w8Out, i int) {
 	}
 }
 
+// W4 products with several activation rows run the GEMV kernels over blocks
+// of panels of about w4PanelBytes, so that a block stays in L2 while every
+// row passes over it.
+const w4PanelBytes = 128 << 10
+
+// w4Blocks calls f(p0, p1, i) for every block of panels [p0, p1) among the
+// full panels and every row i, blocks outermost.
+func w4Blocks(m int, w *W4, f func(p0, p1, i int)) {
+	full := w.N / PanelRows
+	nc := max(1, w4PanelBytes/(w.kp()/2*PanelRows))
+	for p0 := 0; p0 < full; p0 += nc {
+		p1 := min(full, p0+nc)
+		for i := 0; i < m; i++ {
+			f(p0, p1, i)
+		}
+	}
+}
+
 func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, ldy int) bool {
-	return false
+	if !hasAVX2(t) {
+		return false
+	}
+	kp, kg := w.kp(), w.kp()/W4Group
+	// Prepared rows: x zero-padded to kp bytes, then kg int32 corrections
+	// 8·Σ_{k∈g} x[k].
+	stride := kp + 4*kg
+	s := getScratch(m * stride)
+	defer putScratch(s)
+	for i := 0; i < m; i++ {
+		d := s.b[i*stride : (i+1)*stride]
+		row := x[i*ldx : i*ldx+w.K]
+		copy(d, unsafe.Slice((*byte)(unsafe.Pointer(&row[0])), w.K))
+		clear(d[w.K:kp])
+		corr := unsafe.Slice((*int32)(unsafe.Pointer(&d[kp])), kg)
+		for g := range corr {
+			var sum int32
+			for _, v := range row[g*W4Group : min(w.K, (g+1)*W4Group)] {
+				sum += int32(v)
+			}
+			corr[g] = 8 * sum
+		}
+	}
+	xrow := func(i int) (*int8, *int32) {
+		d := s.b[i*stride:]
+		return (*int8)(unsafe.Pointer(&d[0])), (*int32)(unsafe.Pointer(&d[kp]))
+	}
+	pb := kp / 2 * PanelRows // code bytes per panel
+	w4Blocks(m, w, func(p0, p1, i int) {
+		xi, ci := xrow(i)
+		amd64.GemvW4A8AVX2(xi, ci, &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], xs, kg, p1-p0, &y[i*ldy+p0*PanelRows])
+	})
+	if full := w.N / PanelRows; full*PanelRows < w.N {
+		var out [PanelRows]float32
+		for i := 0; i < m; i++ {
+			xi, ci := xrow(i)
+			amd64.GemvW4A8AVX2(xi, ci, &w.codes[full*pb], &w.gs[full*kg*PanelRows], &w.rs[full*PanelRows], xs, kg, 1, &out[0])
+			copy(y[i*ldy+full*PanelRows:i*ldy+w.N], out[:])
+		}
+	}
+	return true
 }
 
 func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {
-	return false
+	if !hasAVX2(t) {
+		return false
+	}
+	kp, kg := w.kp(), w.kp()/W4Group
+	// Rows are used in place when K is a multiple of 128, else copied and
+	// zero-padded.
+	var s *scratch
+	if kp != w.K {
+		s = getScratch(4 * m * kp)
+		defer putScratch(s)
+		p := unsafe.Slice((*float32)(unsafe.Pointer(&s.b[0])), m*kp)
+		for i := 0; i < m; i++ {
+			copy(p[i*kp:], x[i*ldx:i*ldx+w.K])
+			clear(p[i*kp+w.K : (i+1)*kp])
+		}
+	}
+	xrow := func(i int) *float32 {
+		if s == nil {
+			return &x[i*ldx]
+		}
+		return (*float32)(unsafe.Pointer(&s.b[4*i*kp]))
+	}
+	pb := kp / 2 * PanelRows
+	w4Blocks(m, w, func(p0, p1, i int) {
+		amd64.GemvW4A16AVX2(xrow(i), &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, p1-p0, &y[i*ldy+p0*PanelRows])
+	})
+	if full := w.N / PanelRows; full*PanelRows < w.N {
+		var out [PanelRows]float32
+		for i := 0; i < m; i++ {
+			amd64.GemvW4A16AVX2(xrow(i), &w.codes[full*pb], &w.gs[full*kg*PanelRows], &w.rs[full*PanelRows], kg, 1, &out[0])
+			copy(y[i*ldy+full*PanelRows:i*ldy+w.N], out[:])
+		}
+	}
+	return true
 }

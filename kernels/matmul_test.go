@@ -429,13 +429,24 @@ type w4Case struct {
 
 func w4Cases(t *testing.T) []w4Case {
 	rng := rand.New(rand.NewPCG(13, 14))
-	var cs []w4Case
+	type shape struct{ m, n, k int }
+	var shapes []shape
 	for _, m := range testMs {
 		for _, n := range testNs {
 			for _, k := range testKs {
-				if m*n*k > 64*33*1000 {
-					continue
+				if m*n*k <= 64*33*1000 {
+					shapes = append(shapes, shape{m, n, k})
 				}
+			}
+		}
+	}
+	// Several blocks of panels (the AVX2 binding blocks by ~128 KB).
+	shapes = append(shapes, shape{3, 100, 4100}, shape{5, 300, 300})
+	var cs []w4Case
+	for _, s := range shapes {
+		m, n, k := s.m, s.n, s.k
+		{
+			{
 				ng := (k + W4Group - 1) / W4Group
 				q := make([]uint8, n*k)
 				for i := range q {

@@ -124,25 +124,54 @@ func mustPanic(t *testing.T, what string, f func()) {
 	f()
 }
 
-// hadamardDense returns (H_K ⊗ H_p)·x/√n in float64, from the definition.
+// hadamardDense returns (H_K ⊗ H_p)·x/√n in float64, as a dense
+// matrix-vector product built from the definition (H_p[a][b] =
+// (-1)^popcount(a&b)).
 func hadamardDense(x []float32, k, p int) []float64 {
 	n := len(x)
 	hk := HadamardTable(k)
+	hp := make([]float64, p*p)
+	for a := 0; a < p; a++ {
+		for b := 0; b < p; b++ {
+			hp[a*p+b] = float64(1 - 2*(bits.OnesCount(uint(a&b))&1))
+		}
+	}
 	y := make([]float64, n)
 	norm := 1 / math.Sqrt(float64(n))
 	for i := 0; i < n; i++ {
 		bi, ji := i/p, i%p
+		row := hp[ji*p : ji*p+p]
 		var s float64
-		for j := 0; j < n; j++ {
-			v := float64(x[j]) * float64(hk[bi*k+j/p])
-			if bits.OnesCount(uint(ji&(j%p)))&1 != 0 {
-				v = -v
+		for bj := 0; bj < k; bj++ {
+			var t float64
+			for jj, h := range row {
+				t += h * float64(x[bj*p+jj])
 			}
-			s += v
+			s += float64(hk[bi*k+bj]) * t
 		}
 		y[i] = s * norm
 	}
 	return y
+}
+
+type denseCase struct {
+	x   []float32
+	ref []float64
+}
+
+var denseCases = map[int]*denseCase{}
+
+// hadamardDenseCase returns a fixed random input of length n and its dense
+// reference transform, computed once per test binary.
+func hadamardDenseCase(n int) *denseCase {
+	if dc, ok := denseCases[n]; ok {
+		return dc
+	}
+	k, m, _ := HadamardSizeOK(n)
+	x := randVec(rand.New(rand.NewPCG(uint64(n), 99)), n, 1)
+	dc := &denseCase{x, hadamardDense(x, k, 1<<m)}
+	denseCases[n] = dc
+	return dc
 }
 
 // hadamardSizes lists every supported length up to 64·40 plus the larger
@@ -155,6 +184,18 @@ func hadamardSizes() []int {
 		}
 	}
 	return append(ns, 3072, 4096, 5120)
+}
+
+// denseSizes are the lengths checked against the dense product: every
+// supported length up to 64·40 and 5120.
+func denseSizes() []int {
+	var ns []int
+	for n := 1; n <= 64*40; n++ {
+		if _, _, ok := HadamardSizeOK(n); ok {
+			ns = append(ns, n)
+		}
+	}
+	return append(ns, 5120)
 }
 
 func randVec(rng *rand.Rand, n int, scale float64) []float32 {
@@ -170,20 +211,14 @@ func randVec(rng *rand.Rand, n int, scale float64) []float32 {
 // roundings; for unit-variance inputs the error stays below 2e-6·√(log2 n+K),
 // tested at 1e-5.
 func TestHadamardDense(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
 	runTiers(t, func(t *testing.T, tier Tier) {
-		for _, n := range hadamardSizes() {
-			if testing.Short() && n > 2560 && n != 5120 {
-				continue
-			}
-			k, m, _ := HadamardSizeOK(n)
-			x := randVec(rng, n, 1)
-			want := hadamardDense(x, k, 1<<m)
-			y := slices.Clone(x)
+		for _, n := range denseSizes() {
+			dc := hadamardDenseCase(n)
+			y := slices.Clone(dc.x)
 			Hadamard(y)
 			for i := range y {
-				if d := math.Abs(float64(y[i]) - want[i]); d > 1e-5 {
-					t.Fatalf("n=%d: y[%d] = %v, want %v (|diff| %.3g)", n, i, y[i], want[i], d)
+				if d := math.Abs(float64(y[i]) - dc.ref[i]); d > 1e-5 {
+					t.Fatalf("n=%d: y[%d] = %v, want %v (|diff| %.3g)", n, i, y[i], dc.ref[i], d)
 				}
 			}
 		}
@@ -259,17 +294,14 @@ func TestHadamardTiers(t *testing.T) {
 // TestHadamardQuantI8 compares the fused quantizer with the rounded float64
 // reference: equal except within 1e-4 of a rounding midpoint.
 func TestHadamardQuantI8(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for _, n := range []int{16, 768, 1536, 2048, 2560, 5120} {
-			k, m, _ := HadamardSizeOK(n)
-			x := randVec(rng, n, 2)
-			ref := hadamardDense(x, k, 1<<m)
-			invScale := float32(127 / 5.0)
+			dc := hadamardDenseCase(n)
+			invScale := float32(127 / 2.5)
 			q := make([]int8, n)
-			HadamardQuantI8(x, invScale, q)
+			HadamardQuantI8(slices.Clone(dc.x), invScale, q)
 			for i := range q {
-				v := ref[i] * float64(invScale)
+				v := dc.ref[i] * float64(invScale)
 				want := math.RoundToEven(math.Max(-128, math.Min(127, v)))
 				frac := math.Abs(v - math.Trunc(v))
 				if float64(q[i]) != want && math.Abs(frac-0.5) > 1e-4 {

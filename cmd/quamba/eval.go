@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+)
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "perplexity of a model on a text file",
+		Description: "The text is split into non-overlapping windows of --ctx tokens; each window starts from a zero\n" +
+			"state and its tokens 1..n-1 are predicted from their prefix. Perplexity = exp(total NLL / predictions).",
+		Flags: []cli.Flag{
+			modelFlag,
+			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
+			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: runEval,
+	}
+}
+
+func runEval(c *cli.Context) error {
+	dir, _, err := modelDir(c)
+	if err != nil {
+		return err
+	}
+	textPath := c.String("text")
+	if textPath == "" {
+		if textPath, err = bundledPath(bundledHeldout); err != nil {
+			return err
+		}
+	}
+	text, err := os.ReadFile(textPath)
+	if err != nil {
+		return err
+	}
+	m, err := loadModel(dir)
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizerFor(dir, m.Config)
+	if err != nil {
+		return err
+	}
+	ctxLen := c.Int("ctx")
+	if ctxLen == 0 {
+		ctxLen = 2048
+		if m.Config.VocabSize <= 256 {
+			ctxLen = 256
+		}
+	}
+	if ctxLen < 2 {
+		return fmt.Errorf("--ctx %d: a window needs at least 2 tokens", ctxLen)
+	}
+	tokens := tok.Encode(string(text))
+	if len(tokens) < 2 {
+		return fmt.Errorf("%s: %d tokens, need at least 2", textPath, len(tokens))
+	}
+
+	var bar *progressbar.ProgressBar
+	var progress func(done, total int)
+	if !c.Bool("quiet") {
+		progress = func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total,
+					progressbar.OptionSetWriter(os.Stderr),
+					progressbar.OptionSetDescription("windows"),
+					progressbar.OptionShowCount(),
+					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set(done)
+		}
+	}
+	start := time.Now()
+	res, err := m.Perplexity(c.Context, tokens, ctxLen, progress)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	fmt.Printf("model       %s\n", dir)
+	fmt.Printf("text        %s (%d bytes, %d tokens)\n", textPath, len(text), len(tokens))
+	fmt.Printf("windows     %d of up to %d tokens, %d predictions\n", len(res.WindowNLL), ctxLen, res.Predictions)
+	fmt.Printf("nll         %.6f nats/token\n", res.NLL/float64(res.Predictions))
+	fmt.Printf("perplexity  %.6f\n", res.PPL())
+	fmt.Printf("speed       %.0f tokens/s (%.2fs)\n", float64(len(tokens))/elapsed.Seconds(), elapsed.Seconds())
+	if math.IsNaN(res.PPL()) || math.IsInf(res.PPL(), 0) {
+		return fmt.Errorf("perplexity is not finite: the model produced non-finite logits")
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+)
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "write a randomly initialised checkpoint of a real model's shapes, for speed and memory measurements",
+		Description: "The checkpoint uses the standard Mamba initialisation and the official state-spaces layout\n" +
+			"(config.json + pytorch_model.bin). Architectures: " + strings.Join(model.PresetNames(), ", ") + ".",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "arch", Required: true, Usage: "architecture: " + strings.Join(model.PresetNames(), ", ")},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "output directory"},
+			&cli.Int64Flag{Name: "seed", Value: 0, Usage: "random seed"},
+		},
+		Action: runInit,
+	}
+}
+
+func runInit(c *cli.Context) error {
+	cfg, err := model.Preset(c.String("arch"))
+	if err != nil {
+		return err
+	}
+	init, err := model.RandomTensors(cfg, c.Int64("seed"))
+	if err != nil {
+		return err
+	}
+	tensors := make(map[string]formats.TensorData)
+	var params int64
+	for _, info := range init.Tensors() {
+		data, err := init.Tensor(info.Name, info.Shape...)
+		if err != nil {
+			return err
+		}
+		tensors[info.Name] = formats.Float32Tensor(data, info.Shape...)
+		params += int64(len(data))
+	}
+	out := c.String("out")
+	if err := formats.WriteModel(out, cfg, tensors); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %s, %s parameters (%s of float32)\n",
+		out, c.String("arch"), humanCount(params), humanBytes(4*params))
+	return nil
+}

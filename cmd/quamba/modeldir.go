@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/tokenizer"
+)
+
+const (
+	modulePath     = "github.com/quamba/quamba"
+	bundledModel   = "testdata/mamba1-shakespeare"
+	bundledHeldout = "testdata/shakespeare-heldout.txt"
+)
+
+var modelFlag = &cli.StringFlag{
+	Name:    "model",
+	Aliases: []string{"m"},
+	Usage:   "model directory (config.json plus model.safetensors, its shards, or pytorch_model.bin); default: the bundled model",
+}
+
+// sourceRoot finds the quamba source tree by walking up from the working
+// directory and from the executable's directory, looking for its go.mod.
+func sourceRoot() (string, error) {
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, dir := range starts {
+		for {
+			data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err == nil && bytes.HasPrefix(data, []byte("module "+modulePath+"\n")) {
+				return dir, nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return "", errors.New("the bundled model lives in the quamba source tree, which was not found above the working directory; pass --model DIR")
+}
+
+// bundledPath resolves a path inside the source tree.
+func bundledPath(rel string) (string, error) {
+	root, err := sourceRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, rel), nil
+}
+
+// modelDir is --model, or the bundled model when it is not set.
+func modelDir(c *cli.Context) (dir string, bundled bool, err error) {
+	if d := c.String(modelFlag.Name); d != "" {
+		return d, false, nil
+	}
+	d, err := bundledPath(bundledModel)
+	return d, true, err
+}
+
+// loadModel opens a model directory and builds the FP32 engine.
+func loadModel(dir string) (*model.Model, error) {
+	files, err := formats.OpenModel(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer files.Close()
+	m, err := model.New(files.Config, files)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// tokenizerFor picks the tokenizer of a model: its own tokenizer.json when the
+// directory has one, bytes for byte-level models, and otherwise GPT-NeoX-20B,
+// the tokenizer of every state-spaces Mamba and Mamba2 checkpoint.
+func tokenizerFor(dir string, cfg formats.Config) (tokenizer.Tokenizer, error) {
+	path := filepath.Join(dir, "tokenizer.json")
+	if _, err := os.Stat(path); err == nil {
+		return tokenizer.Load(path)
+	}
+	if cfg.VocabSize <= 256 {
+		return tokenizer.Bytes(), nil
+	}
+	tok, err := tokenizer.GPTNeoX()
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > cfg.PaddedVocab {
+		return nil, fmt.Errorf("%s: vocabulary of %d rows is smaller than the GPT-NeoX tokenizer's %d tokens; put the model's tokenizer.json in the directory",
+			dir, cfg.PaddedVocab, tok.VocabSize())
+	}
+	return tok, nil
+}

@@ -2,12 +2,46 @@
 
 package kernels
 
-// arm64 binding of the quantization kernels (no NEON version yet: the twin runs).
+import "github.com/quamba/quamba/kernels/arm64"
 
-func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int { return 0 }
+// arm64 binding of the quantization kernels: the NEON code handles the
+// longest prefix that is a multiple of 4 (8 for dequantization) and reports
+// its length; the twin finishes the rest with the same arithmetic.
 
-func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int { return 0 }
+func neonTier(t Tier) bool { return t == NEON || t == NEONDot }
 
-func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int { return 0 }
+func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
+	n := len(x) &^ 3
+	if !neonTier(t) || n == 0 {
+		return 0
+	}
+	arm64.QuantizeI8NEON(x[:n], invScale, q)
+	return n
+}
 
-func scaleArch(t Tier, x []float32, s float32) int { return 0 }
+func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
+	n := len(x) &^ 3
+	if !neonTier(t) || n == 0 {
+		return 0
+	}
+	arm64.QuantizeI8ChanNEON(x[:n], invScale, q)
+	return n
+}
+
+func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
+	n := len(q) &^ 7
+	if !neonTier(t) || n == 0 {
+		return 0
+	}
+	arm64.DequantizeI8NEON(q[:n], scale, x)
+	return n
+}
+
+func scaleArch(t Tier, x []float32, s float32) int {
+	n := len(x) &^ 3
+	if !neonTier(t) || n == 0 {
+		return 0
+	}
+	arm64.ScaleF32NEON(x[:n], s)
+	return n
+}

@@ -441,7 +441,12 @@ func (t *BPE) mergeLinear(sym []int32) []int32 {
 	if len(sym) < 2 {
 		return sym
 	}
-	pm := make([]merge, len(sym)-1)
+	var buf [linearMergeLimit]merge
+	pm := buf[:0]
+	if len(sym)-1 > len(buf) {
+		pm = make([]merge, 0, len(sym)-1)
+	}
+	pm = pm[:len(sym)-1]
 	for i := range pm {
 		pm[i] = t.rankOf(sym[i], sym[i+1])
 	}

@@ -82,6 +82,13 @@ func nextPiece(s string, i int) int {
 	k := j + n
 	if cls != classSpace {
 		for k < len(s) {
+			if c := s[k]; c < utf8.RuneSelf { // ASCII fast path
+				if asciiClass[c] != cls {
+					break
+				}
+				k++
+				continue
+			}
 			c2, n2 := classAt(s, k)
 			if c2 != cls {
 				break

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"unsafe"
 
 	"github.com/quamba/quamba/kernels/amd64"
@@ -136,10 +137,10 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 	return true
 }
 
-// Cache blocking of the W8A8 GEMM: a block of weight panels (about
-// gemmPanelBytes) is reused from L2 by every 4-row group of a block of
-// activation rows (about gemmActBytes of prepared activations, also kept in
-// L2). Each micro-kernel call keeps its 4 × 16 tile in registers over the
+// Cache blocking of the W8A8 GEMM: the activations are prepared one block
+// of rows at a time (about gemmActBytes, kept in L2), and a block of weight
+// panels (about gemmPanelBytes, also in L2) is reused by every 4-row group
+// of the row block. Each micro-kernel call keeps its 4 × 16 tile in registers over the
 // whole K, so K itself needs no blocking: it only sets the size of a panel
 // (16·K bytes) and of a prepared group (8·K bytes).
 const (
@@ -153,34 +154,37 @@ func gemmW8A8(groups int, x []int8, ldx int, w *W8, o *w8Out) {
 	kp := w.kp()
 	kb := kp / 4
 	gb := kb * 32 // prepared bytes per 4-row group
-	s := getScratch(groups * gb)
+	mc := max(1, gemmActBytes/gb)
+	s := getScratch(min(groups, mc) * gb)
 	defer putScratch(s)
 	xp := s.b
-	prepX4(groups, x, ldx, w.K, kb, xp)
 
 	ldy := o.ep.ldy * o.elem
 	full := w.N / PanelRows
 	nc := max(1, gemmPanelBytes/(kp*PanelRows))
-	mc := max(1, gemmActBytes/gb)
+	var tp tailPanel
+	var tscale, tbias *float32
+	if n0 := full * PanelRows; n0 < w.N {
+		tscale, tbias = tp.setup(o, n0, w.N)
+	}
 	for g0 := 0; g0 < groups; g0 += mc {
 		g1 := min(groups, g0+mc)
+		prepX4(g1-g0, x[4*g0*ldx:], ldx, w.K, kb, xp)
 		for p0 := 0; p0 < full; p0 += nc {
 			p1 := min(full, p0+nc)
 			n0 := p0 * PanelRows
 			for g := g0; g < g1; g++ {
-				amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[g*gb])), &w.data[p0*kp*PanelRows], kb, p1-p0,
+				amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[(g-g0)*gb])), &w.data[p0*kp*PanelRows], kb, p1-p0,
 					o.y(4*g, n0), ldy, o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0))
 			}
 		}
-	}
-	if n0 := full * PanelRows; n0 < w.N {
-		var tp tailPanel
-		scale, bias := tp.setup(o, n0, w.N)
-		for g := 0; g < groups; g++ {
-			amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[g*gb])), &w.data[full*kp*PanelRows], kb, 1,
-				unsafe.Pointer(&tp.out[0]), PanelRows*o.elem, o.kind, scale, 0, bias)
-			for t := 0; t < 4; t++ {
-				tp.copyOut(o, t, 4*g+t, n0, w.N)
+		if n0 := full * PanelRows; n0 < w.N {
+			for g := g0; g < g1; g++ {
+				amd64.GemmW8A8x4AVX2((*int8)(unsafe.Pointer(&xp[(g-g0)*gb])), &w.data[full*kp*PanelRows], kb, 1,
+					unsafe.Pointer(&tp.out[0]), PanelRows*o.elem, o.kind, tscale, 0, tbias)
+				for t := 0; t < 4; t++ {
+					tp.copyOut(o, t, 4*g+t, n0, w.N)
+				}
 			}
 		}
 	}
@@ -190,27 +194,31 @@ func gemmW8A8(groups int, x []int8, ldx int, w *W8, o *w8Out) {
 // per k-block j, per row t the bytes |x[t][4j+c]| then x[t][4j+c], c < 4,
 // with k ≥ K padded with zeros.
 func prepX4(groups int, x []int8, ldx, k, kb int, xp []byte) {
+	full := k / 4
 	for g := 0; g < groups; g++ {
 		dst := xp[g*kb*32 : (g+1)*kb*32]
 		for t := 0; t < 4; t++ {
-			row := x[(4*g+t)*ldx : (4*g+t)*ldx+k]
-			for j := 0; j < kb; j++ {
-				d := dst[j*32+t*8 : j*32+t*8+8]
-				for c := 0; c < 4; c++ {
-					var v int8
-					if kk := 4*j + c; kk < k {
-						v = row[kk]
-					}
-					a := v
-					if a < 0 {
-						a = -a // -(-128) wraps to -128, whose byte 0x80 is 128 unsigned
-					}
-					d[c] = byte(a)
-					d[4+c] = byte(v)
-				}
+			row := unsafe.Slice((*byte)(unsafe.Pointer(&x[(4*g+t)*ldx])), k)
+			for j := 0; j < full; j++ {
+				v := binary.LittleEndian.Uint32(row[4*j:])
+				absX4(dst[j*32+t*8:], v)
+			}
+			if full < kb {
+				var last [4]byte
+				copy(last[:], row[4*full:])
+				absX4(dst[full*32+t*8:], binary.LittleEndian.Uint32(last[:]))
 			}
 		}
 	}
+}
+
+// absX4 stores the 4 bytes |v| (as unsigned, so |-128| = 128) and then v.
+// Per byte, |b| = (b XOR m) + (m AND 1) with m = 0xff for negative b; the
+// sum never carries into the next byte.
+func absX4(d []byte, v uint32) {
+	m := (v & 0x80808080) >> 7 * 0xff
+	binary.LittleEndian.PutUint32(d, (v^m)+(m&0x01010101))
+	binary.LittleEndian.PutUint32(d[4:], v)
 }
 
 // gemvW8A8 runs activation row x (kp bytes) against all panels of w into

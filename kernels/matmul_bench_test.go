@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -96,9 +97,71 @@ func fillInt8(x []int8, seed uint64) {
 	}
 }
 
+// clockMul is read at run time so that the compiler cannot strength-reduce
+// the multiplications of imulChain.
+var clockMul uint64 = 3
+
+//go:noinline
+func imulChain(n int) uint64 {
+	x, m := uint64(1), clockMul
+	for i := 0; i < n; i++ {
+		x *= m
+		x *= m
+		x *= m
+		x *= m
+		x *= m
+		x *= m
+		x *= m
+		x *= m
+	}
+	return x
+}
+
+// clockGHz estimates the core clock from the thread CPU time of a chain of
+// dependent 64-bit multiplies, assuming a 3-cycle IMUL latency (AMD Zen,
+// Intel Core). 0 when thread CPU time is unavailable.
+func clockGHz() float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const n = 20_000_000
+	best := 0.0
+	for r := 0; r < 3; r++ {
+		c0 := threadCPU()
+		sink ^= imulChain(n)
+		c := threadCPU() - c0
+		if c > 0 {
+			best = max(best, 3*8*n/c.Seconds()/1e9)
+		}
+	}
+	return best
+}
+
+// benchGEMM runs f (m·n·k multiply-adds) and reports wall-clock GOPS (a
+// multiply-add counts as two operations), GOPS over the thread's CPU time,
+// and multiply-adds per cycle at the measured clock.
+func benchGEMM(b *testing.B, m, n, k int, f func()) {
+	ghz := clockGHz()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f()
+	b.ResetTimer()
+	c0 := threadCPU()
+	for b.Loop() {
+		f()
+	}
+	cpu := threadCPU() - c0
+	ops := 2 * float64(m*n*k) * float64(b.N)
+	b.ReportMetric(ops/b.Elapsed().Seconds()/1e9, "GOPS")
+	if cpu > 0 && ghz > 0 {
+		b.ReportMetric(ops/cpu.Seconds()/1e9, "cpu-GOPS")
+		b.ReportMetric(ops/2/cpu.Seconds()/(ghz*1e9), "MAC/cycle")
+		b.ReportMetric(ghz, "GHz")
+	}
+}
+
 // BenchmarkGEMMInProj512 is the prefill in_proj of mamba-130m for a
-// 512-token prompt: M=512, N=3072, K=768, int8 output. GOPS counts a
-// multiply-add as two operations.
+// 512-token prompt: M=512, N=3072, K=768, int8 output. The AVX2 peak is 32
+// int8 multiply-adds per cycle (two VPMADDUBSW per cycle).
 func BenchmarkGEMMInProj512(b *testing.B) {
 	const m, n, k = 512, 2 * m130Inner, m130Model
 	w := benchW8(n, k, 7)
@@ -106,66 +169,157 @@ func BenchmarkGEMMInProj512(b *testing.B) {
 	fillInt8(x, 5)
 	y := make([]int8, m*n)
 	scale := []float32{1e-3}
-	b.ResetTimer()
-	for b.Loop() {
-		MatMulW8A8I8(m, x, k, w, scale, y, n)
-	}
-	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+	benchGEMM(b, m, n, k, func() { MatMulW8A8I8(m, x, k, w, scale, y, n) })
 }
 
-// BenchmarkGEMM runs the W8A8 int32 product at a few prefill sizes.
+// BenchmarkGEMM runs the W8A8 int32 product at the other prefill shapes.
 func BenchmarkGEMM(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{64, 3072, 768}, {512, 768, 1536}, {512, 80, 1536}} {
+	for _, s := range []struct{ m, n, k int }{{64, 3072, 768}, {512, 768, 1536}, {512, 80, 1536}, {512, 1536, 48}} {
 		b.Run(fmt.Sprintf("m%d_n%d_k%d", s.m, s.n, s.k), func(b *testing.B) {
 			w := benchW8(s.n, s.k, 3)
 			x := make([]int8, s.m*s.k)
 			fillInt8(x, 4)
 			y := make([]int32, s.m*s.n)
-			for b.Loop() {
-				MatMulW8A8I32(s.m, x, s.k, w, y, s.n)
-			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+			benchGEMM(b, s.m, s.n, s.k, func() { MatMulW8A8I32(s.m, x, s.k, w, y, s.n) })
 		})
 	}
 }
 
-// BenchmarkGEMVReadRatio alternates the decode GEMVs of BenchmarkGEMVMamba130m
-// with a plain streaming read of as many bytes (a separate buffer, same
-// size) and reports the ratio of their bandwidths, so that the noise of a
-// shared machine affects both alike.
-func BenchmarkGEMVReadRatio(b *testing.B) {
-	type layer struct{ w [4]*W8 }
-	layers := make([]layer, m130Layers)
-	total := 0
-	for l := range layers {
+// benchW4 returns a random packed W4 matrix.
+func benchW4(n, k int, seed uint64) *W4 {
+	q := make([]int8, n*k)
+	fillInt8(q, seed)
+	codes := make([]uint8, n*k)
+	for i, v := range q {
+		codes[i] = uint8(v) & 15
+	}
+	ng := (k + W4Group - 1) / W4Group
+	gs := make([]float32, n*ng)
+	for i := range gs {
+		gs[i] = 0.01 + float32(i%5)*1e-3
+	}
+	rs := make([]float32, n)
+	for i := range rs {
+		rs[i] = 1 + float32(i%3)*0.1
+	}
+	p, err := PackW4(n, k, codes, k, gs, rs)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// decodeModel is one decode step's weights of the 24 layers in one format.
+type decodeModel struct {
+	w8    [][4]*W8
+	w4    [][4]*W4
+	bytes int
+}
+
+func newDecodeModel(w4 bool) *decodeModel {
+	d := &decodeModel{}
+	for l := 0; l < m130Layers; l++ {
+		var l8 [4]*W8
+		var l4 [4]*W4
 		for j, s := range m130Shapes {
-			layers[l].w[j] = benchW8(s.n, s.k, uint64(l*4+j+1))
-			total += layers[l].w[j].Bytes()
-		}
-	}
-	buf := make([]byte, total/256*256)
-	for i := range buf {
-		buf[i] = byte(i)
-	}
-	x := make([]int8, m130Inner)
-	fillInt8(x, 99)
-	y := make([]int32, 2*m130Inner)
-	var tg, tr time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		for _, l := range layers {
-			for j, s := range m130Shapes {
-				MatMulW8A8I32(1, x, s.k, l.w[j], y, s.n)
+			seed := uint64(l*4 + j + 1)
+			if w4 {
+				l4[j] = benchW4(s.n, s.k, seed)
+				d.bytes += l4[j].Bytes()
+			} else {
+				l8[j] = benchW8(s.n, s.k, seed)
+				d.bytes += l8[j].Bytes()
 			}
 		}
-		t1 := time.Now()
-		sink ^= readStream(buf)
-		t2 := time.Now()
-		tg += t1.Sub(t0)
-		tr += t2.Sub(t1)
+		d.w8 = append(d.w8, l8)
+		d.w4 = append(d.w4, l4)
 	}
-	n := float64(b.N)
-	b.ReportMetric(float64(total)*n/tg.Seconds()/1e9, "gemv-GB/s")
-	b.ReportMetric(float64(len(buf))*n/tr.Seconds()/1e9, "read-GB/s")
-	b.ReportMetric((float64(total)/tg.Seconds())/(float64(len(buf))/tr.Seconds()), "gemv/read")
+	return d
+}
+
+// BenchmarkGEMVW4A8Mamba130m and BenchmarkGEMVW4A16Mamba130m run the 24
+// layers' GEMVs with 4-bit weights (group 128; dt_proj's K=48 is padded to
+// 128). SetBytes counts codes and scales.
+func BenchmarkGEMVW4A8Mamba130m(b *testing.B) {
+	d := newDecodeModel(true)
+	x := make([]int8, m130Inner)
+	fillInt8(x, 99)
+	y := make([]float32, 2*m130Inner)
+	b.SetBytes(int64(d.bytes))
+	b.ReportMetric(float64(d.bytes)/1e6, "MB/op")
+	b.ResetTimer()
+	for b.Loop() {
+		for _, l := range d.w4 {
+			for j, s := range m130Shapes {
+				MatMulW4A8F32(1, x, s.k, 0.01, l[j], y, s.n)
+			}
+		}
+	}
+}
+
+func BenchmarkGEMVW4A16Mamba130m(b *testing.B) {
+	d := newDecodeModel(true)
+	x := make([]float32, m130Inner)
+	for i := range x {
+		x[i] = float32(i%17) - 8
+	}
+	y := make([]float32, 2*m130Inner)
+	b.SetBytes(int64(d.bytes))
+	b.ReportMetric(float64(d.bytes)/1e6, "MB/op")
+	b.ResetTimer()
+	for b.Loop() {
+		for _, l := range d.w4 {
+			for j, s := range m130Shapes {
+				MatMulW4A16F32(1, x, s.k, l[j], y, s.n)
+			}
+		}
+	}
+}
+
+// BenchmarkGEMVReadRatio alternates one decode step's GEMVs (as in the
+// Mamba130m benchmarks) with a plain streaming read of as many bytes from
+// another buffer, and reports both bandwidths and their ratio: the noise of a
+// shared machine then affects both alike.
+func BenchmarkGEMVReadRatio(b *testing.B) {
+	for _, kind := range []string{"w8a8", "w4a8", "w4a16"} {
+		b.Run(kind, func(b *testing.B) {
+			d := newDecodeModel(kind != "w8a8")
+			buf := make([]byte, d.bytes/256*256)
+			for i := range buf {
+				buf[i] = byte(i)
+			}
+			x := make([]int8, m130Inner)
+			fillInt8(x, 99)
+			xf := make([]float32, m130Inner)
+			y := make([]int32, 2*m130Inner)
+			yf := make([]float32, 2*m130Inner)
+			var tg, tr time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				for l := range d.w8 {
+					for j, s := range m130Shapes {
+						switch kind {
+						case "w8a8":
+							MatMulW8A8I32(1, x, s.k, d.w8[l][j], y, s.n)
+						case "w4a8":
+							MatMulW4A8F32(1, x, s.k, 0.01, d.w4[l][j], yf, s.n)
+						default:
+							MatMulW4A16F32(1, xf, s.k, d.w4[l][j], yf, s.n)
+						}
+					}
+				}
+				t1 := time.Now()
+				sink ^= readStream(buf)
+				t2 := time.Now()
+				tg += t1.Sub(t0)
+				tr += t2.Sub(t1)
+			}
+			g := float64(d.bytes) / tg.Seconds()
+			r := float64(len(buf)) / tr.Seconds()
+			n := float64(b.N)
+			b.ReportMetric(g*n/1e9, "gemv-GB/s")
+			b.ReportMetric(r*n/1e9, "read-GB/s")
+			b.ReportMetric(g/r, "gemv/read")
+		})
+	}
 }

@@ -27,6 +27,13 @@ import (
 //  3. the remaining stretches are cut by the GPT-2 pre-tokenizer regex and
 //     each piece is written in the byte-level alphabet and merged by rank.
 //
+// Because the space-run tokens are split out before the regex sees the text,
+// a space that they take is no longer in front of the next word. With
+// GPT-NeoX-20B, "Hello world" is [12092 1533] ("Hello", " world") but
+// "Hello  world" is [12092 50276 10186] ("Hello", "  ", "world"); 25 spaces
+// before "b" are [50254 270] (24 spaces, " b"), and a line indented by four
+// spaces starts with 50274 (four spaces) followed by the bare word.
+//
 // Text that is not valid UTF-8 (which Hugging Face tokenizers cannot take)
 // is encoded byte by byte like any other character of the "other" regex
 // class, so invalid bytes decode back unchanged, except bytes that have no

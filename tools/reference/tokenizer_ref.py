@@ -192,7 +192,12 @@ def cases():
         "snake_case_name", "camelCaseName", "ALLCAPS", "MiXeD", "a_b-c.d",
         "    indented code\n        more", "tab\tseparated\tvalues\n1\t2\t3",
         "ﬁ ligature", "Ｆｕｌｌｗｉｄｔｈ", "x\u200by", "\ufeffbom", "\ufffd",
+        "e" + "\u0301\u0316" * 20, "a" + "\u0308" * 35 + "b", "o\u0323\u0302" * 3, "\u1100\u1161\u11a8\u1100\u1161",
+        "\u0b47\u0b3e", "\u0915\u093c", "a" * 100, "ab" * 50, "1" * 100, "x" + "!?" * 40,
+        "Supercalifragilisticexpialidocious" * 3, "𝐀𝐁𝐂 𝟏𝟐𝟑",
     ]
+    for n in (31, 47, 48, 49, 50, 72, 100):
+        out += ["a" + " " * n + "b", " " * n, "x" + " " * n + "\n"]
     return out
 
 

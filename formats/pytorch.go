@@ -215,6 +215,12 @@ func (t *ptTensor) validate() error {
 	if numel == 0 {
 		return nil
 	}
+	if numel > t.storage.numel {
+		// Broadcast (stride 0) or self-overlapping views never occur in a
+		// saved state_dict; refusing them bounds the memory a file can ask for.
+		return fmt.Errorf("view of %d elements over a %d-element storage %q (broadcast or overlapping views are unsupported)",
+			numel, t.storage.numel, t.storage.key)
+	}
 	last := t.offset
 	for i, s := range t.stride {
 		if s < 0 || s > maxElements {

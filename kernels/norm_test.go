@@ -139,13 +139,15 @@ func TestGatedRMSNorm(t *testing.T) {
 
 			var wantF, wantFq []float32
 			var wantQ []int8
+			var wantGate []float32
 			withGenericTier(func() {
 				wantF = make([]float32, n)
 				GatedRMSNormF32(y, zf, w, g, eps, wantF)
 				wantFq = make([]float32, n)
 				GatedRMSNormZI8F32(y, zq, zScale, w, g, eps, wantFq)
 				wantQ = make([]int8, n)
-				GatedRMSNormZI8QuantI8(slices.Clone(y), zq, zScale, w, g, eps, invScale, wantQ)
+				wantGate = slices.Clone(y)
+				GatedRMSNormZI8QuantI8(wantGate, zq, zScale, w, g, eps, invScale, wantQ)
 			})
 			refF := gatedRef(y, func(i int) float64 { return float64(zf[i]) }, w, g, eps)
 			refQ := gatedRef(y, func(i int) float64 { return float64(float32(zq[i]) * zScale) }, w, g, eps)
@@ -161,6 +163,10 @@ func TestGatedRMSNorm(t *testing.T) {
 				t.Fatalf("g=%d: float-output variants modified y", g)
 			}
 			GatedRMSNormZI8QuantI8(yc, zq, zScale, w, g, eps, invScale, q)
+			// The gate y·silu(z), left in y, is bit-exact across tiers.
+			if !slices.Equal(yc, wantGate) {
+				t.Fatalf("g=%d groups=%d: gated values differ from the twin", g, groups)
+			}
 			if outF[n] != 7 || outFq[n] != 7 || q[n] != 7 {
 				t.Fatalf("g=%d groups=%d: guard overwritten", g, groups)
 			}

@@ -83,3 +83,17 @@
 #define QUANT4(a, t) \
 	FMINNM4S(a, a, 30); FMAXNM4S(a, a, 31); FCVTNS4S(a, a) \
 	SQXTN4H(a, a); SQXTN8B(t, a)
+
+// NaN-propagating minimum and maximum (.4S).
+// fmin vd.4s, vn.4s, vm.4s
+#define FMIN4S(d, n, m)   WORD $(0x4EA0F400 | ((m)<<16) | ((n)<<5) | (d))
+// fmax vd.4s, vn.4s, vm.4s
+#define FMAX4S(d, n, m)   WORD $(0x4E20F400 | ((m)<<16) | ((n)<<5) | (d))
+
+// Integer lanes and register moves.
+// add vd.4s, vn.4s, vm.4s
+#define IADD4S(d, n, m)   WORD $(0x4EA08400 | ((m)<<16) | ((n)<<5) | (d))
+// sub vd.4s, vn.4s, vm.4s
+#define ISUB4S(d, n, m)   WORD $(0x6EA08400 | ((m)<<16) | ((n)<<5) | (d))
+// mov vd.16b, vn.16b (orr vd.16b, vn.16b, vn.16b)
+#define VMOV16B(d, n)     WORD $(0x4EA01C00 | ((n)<<16) | ((n)<<5) | (d))

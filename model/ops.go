@@ -3,13 +3,12 @@ package model
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // silu(v) = v·sigmoid(v) = v / (1 + exp(-v)).
 func silu(v float32) float32 {
-	return float32(float64(v) / (1 + math.Exp(-float64(v))))
+	return v / (1 + expf(-v))
 }
 
 // softplus(v) = log1p(exp(v)), and v itself above 20 (torch's threshold).
@@ -20,8 +19,58 @@ func softplus(v float32) float32 {
 	return float32(math.Log1p(math.Exp(float64(v))))
 }
 
+// Constants of expf (Cephes expf): v = k·ln2 + r with |r| ≤ ln2/2, ln2 split
+// in two so that the reduction is exact, exp(r) by a degree-6 polynomial.
+const (
+	expMax = 88.72283  // exp overflows float32 above
+	expMin = -87.33654 // exp is below the smallest normal float32 below
+	log2e  = 1.44269504088896341
+	ln2Hi  = 0.693359375
+	ln2Lo  = -2.12194440e-4
+	expP0  = 1.9875691500e-4
+	expP1  = 1.3981999507e-3
+	expP2  = 8.3334519073e-3
+	expP3  = 4.1665795894e-2
+	expP4  = 1.6666665459e-1
+	expP5  = 5.0000001201e-1
+)
+
+// expf is exp for float32, accurate to about 1 ulp. Results below the
+// smallest normal float32 flush to 0.
 func expf(v float32) float32 {
-	return float32(math.Exp(float64(v)))
+	switch {
+	case v > expMax:
+		return float32(math.Inf(1))
+	case v < expMin:
+		return 0
+	case v != v:
+		return v
+	}
+	k := float32(math.Floor(float64(v*log2e + 0.5)))
+	r := v - k*ln2Hi - k*ln2Lo
+	p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
+	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// expScaled writes dst[n] = exp(d·a[n]), as expf, for every n; a loop over
+// a whole row so that the exponentials of the scan cost no calls.
+func expScaled(dst []float32, d float32, a []float32) {
+	dst = dst[:len(a)]
+	for n, an := range a {
+		v := d * an
+		switch {
+		case v < expMin:
+			dst[n] = 0
+			continue
+		case v > expMax || v != v:
+			dst[n] = expf(v)
+			continue
+		}
+		k := float32(math.Floor(float64(v*log2e + 0.5)))
+		r := v - k*ln2Hi - k*ln2Lo
+		p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
+		dst[n] = (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
+	}
 }
 
 // rmsNorm writes out[t] = in[t] / sqrt(mean(in[t]²) + eps) · w for each of the
@@ -41,38 +90,43 @@ func rmsNorm(out, in, w []float32, rows, cols int, eps float64) {
 	}
 }
 
-// gemvTask computes y[r] = w[r,:]·x for rows r of w [rows, k].
-type gemvTask struct {
+// matmulTask computes y [L, n] = x [L, k] · wᵀ for a row-major weight
+// w [n, k], split by weight rows. Every output is one full-length dot
+// product, so the result does not depend on L or on the split: sequence and
+// step mode give bit-identical products. Weight rows are taken in blocks that
+// stay in L1 while every token row passes over them.
+type matmulTask struct {
 	w, x, y []float32
-	k       int
+	L, n, k int
 }
 
-func (g *gemvTask) run(lo, hi int) {
-	k := g.k
-	xv := blas32.Vector{N: k, Inc: 1, Data: g.x[:k]}
-	for r := lo; r < hi; r++ {
-		g.y[r] = blas32.Dot(xv, blas32.Vector{N: k, Inc: 1, Data: g.w[r*k : (r+1)*k]})
+// matmulRowBlock is the number of weight rows (of up to a few KB each) kept
+// hot in L1 while the token rows pass.
+const matmulRowBlock = 8
+
+func (g *matmulTask) run(lo, hi int) {
+	L, n, k := g.L, g.n, g.k
+	dot := blas32.Implementation()
+	for j0 := lo; j0 < hi; j0 += matmulRowBlock {
+		j1 := min(j0+matmulRowBlock, hi)
+		for t := 0; t < L; t++ {
+			xt, yt := g.x[t*k:(t+1)*k], g.y[t*n:(t+1)*n]
+			for j := j0; j < j1; j++ {
+				yt[j] = dot.Sdot(k, xt, 1, g.w[j*k:(j+1)*k], 1)
+			}
+		}
 	}
 }
 
-// gemvMinWork is the smallest number of multiply-adds worth splitting across
-// goroutines.
-const gemvMinWork = 1 << 15
+// matmulMinWork is the smallest number of multiply-adds worth splitting
+// across goroutines.
+const matmulMinWork = 1 << 15
 
-// matmul computes y [L, n] = x [L, k] · wᵀ for a row-major weight w [n, k]:
-// a parallel matrix-vector product when L is 1, a blocked GEMM otherwise.
+// matmul computes y [L, n] = x [L, k] · wᵀ for a row-major weight w [n, k],
+// in parallel over the rows of w.
 func (s *State) matmul(y, x, w []float32, L, n, k int) {
-	y, x, w = y[:L*n], x[:L*k], w[:n*k]
-	if L == 1 {
-		g := &s.gemv
-		g.w, g.x, g.y, g.k = w, x, y, k
-		minRows := gemvMinWork/k + 1
-		parallelFor(&s.wg, n, minRows, g)
-		g.w, g.x, g.y = nil, nil, nil
-		return
-	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas32.General{Rows: L, Cols: k, Stride: k, Data: x},
-		blas32.General{Rows: n, Cols: k, Stride: k, Data: w},
-		0, blas32.General{Rows: L, Cols: n, Stride: n, Data: y})
+	g := &s.mm
+	*g = matmulTask{w: w[:n*k], x: x[:L*k], y: y[:L*n], L: L, n: n, k: k}
+	parallelFor(&s.wg, n, matmulMinWork/(L*k)+1, g)
+	*g = matmulTask{}
 }

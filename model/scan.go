@@ -87,15 +87,23 @@ type scan1Task struct {
 
 func (k *scan1Task) run(lo, hi int) {
 	E, N := k.E, k.N
+	var buf [64]float32
+	dA := buf[:0]
+	if N <= len(buf) {
+		dA = buf[:N]
+	} else {
+		dA = make([]float32, N)
+	}
 	for t := 0; t < k.T; t++ {
 		bt, ct := k.b[t*N:(t+1)*N], k.c[t*N:(t+1)*N]
 		xt, dt, yt := k.x[t*E:(t+1)*E], k.delta[t*E:(t+1)*E], k.y[t*E:(t+1)*E]
 		for c := lo; c < hi; c++ {
 			d, xv := dt[c], xt[c]
-			h, a := k.h[c*N:(c+1)*N], k.A[c*N:(c+1)*N]
+			h := k.h[c*N : (c+1)*N]
+			expScaled(dA, d, k.A[c*N:(c+1)*N])
 			var acc float32
 			for n := range h {
-				hn := expf(d*a[n])*h[n] + d*bt[n]*xv
+				hn := dA[n]*h[n] + d*bt[n]*xv
 				h[n] = hn
 				acc += hn * ct[n]
 			}

@@ -27,7 +27,7 @@ type State struct {
 	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]
 	tok               [1]int
 	wg                sync.WaitGroup
-	gemv              gemvTask
+	mm                matmulTask
 	conv1             convTask
 	scan1             scan1Task
 	scan2             scan2Task

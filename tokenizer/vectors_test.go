@@ -73,3 +73,10 @@ func TestReferenceVectors(t *testing.T) {
 		t.Errorf("only %d reference vectors", n)
 	}
 }
+
+// Random strings over an alphabet of the tricky parts (space runs,
+// contractions, special tokens, combining marks, ...), encoded by
+// tools/reference/tokenizer_ref.py random.
+func TestRandomReferenceVectors(t *testing.T) {
+	checkVectors(t, "testdata/random_vectors.json")
+}

@@ -13,6 +13,7 @@ Needs Debian's python3 and python3-regex (`apt-get install -y python3-regex`).
 
     tokenizer_ref.py TOKENIZER_JSON encode TEXT...      print ids, one line per text
     tokenizer_ref.py TOKENIZER_JSON vectors OUT.json    write the built-in vectors
+    tokenizer_ref.py TOKENIZER_JSON random OUT.json N SEED   write N random vectors
     tokenizer_ref.py TOKENIZER_JSON digest FILE...      token count and SHA-256 of the ids of each file
 
 Encoding steps (as Hugging Face tokenizers does them):
@@ -201,6 +202,19 @@ def cases():
     return out
 
 
+RANDOM_ALPHABET = [
+    " ", " ", " ", "  ", "    ", "\t", "\n", "\n\n", "\r\n", "\u00a0", "\u3000", "\x1c", "\x0b",
+    "a", "b", "Z", "the", " the", "ing", "'", "'s", "'t", "'re", "'ll", "s", "t", "d", "m", "re", "ve",
+    "0", "7", "42", "٣", "½", ".", ",", "-", "!", "?", "@", "#", "(", ")", "_", "\\", "\"",
+    "é", "e\u0301", "\u0301", "\u0323", "ñ", "ß", "Ж", "λ", "日", "本", "語", "한", "\u1100\u1161", "😀", "👍🏽", "\u200d",
+    "<|endoftext|>", "<|padding|>", "<|", "|>", "\ufffd", "\ufeff",
+]
+
+
+def random_text(rng):
+    return "".join(rng.choice(RANDOM_ALPHABET) for _ in range(rng.randrange(0, 30)))
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
@@ -221,6 +235,20 @@ def main(argv):
         }
         with open(argv[3], "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+    elif cmd == "random":
+        import random
+        n, seed = int(argv[4]), int(argv[5])
+        rng = random.Random(seed)
+        texts = [random_text(rng) for _ in range(n)]
+        doc = {
+            "tokenizer": "gpt-neox-20b tokenizer.json",
+            "generator": "tools/reference/tokenizer_ref.py random %d %d" % (n, seed),
+            "add_special_tokens": False,
+            "vectors": [{"text": t, "ids": ref.encode(t)} for t in texts],
+        }
+        with open(argv[3], "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False)
             f.write("\n")
     elif cmd == "digest":
         for path in argv[3:]:

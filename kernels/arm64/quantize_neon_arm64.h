@@ -97,3 +97,6 @@
 #define ISUB4S(d, n, m)   WORD $(0x6EA08400 | ((m)<<16) | ((n)<<5) | (d))
 // mov vd.16b, vn.16b (orr vd.16b, vn.16b, vn.16b)
 #define VMOV16B(d, n)     WORD $(0x4EA01C00 | ((n)<<16) | ((n)<<5) | (d))
+// fmov sd, wn: moves general register Rn's low 32 bits into lane 0 of Vd
+// (the other lanes are zeroed); n and d are register numbers.
+#define FMOVSW(d, n)      WORD $(0x1E270000 | ((n)<<5) | (d))

@@ -21,7 +21,9 @@ import (
 //
 // M > 1 is blocked for cache: the panels are taken in chunks of about
 // armChunkBytes of weights, and every register block of activation rows runs
-// over a chunk while it stays in the L2 cache.
+// over a chunk while it stays in the L2 cache. W8A8 and W4A8 have register-
+// blocked GEMM kernels (4 rows with SDOT, 2 without); W4A16 runs its GEMV
+// kernel row by row over each chunk.
 
 const armChunkBytes = 192 << 10
 
@@ -256,12 +258,55 @@ func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, 
 	if s != nil {
 		defer putScratch(s)
 	}
-	kind := armW4A8NEON
-	if t == NEONDot {
-		kind = armW4A8NEONDot
+	dot := t == NEONDot
+	if m == 1 {
+		kind := armW4A8NEON
+		if dot {
+			kind = armW4A8NEONDot
+		}
+		armW4(kind, m, xp, lx, xs, w, y, ldy)
+		return true
 	}
-	armW4(kind, m, xp, lx, xs, w, y, ldy)
+
+	// Register blocks of rows over cache-sized chunks of panels.
+	rows := arm64.W4A8GemmRowsNEON
+	if dot {
+		rows = arm64.W4A8GemmRowsNEONDot
+	}
+	kp := w.kp()
+	kg := kp / W4Group
+	panelBytes := kp / 2 * PanelRows
+	full, n0 := w.N/PanelRows, w.N/PanelRows*PanelRows
+	var sum [arm64.W4A8GemmRowsNEONDot * PanelRows]float32
+	run := func(i, p0, np int, y unsafe.Pointer, ldy int) {
+		armGemmW4A8(dot, unsafe.Add(xp, i*lx), lx, min(rows, m-i), unsafe.Pointer(&w.codes[p0*panelBytes]), kg, np,
+			y, ldy, unsafe.Pointer(&w.gs[p0*kg*PanelRows]), unsafe.Pointer(&w.rs[p0*PanelRows]), unsafe.Pointer(&sum[0]), xs)
+	}
+	chunk := armChunk(panelBytes)
+	for p0 := 0; p0 < full; p0 += chunk {
+		np := min(chunk, full-p0)
+		for i := 0; i < m; i += rows {
+			run(i, p0, np, unsafe.Pointer(&y[i*ldy+p0*PanelRows]), 4*ldy)
+		}
+	}
+	if n0 < w.N {
+		var out [arm64.W4A8GemmRowsNEONDot][PanelRows]float32
+		for i := 0; i < m; i += rows {
+			run(i, full, 1, unsafe.Pointer(&out[0][0]), 4*PanelRows)
+			for r := 0; r < min(rows, m-i); r++ {
+				copy(y[(i+r)*ldy+n0:(i+r)*ldy+w.N], out[r][:])
+			}
+		}
+	}
 	return true
+}
+
+func armGemmW4A8(dot bool, x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32) {
+	if dot {
+		arm64.W4A8GemmNEONDot(x, ldx, mr, w, kg, np, y, ldy, gs, rs, sum, xs)
+	} else {
+		arm64.W4A8GemmNEON(x, ldx, mr, w, kg, np, y, ldy, gs, rs, sum, xs)
+	}
 }
 
 func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {

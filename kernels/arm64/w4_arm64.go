@@ -33,3 +33,25 @@ func W4A8GemvNEON(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer, xs 
 //
 //go:noescape
 func W4A16GemvNEON(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer)
+
+// W4A8GemmRowsNEONDot and W4A8GemmRowsNEON are the numbers of activation
+// rows of one W4A8 GEMM register block.
+const (
+	W4A8GemmRowsNEONDot = 4
+	W4A8GemmRowsNEON    = 2
+)
+
+// W4A8GemmNEONDot computes mr ≤ 4 activation rows (stride ldx bytes) with
+// the arithmetic of W4A8GemvNEONDot, decoding each weight block once for the
+// 4 tokens of the register block. Output row t goes to y + t·ldy bytes, 16
+// floats per panel. sum is a scratch of 4·16 float32 for the sums over
+// groups; rows past mr repeat the last real row and are not stored.
+//
+//go:noescape
+func W4A8GemmNEONDot(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32)
+
+// W4A8GemmNEON is W4A8GemmNEONDot for ARMv8.0 NEON with a register block of
+// 2 tokens (mr ≤ 2; sum holds 2·16 float32).
+//
+//go:noescape
+func W4A8GemmNEON(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32)

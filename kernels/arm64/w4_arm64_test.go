@@ -180,3 +180,65 @@ func TestW4A16Kernel(t *testing.T) {
 		}
 	}
 }
+
+type w4a8GemmKernel struct {
+	name string
+	ok   bool
+	rows int
+	fn   func(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32)
+}
+
+// TestW4A8GemmKernels runs the register-blocked W4A8 kernels over m rows in
+// blocks of the tier's height, as package kernels does, and checks every
+// output bit for bit against the pure-Go order, and the guards.
+func TestW4A8GemmKernels(t *testing.T) {
+	tiers := []w4a8GemmKernel{
+		{"neondot", cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP), W4A8GemmRowsNEONDot, W4A8GemmNEONDot},
+		{"neon", cpuid.CPU.Supports(cpuid.ASIMD), W4A8GemmRowsNEON, W4A8GemmNEON},
+	}
+	for _, tier := range tiers {
+		if !tier.ok {
+			t.Logf("%s: not supported by this CPU, skipped", tier.name)
+			continue
+		}
+		rng := rand.New(rand.NewPCG(7, 8))
+		for si, sh := range w4Shapes {
+			c := newW4Case(rng, sh[0], sh[1])
+			m := []int{1, 2, 3, 4, 5, 7, 9, 6}[si]
+			ldx := c.kg*128 + 16*rng.IntN(2)
+			x := make([]int8, (m-1)*ldx+c.kg*128)
+			for i := range x {
+				x[i] = randInt8(rng, -128, 127)
+			}
+			if si%3 == 2 {
+				for i := range x {
+					x[i] = -128
+				}
+			}
+			xs := float32(0.0091)
+			ldy := c.n + 5
+			y := make([]float32, m*ldy+guard)
+			for i := range y {
+				y[i] = 12345
+			}
+			var sum [4 * 16]float32
+			for i := 0; i < m; i += tier.rows {
+				tier.fn(unsafe.Pointer(&x[i*ldx]), ldx, min(tier.rows, m-i), unsafe.Pointer(&c.codes[0]), c.kg, c.n/16,
+					unsafe.Pointer(&y[i*ldy]), 4*ldy, unsafe.Pointer(&c.gs[0]), unsafe.Pointer(&c.rs[0]), unsafe.Pointer(&sum[0]), xs)
+			}
+			bad := 0
+			for j := range y {
+				i, n := j/ldy, j%ldy
+				want := float32(12345)
+				if i < m && n < c.n {
+					want = c.w4a8Want(x[i*ldx:], xs, n)
+				}
+				if math.Float32bits(y[j]) != math.Float32bits(want) {
+					if bad++; bad <= 5 {
+						t.Errorf("%s m=%d n=%d k=%d: y[%d][%d] = %v, want %v", tier.name, m, c.n, c.k, i, n, y[j], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -289,9 +289,11 @@ func BenchmarkConvStep(b *testing.B) {
 			saved := Active()
 			defer SetTier(saved)
 			SetTier(tier)
+			stop := startCPUTimer(b)
 			for b.Loop() {
 				CausalConv1dSiLUStepI8(c, 4, cc.x, cc.stateI8, cc.w, cc.bias, cc.inv, out)
 			}
+			stop()
 		})
 	}
 }
@@ -306,9 +308,11 @@ func BenchmarkConvPrefill(b *testing.B) {
 			defer SetTier(saved)
 			SetTier(tier)
 			b.SetBytes(l * c)
+			stop := startCPUTimer(b)
 			for b.Loop() {
 				CausalConv1dSiLUI8(l, c, 4, cc.x, c, cc.stateI8, cc.w, cc.bias, cc.inv, out, c)
 			}
+			stop()
 		})
 	}
 }

@@ -365,10 +365,12 @@ func BenchmarkHadamardQuantI8(b *testing.B) {
 				buf := make([]float32, n)
 				q := make([]int8, n)
 				b.SetBytes(int64(4 * n))
+				stop := startCPUTimer(b)
 				for b.Loop() {
 					copy(buf, x)
 					HadamardQuantI8(buf, 20, q)
 				}
+				stop()
 			})
 		}
 	}
@@ -383,9 +385,11 @@ func BenchmarkHadamard(b *testing.B) {
 				SetTier(tier)
 				x := randVec(rand.New(rand.NewPCG(1, 1)), n, 1)
 				b.SetBytes(int64(4 * n))
+				stop := startCPUTimer(b)
 				for b.Loop() {
 					Hadamard(x)
 				}
+				stop()
 			})
 		}
 	}

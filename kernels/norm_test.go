@@ -204,14 +204,18 @@ func BenchmarkRMSNorm(b *testing.B) {
 		saved := Active()
 		SetTier(tier)
 		b.Run(fmt.Sprintf("AddQuantI8/D=%d/%s", d, tier), func(b *testing.B) {
+			stop := startCPUTimer(b)
 			for b.Loop() {
 				AddRMSNormQuantI8(res, h, w, 1e-5, 30, q)
 			}
+			stop()
 		})
 		b.Run(fmt.Sprintf("AddF32/D=%d/%s", d, tier), func(b *testing.B) {
+			stop := startCPUTimer(b)
 			for b.Loop() {
 				AddRMSNormF32(res, h, w, 1e-5, out)
 			}
+			stop()
 		})
 		SetTier(saved)
 	}
@@ -230,9 +234,11 @@ func BenchmarkGatedRMSNorm(b *testing.B) {
 		saved := Active()
 		SetTier(tier)
 		b.Run(fmt.Sprintf("ZI8F32/n=%d/%s", n, tier), func(b *testing.B) {
+			stop := startCPUTimer(b)
 			for b.Loop() {
 				GatedRMSNormZI8F32(y, z, 0.05, w, n, 1e-5, out)
 			}
+			stop()
 		})
 		SetTier(saved)
 	}

@@ -40,21 +40,22 @@ import (
 // token in the vocabulary: GPT-NeoX-20B has none for 0xC0, 0xC1 and
 // 0xF5..0xFF, which never occur in UTF-8, and they are encoded as U+FFFD.
 type BPE struct {
-	vocab     map[string]int   // model vocabulary, token text -> id
-	byteID    [256]int32       // id of each single-byte token, -1 if none
-	fffd      []int32          // byte token ids of U+FFFD, for bytes that have none
-	merges    map[uint64]merge // (left id, right id) -> merge
-	tokens    [][]byte         // id -> decoded bytes
-	known     []bool           // id -> whether the id is in the vocabulary
-	raw, norm *matcher         // added tokens matched before and after normalization
-	nfc       bool             // NFC normalizer
-	prefix    bool             // add_prefix_space
-	useRegex  bool             // split with the GPT-2 regex
-	ignoreMrg bool             // ignore_merges: a word in the vocabulary is one token
-	unk       int32            // unk_token id, or -1
-	fuseUnk   bool
-	eos       int // -1 if none
-	size      int // largest id + 1
+	vocab        map[string]int   // model vocabulary, token text -> id
+	byteID       [256]int32       // id of each single-byte token, -1 if none
+	fffd         []int32          // byte token ids of U+FFFD, for bytes that have none
+	merges       map[uint64]merge // (left id, right id) -> merge
+	tokens       [][]byte         // id -> decoded bytes
+	known        []bool           // id -> whether the id is in the vocabulary
+	rawAdded     *matcher         // added tokens matched before normalization
+	normAdded    *matcher         // added tokens matched after normalization
+	nfc          bool             // NFC normalizer
+	prefix       bool             // add_prefix_space
+	useRegex     bool             // split with the GPT-2 regex
+	ignoreMerges bool             // ignore_merges: a word in the vocabulary is one token
+	unk          int32            // unk_token id, or -1
+	fuseUnk      bool
+	eos          int // -1 if none
+	size         int // largest id + 1
 
 	mu    sync.Mutex
 	cache map[string][]int32
@@ -180,18 +181,18 @@ func parse(data []byte) (*BPE, error) {
 	}
 
 	t := &BPE{
-		vocab:     m.Vocab,
-		merges:    map[uint64]merge{},
-		raw:       newMatcher(),
-		norm:      newMatcher(),
-		nfc:       nz.Type == "NFC",
-		prefix:    pre.AddPrefixSpace,
-		useRegex:  pre.UseRegex == nil || *pre.UseRegex,
-		ignoreMrg: m.IgnoreMerges,
-		fuseUnk:   m.FuseUnk,
-		unk:       -1,
-		eos:       -1,
-		cache:     map[string][]int32{},
+		vocab:        m.Vocab,
+		merges:       map[uint64]merge{},
+		rawAdded:     newMatcher(),
+		normAdded:    newMatcher(),
+		nfc:          nz.Type == "NFC",
+		prefix:       pre.AddPrefixSpace,
+		useRegex:     pre.UseRegex == nil || *pre.UseRegex,
+		ignoreMerges: m.IgnoreMerges,
+		fuseUnk:      m.FuseUnk,
+		unk:          -1,
+		eos:          -1,
+		cache:        map[string][]int32{},
 	}
 	for tok, id := range m.Vocab {
 		if id < 0 || id >= 1<<30 {
@@ -204,6 +205,9 @@ func parse(data []byte) (*BPE, error) {
 			return nil, fmt.Errorf("added token id %d of %q is out of range", a.ID, a.Content)
 		}
 		t.size = max(t.size, a.ID+1)
+	}
+	if n := len(m.Vocab) + len(f.AddedTokens); t.size > 2*n+1024 {
+		return nil, fmt.Errorf("token id %d is far beyond the %d tokens defined", t.size-1, n)
 	}
 	t.tokens = make([][]byte, t.size)
 	t.known = make([]bool, t.size)
@@ -249,9 +253,9 @@ func parse(data []byte) (*BPE, error) {
 			if t.nfc {
 				p = nfc(p)
 			}
-			t.norm.add(p, a)
+			t.normAdded.add(p, a)
 		} else {
-			t.raw.add(a.Content, a)
+			t.rawAdded.add(a.Content, a)
 		}
 	}
 	for _, name := range eosNames {
@@ -343,11 +347,11 @@ func (t *BPE) Decode(ids []int) string {
 // special tokens written in the text, such as <|endoftext|>, are recognised.
 func (t *BPE) Encode(text string) []int {
 	ids := make([]int, 0, len(text)/3+1)
-	t.raw.split(text, func(s string) {
+	t.rawAdded.split(text, func(s string) {
 		if t.nfc {
 			s = nfc(s)
 		}
-		t.norm.split(s, func(s string) { ids = t.encodeText(s, ids) }, func(id int) { ids = append(ids, id) })
+		t.normAdded.split(s, func(s string) { ids = t.encodeText(s, ids) }, func(id int) { ids = append(ids, id) })
 	}, func(id int) { ids = append(ids, id) })
 	return ids
 }
@@ -396,7 +400,7 @@ func (t *BPE) encodeWord(w string, ids []int) []int {
 // bpe splits one pre-token into byte symbols and applies merges, always the
 // lowest-ranked adjacent pair first and the leftmost one among equals.
 func (t *BPE) bpe(w string) []int32 {
-	if t.ignoreMrg {
+	if t.ignoreMerges {
 		var b strings.Builder
 		for i := 0; i < len(w); i++ {
 			b.WriteRune(byteToRune[w[i]])

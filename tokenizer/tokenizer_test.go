@@ -55,7 +55,7 @@ func ExampleStreamDecoder() {
 // replaced by U+FFFD.
 func normalizedLikeEncode(tok *BPE, s string) string {
 	var b strings.Builder
-	tok.raw.split(s, func(p string) {
+	tok.rawAdded.split(s, func(p string) {
 		for _, c := range []byte(nfc(p)) {
 			if tok.byteID[c] < 0 {
 				b.WriteString("\uFFFD")
@@ -347,6 +347,10 @@ func TestBadFiles(t *testing.T) {
 		"nfkc.json":      strings.Replace(string(good), `"type": "NFC"`, `"type": "NFKC"`, 1),
 		"badmerge.json":  `{"pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}`,
 		"badid.json":     `{"pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": -3}, "merges": []}}`,
+		"farid.json":     `{"pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 900000000}, "merges": []}}`,
+		"dupid.json":     `{"pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}`,
+		"badflags.json":  `{"added_tokens": [{"id": "x"}], "model": {"vocab": {"a": 0}}}`,
+		"array.json":     `[1, 2, 3]`,
 	}
 	for name, content := range cases {
 		path := filepath.Join(dir, name)

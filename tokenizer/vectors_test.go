@@ -80,3 +80,44 @@ func TestReferenceVectors(t *testing.T) {
 func TestRandomReferenceVectors(t *testing.T) {
 	checkVectors(t, "testdata/random_vectors.json")
 }
+
+// Added tokens with the single_word, lstrip, rstrip and normalized flags,
+// appended to the GPT-NeoX-20B tokenizer, against the Python reference.
+func TestAddedTokenFlags(t *testing.T) {
+	data, err := os.ReadFile("testdata/flag_vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vf struct {
+		Extra   []json.RawMessage `json:"extra_added_tokens"`
+		Vectors []struct {
+			Text string `json:"text"`
+			IDs  []int  `json:"ids"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(data, &vf); err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]json.RawMessage
+	if err := json.Unmarshal(gptNeoXJSON, &spec); err != nil {
+		t.Fatal(err)
+	}
+	var added []json.RawMessage
+	if err := json.Unmarshal(spec["added_tokens"], &added); err != nil {
+		t.Fatal(err)
+	}
+	spec["added_tokens"], _ = json.Marshal(append(added, vf.Extra...))
+	patched, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Parse(patched, "patched gpt-neox-20b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vf.Vectors {
+		if got := tok.Encode(v.Text); !slices.Equal(got, v.IDs) {
+			t.Errorf("Encode(%q)\n got %v\nwant %v", v.Text, got, v.IDs)
+		}
+	}
+}

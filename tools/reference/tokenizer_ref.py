@@ -14,6 +14,8 @@ Needs Debian's python3 and python3-regex (`apt-get install -y python3-regex`).
     tokenizer_ref.py TOKENIZER_JSON encode TEXT...      print ids, one line per text
     tokenizer_ref.py TOKENIZER_JSON vectors OUT.json    write the built-in vectors
     tokenizer_ref.py TOKENIZER_JSON random OUT.json N SEED   write N random vectors
+    tokenizer_ref.py TOKENIZER_JSON flags OUT.json      vectors for extra added tokens with
+                                                        single_word, lstrip, rstrip and normalized set
     tokenizer_ref.py TOKENIZER_JSON digest FILE...      token count and SHA-256 of the ids of each file
 
 Encoding steps (as Hugging Face tokenizers does them):
@@ -59,9 +61,10 @@ def bytes_to_unicode():
 
 
 class Reference:
-    def __init__(self, path):
+    def __init__(self, path, extra_added=()):
         with open(path, encoding="utf-8") as f:
             spec = json.load(f)
+        spec["added_tokens"] = spec["added_tokens"] + list(extra_added)
         model = spec["model"]
         assert model.get("type", "BPE") == "BPE"
         norm = spec.get("normalizer")
@@ -215,11 +218,32 @@ def random_text(rng):
     return "".join(rng.choice(RANDOM_ALPHABET) for _ in range(rng.randrange(0, 30)))
 
 
+# Added tokens with every flag, given ids after GPT-NeoX-20B's 50276.
+FLAG_TOKENS = [
+    {"id": 50277, "content": "<mask>", "single_word": False, "lstrip": True, "rstrip": False, "normalized": False, "special": True},
+    {"id": 50278, "content": "[R]", "single_word": False, "lstrip": False, "rstrip": True, "normalized": False, "special": True},
+    {"id": 50279, "content": "cat", "single_word": True, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+    {"id": 50280, "content": "cafe\u0301!", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+    {"id": 50281, "content": "<both>", "single_word": True, "lstrip": True, "rstrip": True, "normalized": False, "special": True},
+    {"id": 50282, "content": "ab", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+    {"id": 50283, "content": "abc", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+]
+
+FLAG_CASES = [
+    "I saw a <mask> here", "I saw a   <mask>", "<mask>", "  <mask>  ", "x<mask>y", "a\t\n<mask>",
+    "[R]   next", "[R]", "x[R]\t\ny", "a [R] [R]  b", "<mask>[R]  <mask>",
+    "cat", "a cat sat", "concatenate", "cats", "cat!", "_cat", "écat", "cat\u0301", "(cat)",
+    "café! yes", "cafe\u0301! yes", "café!", "x  café!  y",
+    "a <both> b", "a<both>b", "  <both>  ", "x <both>", "ab", "abc", "abcd", "aabc", "xabcab", "a b c",
+    "<mask>   <mask>", "   ", "", "a  <mask>  cat  [R]  abc",
+]
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
-    ref = Reference(argv[1])
     cmd = argv[2]
+    ref = Reference(argv[1], FLAG_TOKENS if cmd == "flags" else ())
     if cmd == "encode":
         for text in argv[3:]:
             print(json.dumps(ref.encode(text)))
@@ -249,6 +273,17 @@ def main(argv):
         }
         with open(argv[3], "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False)
+            f.write("\n")
+    elif cmd == "flags":
+        doc = {
+            "tokenizer": "gpt-neox-20b tokenizer.json with extra_added_tokens appended to added_tokens",
+            "generator": "tools/reference/tokenizer_ref.py flags",
+            "add_special_tokens": False,
+            "extra_added_tokens": FLAG_TOKENS,
+            "vectors": [{"text": t, "ids": ref.encode(t)} for t in FLAG_CASES],
+        }
+        with open(argv[3], "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
             f.write("\n")
     elif cmd == "digest":
         for path in argv[3:]:

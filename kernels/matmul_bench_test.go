@@ -323,3 +323,48 @@ func BenchmarkGEMVReadRatio(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGEMVCached runs each GEMV kernel on a matrix that stays in L2
+// (N=256, K=768) and reports weight bytes per second of thread CPU time and
+// per cycle: the kernels' compute ceiling, to be compared with the DRAM
+// bandwidth (a GEMV is memory-bound when this is well above it).
+func BenchmarkGEMVCached(b *testing.B) {
+	const n, k = 256, m130Model
+	w8, w4 := benchW8(n, k, 1), benchW4(n, k, 1)
+	x := make([]int8, k)
+	fillInt8(x, 2)
+	xf := make([]float32, k)
+	for i := range xf {
+		xf[i] = float32(x[i])
+	}
+	y := make([]int32, n)
+	yf := make([]float32, n)
+	for _, c := range []struct {
+		name  string
+		bytes int
+		f     func()
+	}{
+		{"w8a8", w8.Bytes(), func() { MatMulW8A8I32(1, x, k, w8, y, n) }},
+		{"w4a8", w4.Bytes(), func() { MatMulW4A8F32(1, x, k, 0.01, w4, yf, n) }},
+		{"w4a16", w4.Bytes(), func() { MatMulW4A16F32(1, xf, k, w4, yf, n) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ghz := clockGHz()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			c.f()
+			b.SetBytes(int64(c.bytes))
+			b.ResetTimer()
+			c0 := threadCPU()
+			for b.Loop() {
+				c.f()
+			}
+			cpu := threadCPU() - c0
+			if cpu > 0 && ghz > 0 {
+				bps := float64(c.bytes) * float64(b.N) / cpu.Seconds()
+				b.ReportMetric(bps/1e9, "cpu-GB/s")
+				b.ReportMetric(bps/(ghz*1e9), "B/cycle")
+			}
+		})
+	}
+}

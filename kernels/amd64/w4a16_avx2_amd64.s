@@ -13,6 +13,31 @@ DATA	w4eight<>+16(SB)/8, $0x0808080808080808
 DATA	w4eight<>+24(SB)/8, $0x0808080808080808
 GLOBL	w4eight<>(SB), RODATA|NOPTR, $32
 
+// w4top<b>: VPSHUFB controls moving byte b of every dword to its top byte
+// and zeroing the other three. w4inv24 is 2^-24.
+DATA	w4top0<>+0(SB)/8, $0x0480808000808080
+DATA	w4top0<>+8(SB)/8, $0x0c80808008808080
+DATA	w4top0<>+16(SB)/8, $0x0480808000808080
+DATA	w4top0<>+24(SB)/8, $0x0c80808008808080
+GLOBL	w4top0<>(SB), RODATA|NOPTR, $32
+DATA	w4top1<>+0(SB)/8, $0x0580808001808080
+DATA	w4top1<>+8(SB)/8, $0x0d80808009808080
+DATA	w4top1<>+16(SB)/8, $0x0580808001808080
+DATA	w4top1<>+24(SB)/8, $0x0d80808009808080
+GLOBL	w4top1<>(SB), RODATA|NOPTR, $32
+DATA	w4top2<>+0(SB)/8, $0x0680808002808080
+DATA	w4top2<>+8(SB)/8, $0x0e8080800a808080
+DATA	w4top2<>+16(SB)/8, $0x0680808002808080
+DATA	w4top2<>+24(SB)/8, $0x0e8080800a808080
+GLOBL	w4top2<>(SB), RODATA|NOPTR, $32
+DATA	w4top3<>+0(SB)/8, $0x0780808003808080
+DATA	w4top3<>+8(SB)/8, $0x0f8080800b808080
+DATA	w4top3<>+16(SB)/8, $0x0780808003808080
+DATA	w4top3<>+24(SB)/8, $0x0f8080800b808080
+GLOBL	w4top3<>(SB), RODATA|NOPTR, $32
+DATA	w4inv24<>+0(SB)/4, $0x33800000
+GLOBL	w4inv24<>(SB), RODATA|NOPTR, $4
+
 // func GemvW4A16AVX2(x *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
 //
 // One float32 activation row times np packed W4 panels:
@@ -22,9 +47,11 @@ GLOBL	w4eight<>(SB), RODATA|NOPTR, $32
 // x holds 128·kg float32 (zero padded); the other arguments are laid out as
 // for GemvW4A8AVX2. Each 32-byte half block (8 rows) is split into its low
 // and high nibbles, 8 is subtracted from every byte (values −8..7), and for
-// each of the 4 byte positions b the row values are sign-extended to int32
-// (VPSLLD 24−8b, VPSRAD 24), converted and multiplied-added with x[k]
-// broadcast. Every k goes to accumulator b = k mod 4 so that 4 independent
+// each of the 4 byte positions b one VPSHUFB moves byte b of every row's
+// dword to the top byte and clears the rest: VCVTDQ2PS then gives
+// (q−8)·2^24 exactly, which is multiplied-added with x[k] broadcast. The
+// factor 2^24 is taken out again, exactly, by scaling gs with 2^-24, so the
+// result is that of the unscaled sums (no overflow for |x| < 2^100). Every k goes to accumulator b = k mod 4 so that 4 independent
 // FMA chains per half hide the FMA latency; a group's 4 partial sums are
 // added and scaled by gs with one more FMA.
 //
@@ -34,7 +61,7 @@ GLOBL	w4eight<>(SB), RODATA|NOPTR, $32
 //	Y0-Y3   rows 0-7, k mod 4 = 0..3     Y4-Y7 rows 8-15, same
 //	Y8, Y9  float sums over groups, rows 0-7 / 8-15
 //	Y10, Y11 low / high nibbles − 8 of rows 0-7; Y14, Y15 of rows 8-15
-//	Y12 one k's values as float      Y13 x[k] broadcast
+//	Y12 one k's values as float      Y13 x[k] broadcast, then 2^-24
 TEXT ·GemvW4A16AVX2(SB), NOSPLIT, $0-56
 	MOVQ	x+0(FP), SI
 	MOVQ	codes+8(FP), DX
@@ -76,71 +103,59 @@ block:
 	VPSUBB	w4eight<>(SB), Y14, Y14
 	VPSUBB	w4eight<>(SB), Y15, Y15
 	VBROADCASTSS	0(AX), Y13
-	VPSLLD	$24, Y10, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top0<>(SB), Y10, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y0
-	VPSLLD	$24, Y14, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top0<>(SB), Y14, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y4
 	VBROADCASTSS	16(AX), Y13
-	VPSLLD	$24, Y11, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top0<>(SB), Y11, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y0
-	VPSLLD	$24, Y15, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top0<>(SB), Y15, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y4
 	VBROADCASTSS	4(AX), Y13
-	VPSLLD	$16, Y10, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top1<>(SB), Y10, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y1
-	VPSLLD	$16, Y14, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top1<>(SB), Y14, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y5
 	VBROADCASTSS	20(AX), Y13
-	VPSLLD	$16, Y11, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top1<>(SB), Y11, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y1
-	VPSLLD	$16, Y15, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top1<>(SB), Y15, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y5
 	VBROADCASTSS	8(AX), Y13
-	VPSLLD	$8, Y10, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top2<>(SB), Y10, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y2
-	VPSLLD	$8, Y14, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top2<>(SB), Y14, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y6
 	VBROADCASTSS	24(AX), Y13
-	VPSLLD	$8, Y11, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top2<>(SB), Y11, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y2
-	VPSLLD	$8, Y15, Y12
-	VPSRAD	$24, Y12, Y12
+	VPSHUFB	w4top2<>(SB), Y15, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y6
 	VBROADCASTSS	12(AX), Y13
-	VPSRAD	$24, Y10, Y12
+	VPSHUFB	w4top3<>(SB), Y10, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y3
-	VPSRAD	$24, Y14, Y12
+	VPSHUFB	w4top3<>(SB), Y14, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y7
 	VBROADCASTSS	28(AX), Y13
-	VPSRAD	$24, Y11, Y12
+	VPSHUFB	w4top3<>(SB), Y11, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y3
-	VPSRAD	$24, Y15, Y12
+	VPSHUFB	w4top3<>(SB), Y15, Y12
 	VCVTDQ2PS	Y12, Y12
 	VFMADD231PS	Y13, Y12, Y7
 
@@ -149,15 +164,18 @@ block:
 	DECQ	R12
 	JNZ	block
 
-	// Group end: sum the 4 chains, scale by gs.
+	// Group end: sum the 4 chains, scale by gs·2^-24.
+	VBROADCASTSS	w4inv24<>(SB), Y13
 	VADDPS	Y1, Y0, Y0
 	VADDPS	Y3, Y2, Y2
 	VADDPS	Y2, Y0, Y0
 	VADDPS	Y5, Y4, Y4
 	VADDPS	Y7, Y6, Y6
 	VADDPS	Y6, Y4, Y4
-	VFMADD231PS	(R8), Y0, Y8
-	VFMADD231PS	32(R8), Y4, Y9
+	VMULPS	(R8), Y13, Y12
+	VFMADD231PS	Y12, Y0, Y8
+	VMULPS	32(R8), Y13, Y12
+	VFMADD231PS	Y12, Y4, Y9
 	ADDQ	$64, R8
 	DECQ	R11
 	JNZ	group

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -118,6 +120,44 @@ func TestAddedTokenFlags(t *testing.T) {
 	for _, v := range vf.Vectors {
 		if got := tok.Encode(v.Text); !slices.Equal(got, v.IDs) {
 			t.Errorf("Encode(%q)\n got %v\nwant %v", v.Text, got, v.IDs)
+		}
+	}
+}
+
+// Hugging Face tokenizers output for the tokenizer of mosaicml/mpt-7b (the
+// GPT-NeoX-20B tokenizer), from llama.cpp's tokenizer tests: one line of ids
+// per test string. The file holds only ids; the text is recovered with Decode
+// (byte-exact for NFC text), so the check is that Encode gives the same ids
+// back. A few lines are also checked against their known text.
+func TestLlamaCppVectors(t *testing.T) {
+	data, err := os.ReadFile("testdata/llamacpp-vocab-mpt.gguf.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := neox(t)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 44 {
+		t.Fatalf("%d lines, want 44", len(lines))
+	}
+	known := map[int]string{
+		2: "", 4: "  ", 5: "   ", 10: "\t\n", 25: "  Hello", 28: "    Hello\n    Hello",
+		31: "' era", 42: "乡—서울에서",
+	}
+	for i, line := range lines {
+		var ids []int
+		for _, f := range strings.Fields(line) {
+			id, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("line %d: %v", i+1, err)
+			}
+			ids = append(ids, id)
+		}
+		text := tok.Decode(ids)
+		if want, ok := known[i]; ok && text != want {
+			t.Errorf("line %d decodes to %q, want %q", i+1, text, want)
+		}
+		if got := tok.Encode(text); !slices.Equal(got, ids) && !(len(got) == 0 && len(ids) == 0) {
+			t.Errorf("line %d: Encode(%q)\n got %v\nwant %v", i+1, text, got, ids)
 		}
 	}
 }

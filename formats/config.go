@@ -31,6 +31,9 @@ type Config struct {
 	VocabSize int // vocabulary size as declared (before padding)
 	// PaddedVocab is the number of rows of the embedding and lm_head:
 	// VocabSize rounded up to a multiple of PadVocabSizeMultiple.
+	// Hugging Face configs declare the row count itself as vocab_size, so
+	// for them PaddedVocab == VocabSize and PadVocabSizeMultiple is only
+	// informational (1 when absent).
 	PaddedVocab          int
 	PadVocabSizeMultiple int
 
@@ -39,10 +42,11 @@ type Config struct {
 	Expand int
 	DInner int // E = Expand * DModel
 
-	// Mamba1 only.
+	// Mamba1 only (0 for Mamba2).
 	DtRank int // R
 
-	// Mamba2 only.
+	// Mamba2 only (0 for Mamba1, except DtLimitMin/DtLimitMax which are
+	// always (0, +Inf) there).
 	HeadDim int // P
 	NHeads  int // H = DInner / HeadDim
 	NGroups int // G, SSD groups sharing B and C; gated-norm group size is DInner/NGroups
@@ -57,5 +61,5 @@ type Config struct {
 	RMSNorm        bool // RMSNorm (true) or LayerNorm (unsupported when false)
 	ResidualInFP32 bool
 	TieEmbeddings  bool    // lm_head shares the embedding matrix
-	NormEps        float64 // 1e-5
+	NormEps        float64 // 1e-5 (Hugging Face: layer_norm_epsilon)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/x448/float16"
 )
@@ -48,6 +49,13 @@ func (d DType) convertible() bool {
 	return false
 }
 
+// littleEndian reports whether the machine stores float32 in the
+// little-endian byte order of the file formats, allowing plain copies.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 var (
 	f16Once  sync.Once
 	f16Table *[1 << 16]float32
@@ -76,6 +84,10 @@ func decodeFloat32(dst []float32, src []byte, d DType) error {
 	switch d {
 	case F32:
 		src = src[:4*n]
+		if littleEndian && n > 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*n), src)
+			return nil
+		}
 		for i := range dst {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}

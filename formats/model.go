@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 )
 
 // Weight file names looked up by OpenModel, in order of preference.
@@ -314,6 +315,10 @@ func (t TensorData) numel() int {
 func (t TensorData) encode(dst []byte, from, to int) {
 	switch t.DType {
 	case F32:
+		if littleEndian && to > from {
+			copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&t.F32[from])), 4*(to-from)))
+			return
+		}
 		for i, v := range t.F32[from:to] {
 			putU32(dst[4*i:], math.Float32bits(v))
 		}

@@ -178,7 +178,7 @@ func parseEntry(name string, raw json.RawMessage) (stEntry, error) {
 	if want := uint64(numel) * uint64(dt.Size()); end-begin != want {
 		return stEntry{}, fmt.Errorf("tensor %q: %s %v needs %d bytes but data_offsets [%d, %d] span %d", name, dt, shape, want, begin, end, end-begin)
 	}
-	if end > math.MaxInt64/2 {
+	if end > uint64(math.MaxInt) {
 		return stEntry{}, fmt.Errorf("tensor %q: data_offsets [%d, %d] out of range", name, begin, end)
 	}
 	return stEntry{info: TensorInfo{Name: name, DType: dt, Shape: shape}, begin: int(begin), end: int(end)}, nil

@@ -225,6 +225,15 @@ func TestPyTorchCorrupt(t *testing.T) {
 		_, err := OpenPyTorch(p)
 		wantErr(t, err, p, `storage "Z"`)
 	})
+	t.Run("big endian", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "be.bin")
+		if err := WritePyTorch(p, map[string]TensorData{"w": Float32Tensor([]float32{1}, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		p = writeTemp(t, "be.bin", rezip(t, p, "/byteorder", func([]byte) []byte { return []byte("big") }))
+		_, err := OpenPyTorch(p)
+		wantErr(t, err, p, `byte order "big"`)
+	})
 	t.Run("not a zip", func(t *testing.T) {
 		p := writeTemp(t, "x.bin", []byte("hello world, not a checkpoint"))
 		_, err := OpenPyTorch(p)

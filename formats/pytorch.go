@@ -103,6 +103,17 @@ func parsePyTorch(path string, file []byte) (*PyTorch, error) {
 			records[rest] = f
 		}
 	}
+	for _, f := range zr.File {
+		if f.Name == prefix+"byteorder" {
+			order, err := readZipEntry(f, 16)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", path, f.Name, err)
+			}
+			if string(order) != "little" {
+				return nil, fmt.Errorf("%s: byte order %q is unsupported (want little)", path, order)
+			}
+		}
+	}
 	pickleBytes, err := readZipEntry(pkl, maxPickleSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", path, pkl.Name, err)

@@ -75,7 +75,13 @@ func CausalConv1dSiLUI8(l, c, dConv int, x []int8, ldx int, state []int8, w, bia
 
 // CausalConv1dSiLUStepI8 is CausalConv1dSiLUI8 for one token x[:c] (decode).
 func CausalConv1dSiLUStepI8(c, dConv int, x []int8, state []int8, w, bias, invOutScale []float32, out []int8) {
-	CausalConv1dSiLUI8(1, c, dConv, x, c, state, w, bias, invOutScale, out, c)
+	checkConv("CausalConv1dSiLUStepI8", 1, c, dConv, x, c, state, w, bias, invOutScale, len(out), c)
+	if invOutScale == nil {
+		panic("kernels.CausalConv1dSiLUStepI8: nil invOutScale")
+	}
+	done := convStepI8Arch(active, c, dConv, x, state, w, bias, invOutScale, out)
+	convGeneric(1, c, dConv, done, x, c, state, w, bias, invOutScale, out, nil, c)
+	convStepShift(c, dConv, done, c, x, state)
 }
 
 // CausalConv1dSiLUI8F32 is CausalConv1dSiLUI8 with float32 outputs v (no
@@ -109,7 +115,10 @@ func CausalConv1dSiLUF32(l, c, dConv int, x []float32, ldx int, state []float32,
 
 // CausalConv1dSiLUStepF32 is CausalConv1dSiLUF32 for one token.
 func CausalConv1dSiLUStepF32(c, dConv int, x []float32, state []float32, w, bias []float32, out []float32) {
-	CausalConv1dSiLUF32(1, c, dConv, x, c, state, w, bias, out, c)
+	checkConv("CausalConv1dSiLUStepF32", 1, c, dConv, x, c, state, w, bias, nil, len(out), c)
+	done := convStepF32Arch(active, c, dConv, x, state, w, bias, out)
+	convGeneric(1, c, dConv, done, x, c, state, w, bias, nil, nil, out, c)
+	convStepShift(c, dConv, done, c, x, state)
 }
 
 // convGeneric computes channels [c0, c) of every token, into outI8 (with
@@ -139,6 +148,19 @@ func convGeneric[T convElem](l, c, dConv, c0 int, x []T, ldx int, state []T, w, 
 			}
 		}
 	}
+}
+
+// convStepShift moves the state of channels [c0, c1) up by one token:
+// row r ← row r+1, last row ← x.
+func convStepShift[T convElem](c, dConv, c0, c1 int, x, state []T) {
+	keep := dConv - 1
+	if keep == 0 || c0 >= c1 {
+		return
+	}
+	for r := 0; r < keep-1; r++ {
+		copy(state[r*c+c0:r*c+c1], state[(r+1)*c+c0:(r+1)*c+c1])
+	}
+	copy(state[(keep-1)*c+c0:(keep-1)*c+c1], x[c0:c1])
 }
 
 // convShiftState replaces the state by the last dConv-1 conv inputs.

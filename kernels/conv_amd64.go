@@ -35,3 +35,24 @@ func convF32Arch(t Tier, l, c, dConv int, x []float32, ldx int, state []float32,
 	amd64.ConvSiLUF32AVX2(l, c8, x, ldx, state, c, w, bias, out, ldo)
 	return c8
 }
+
+// The step hooks also move the state up by one token for the channels they
+// handle.
+
+func convStepI8Arch(t Tier, c, dConv int, x []int8, state []int8, w, bias, inv []float32, out []int8) int {
+	c8 := c &^ 7
+	if !avx2Tier(t) || dConv != 4 || c8 == 0 {
+		return 0
+	}
+	amd64.ConvStepI8AVX2(c8, state, c, w, bias, inv, x, out)
+	return c8
+}
+
+func convStepF32Arch(t Tier, c, dConv int, x []float32, state []float32, w, bias []float32, out []float32) int {
+	c8 := c &^ 7
+	if !avx2Tier(t) || dConv != 4 || c8 == 0 {
+		return 0
+	}
+	amd64.ConvStepF32AVX2(c8, state, c, w, bias, x, out)
+	return c8
+}

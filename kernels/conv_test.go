@@ -227,7 +227,7 @@ func TestConvSplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for _, d := range []int{4, 3, 2} {
-			for _, c := range []int{5, 16, 43} {
+			for _, c := range []int{5, 8, 16, 43, 64} {
 				cc := newConvCase(rng, 20, c, d, 3)
 				whole, wholeState := cc.runI8(false)
 				stepped, steppedState := cc.runI8(true)
@@ -248,6 +248,17 @@ func TestConvSplit(t *testing.T) {
 				}
 				if !slices.Equal(out, wholeF) || !slices.Equal(state, wholeFState) {
 					t.Fatalf("%v: chunked prefill differs from one prefill", cc)
+				}
+				// Steps on the float32 path.
+				state = slices.Clone(cc.stateF)
+				for i := range out {
+					out[i] = convSentinel
+				}
+				for tt := 0; tt < cc.l; tt++ {
+					CausalConv1dSiLUStepF32(c, d, cc.xf[tt*cc.ldx:], state, cc.w, cc.bias, out[tt*cc.ldo:])
+				}
+				if !slices.Equal(out, wholeF) || !slices.Equal(state, wholeFState) {
+					t.Fatalf("%v: float32 steps differ from one prefill", cc)
 				}
 				// Steps on the int8→float32 path.
 				wholeI, wholeIState := cc.runI8F32()

@@ -27,3 +27,17 @@ func ConvSiLUI8F32AVX2(l, c8 int, x []int8, ldx int, state []int8, c int, w, bia
 //
 //go:noescape
 func ConvSiLUF32AVX2(l, c8 int, x []float32, ldx int, state []float32, c int, w, bias []float32, out []float32, ldo int)
+
+// ConvStepI8AVX2 is one decode step over channels [0, c8) (c8 a multiple of
+// 8): out[ch] = sat8(RNE(silu(acc)·inv[ch])) with the state as the three
+// previous inputs, then the state rows move up (row 0 ← row 1, row 1 ← row
+// 2, row 2 ← x) for those channels.
+//
+//go:noescape
+func ConvStepI8AVX2(c8 int, state []int8, c int, w, bias, inv []float32, x, out []int8)
+
+// ConvStepF32AVX2 is ConvStepI8AVX2 for float32 inputs, state and outputs
+// (out = silu(acc)).
+//
+//go:noescape
+func ConvStepF32AVX2(c8 int, state []float32, c int, w, bias []float32, x, out []float32)

@@ -30,6 +30,11 @@ type Tokenizer interface {
 	EOS() (int, bool)
 }
 
+var (
+	_ Tokenizer = (*BPE)(nil)
+	_ Tokenizer = byteTokenizer{}
+)
+
 // byteTokenizer maps each byte to the id of the same value.
 type byteTokenizer struct{}
 

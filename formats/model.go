@@ -343,6 +343,22 @@ func (t TensorData) encode(dst []byte, from, to int) {
 	}
 }
 
+// sameValues reports whether two float tensors store identical values.
+func sameValues(a, b TensorData) bool {
+	if a.DType != b.DType || !shapeEqual(a.Shape, b.Shape) || len(a.F32) != len(b.F32) {
+		return false
+	}
+	if identityOf(a) == identityOf(b) {
+		return true
+	}
+	for i, v := range a.F32 {
+		if math.Float32bits(v) != math.Float32bits(b.F32[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func putU16(b []byte, v uint16) { _ = b[1]; b[0], b[1] = byte(v), byte(v>>8) }
 func putU32(b []byte, v uint32) {
 	_ = b[3]
@@ -458,7 +474,8 @@ func checkTensors(path string, tensors map[string]TensorData) ([]string, error) 
 // torch saves it) or model.safetensors (Hugging Face convention, tied
 // lm_head omitted as transformers saves it). tensors are keyed by
 // canonical name and must be exactly the set cfg.TensorShapes() lists
-// (lm_head.weight may be left out when tied). Each file is written
+// (lm_head.weight may be left out when tied; if given it must equal the
+// embedding). Each file is written
 // atomically, tensor data streamed without an extra in-memory copy; the
 // config is written last.
 func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
@@ -480,6 +497,9 @@ func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
 		if !t.DType.Float() {
 			return fmt.Errorf("write model %s: tensor %q has dtype %s, want F32, F16 or BF16", dir, name, t.DType)
 		}
+	}
+	if lm, ok := tensors[LMHeadName]; ok && cfg.TieEmbeddings && !sameValues(lm, tensors[EmbeddingName]) {
+		return fmt.Errorf("write model %s: tensor %q differs from %q but the config ties them", dir, LMHeadName, EmbeddingName)
 	}
 	for _, name := range sortedKeys(tensors) {
 		if _, ok := want[name]; !ok {

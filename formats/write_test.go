@@ -251,12 +251,16 @@ func TestWriteModelErrors(t *testing.T) {
 		{"extra", func(m map[string]TensorData) { m["backbone.layers.5.mixer.D"] = Float32Tensor([]float32{1}, 1) }, `"backbone.layers.5.mixer.D" is not part`},
 		{"shape", func(m map[string]TensorData) { m[NormFName] = Float32Tensor(make([]float32, 8), 2, 4) }, "has shape [2 4]"},
 		{"short data", func(m map[string]TensorData) { m[NormFName] = Float32Tensor(make([]float32, 7), 8) }, "needs 8 values"},
+		{"tied lm_head differs", func(m map[string]TensorData) {
+			m[LMHeadName] = Float32Tensor(make([]float32, 16*8), 16, 8)
+		}, `"lm_head.weight" differs`},
 		{"int dtype", func(m map[string]TensorData) {
 			m[NormFName] = TensorData{DType: I8, Shape: []int{8}, I8: make([]int8, 8)}
 		}, "want F32"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := randomModel(c, 2)
+			delete(m, LMHeadName) // tied
 			tc.edit(m)
 			dir := t.TempDir()
 			err := WriteModel(dir, c, m)

@@ -148,6 +148,17 @@ func GatedRMSNormZI8QuantI8(y []float32, z []int8, zScale float32, w []float32, 
 	}
 }
 
+// GatedRMSNormQuantI8 is GatedRMSNormF32 with int8 output quantized with
+// invScale. y is used as scratch: on return it holds y·silu(z).
+func GatedRMSNormQuantI8(y, z, w []float32, groupSize int, eps, invScale float32, q []int8) {
+	checkGated("GatedRMSNormQuantI8", y, len(z), w, groupSize, len(q))
+	for g := 0; g < len(y); g += groupSize {
+		v := y[g : g+groupSize]
+		ss := gateF32(v, v, z[g:g+groupSize])
+		scaleMulQuant(q[g:g+groupSize], v, w[g:g+groupSize], rmsFactor(ss, groupSize, eps, invScale))
+	}
+}
+
 // gateF32 sets v[i] = y[i]·silu32(z[i]) and returns Σ v[i]². v may alias y.
 func gateF32(v, y, z []float32) float64 {
 	done, ss := gateF32Arch(active, v, y, z)

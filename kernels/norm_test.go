@@ -138,8 +138,8 @@ func TestGatedRMSNorm(t *testing.T) {
 			invScale := float32(127 / 3.0)
 
 			var wantF, wantFq []float32
-			var wantQ []int8
-			var wantGate []float32
+			var wantQ, wantQf []int8
+			var wantGate, wantGateF []float32
 			withGenericTier(func() {
 				wantF = make([]float32, n)
 				GatedRMSNormF32(y, zf, w, g, eps, wantF)
@@ -148,6 +148,9 @@ func TestGatedRMSNorm(t *testing.T) {
 				wantQ = make([]int8, n)
 				wantGate = slices.Clone(y)
 				GatedRMSNormZI8QuantI8(wantGate, zq, zScale, w, g, eps, invScale, wantQ)
+				wantGateF = slices.Clone(y)
+				wantQf = make([]int8, n)
+				GatedRMSNormQuantI8(wantGateF, zf, w, g, eps, invScale, wantQf)
 			})
 			refF := gatedRef(y, func(i int) float64 { return float64(zf[i]) }, w, g, eps)
 			refQ := gatedRef(y, func(i int) float64 { return float64(float32(zq[i]) * zScale) }, w, g, eps)
@@ -167,6 +170,12 @@ func TestGatedRMSNorm(t *testing.T) {
 			if !slices.Equal(yc, wantGate) {
 				t.Fatalf("g=%d groups=%d: gated values differ from the twin", g, groups)
 			}
+			ycf := slices.Clone(y)
+			qf := make([]int8, n)
+			GatedRMSNormQuantI8(ycf, zf, w, g, eps, invScale, qf)
+			if !slices.Equal(ycf, wantGateF) {
+				t.Fatalf("g=%d groups=%d: float-z gated values differ from the twin", g, groups)
+			}
 			if outF[n] != 7 || outFq[n] != 7 || q[n] != 7 {
 				t.Fatalf("g=%d groups=%d: guard overwritten", g, groups)
 			}
@@ -179,8 +188,11 @@ func TestGatedRMSNorm(t *testing.T) {
 					math.Abs(float64(outFq[i])-refQ[i]) > 1e-5*math.Abs(refQ[i])+1e-6 {
 					t.Fatalf("%s: %v, %v; float64 %v, %v", what, outF[i], outFq[i], refF[i], refQ[i])
 				}
-				if !i8Close(q[i], wantQ[i]) {
-					t.Fatalf("%s: q = %d, twin %d", what, q[i], wantQ[i])
+				if !i8Close(q[i], wantQ[i]) || !i8Close(qf[i], wantQf[i]) {
+					t.Fatalf("%s: q = %d, %d; twin %d, %d", what, q[i], qf[i], wantQ[i], wantQf[i])
+				}
+				if vf := refF[i] * float64(invScale); math.Abs(float64(qf[i])-math.Max(-128, math.Min(127, vf))) > 0.5+1e-4 {
+					t.Fatalf("%s: float-z q = %d, float64 %v", what, qf[i], vf)
 				}
 				v := refQ[i] * float64(invScale)
 				if math.Abs(float64(q[i])-math.Max(-128, math.Min(127, v))) > 0.5+1e-4 {

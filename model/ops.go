@@ -52,24 +52,21 @@ func expf(v float32) float32 {
 	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
-// expScaled writes dst[n] = exp(d·a[n]), as expf, for every n; a loop over
-// a whole row so that the exponentials of the scan cost no calls.
+// expScaled writes dst[n] = exp(d·a[n]) for every n, to the accuracy of
+// expf: a branch-free loop over a whole row (k is rounded by adding 1.5·2^23)
+// so that the exponentials of the scan cost no calls. Arguments below expMin
+// give the smallest normal float32 instead of 0; NaN stays NaN.
 func expScaled(dst []float32, d float32, a []float32) {
+	const round = 1.5 * (1 << 23)
 	dst = dst[:len(a)]
 	for n, an := range a {
-		v := d * an
-		switch {
-		case v < expMin:
-			dst[n] = 0
-			continue
-		case v > expMax || v != v:
-			dst[n] = expf(v)
-			continue
-		}
-		k := float32(math.Floor(float64(v*log2e + 0.5)))
+		v := min(max(d*an, expMin), expMax)
+		kr := v*log2e + round
+		ki := int32(math.Float32bits(kr)) - int32(math.Float32bits(round))
+		k := kr - round
 		r := v - k*ln2Hi - k*ln2Lo
 		p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
-		dst[n] = (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
+		dst[n] = (p*r*r + r + 1) * math.Float32frombits(uint32(ki+127)<<23)
 	}
 }
 

@@ -37,3 +37,50 @@ func TestExpfAccuracy(t *testing.T) {
 	}
 	t.Logf("worst error %.3f ulp", worst)
 }
+
+func TestExpScaledMatchesExpf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	a := make([]float32, 4096)
+	for i := range a {
+		a[i] = float32(rng.Float64()*200 - 100)
+	}
+	dst := make([]float32, len(a))
+	for _, d := range []float32{0, 1e-3, 0.05, 0.5, 1, 3} {
+		expScaled(dst, d, a)
+		for i, an := range a {
+			v := d * an
+			want := expf(v)
+			if v < expMin {
+				if dst[i] > 1.2e-38 {
+					t.Fatalf("exp(%g) = %g, want ~0", v, dst[i])
+				}
+				continue
+			}
+			if v > expMax {
+				want = math.MaxFloat32
+				if dst[i] < want/2 {
+					t.Fatalf("exp(%g) = %g, want a huge value", v, dst[i])
+				}
+				continue
+			}
+			if math.Abs(float64(dst[i]-want)) > 2e-7*float64(want) {
+				t.Fatalf("expScaled(%g·%g) = %g, expf gives %g", d, an, dst[i], want)
+			}
+		}
+	}
+	expScaled(dst[:1], float32(math.NaN()), a[:1])
+	if !math.IsNaN(float64(dst[0])) {
+		t.Error("NaN not propagated")
+	}
+}
+
+func BenchmarkExpScaled(b *testing.B) {
+	a := make([]float32, 16)
+	for i := range a {
+		a[i] = -float32(i + 1)
+	}
+	dst := make([]float32, 16)
+	for b.Loop() {
+		expScaled(dst, 0.01, a)
+	}
+}

@@ -22,8 +22,9 @@ import (
 // M > 1 is blocked for cache: the panels are taken in chunks of about
 // armChunkBytes of weights, and every register block of activation rows runs
 // over a chunk while it stays in the L2 cache. W8A8 and W4A8 have register-
-// blocked GEMM kernels (4 rows with SDOT, 2 without); W4A16 runs its GEMV
-// kernel row by row over each chunk.
+// blocked GEMM kernels (4 rows with SDOT, 2 without). W4A16 decodes each
+// group of a panel once into float32 and multiplies it by blocks of 4 rows,
+// the panel's weights being read once for all rows.
 
 const armChunkBytes = 192 << 10
 
@@ -317,6 +318,36 @@ func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int)
 	if s != nil {
 		defer putScratch(s)
 	}
-	armW4(armW4A16, m, xp, lx, 0, w, y, ldy)
+	if m == 1 {
+		armW4(armW4A16, m, xp, lx, 0, w, y, ldy)
+		return true
+	}
+
+	// Panel by panel: each group is decoded once into buf and multiplied by
+	// every block of rows; the sums over groups collect in sums [m x 16].
+	kp := w.kp()
+	kg := kp / W4Group
+	panelBytes := kp / 2 * PanelRows
+	ss := getScratch(m * PanelRows * 4)
+	defer putScratch(ss)
+	sums := unsafe.Slice((*float32)(unsafe.Pointer(&ss.b[0])), m*PanelRows)
+	var buf [W4Group * PanelRows]float32
+	for p := 0; p < w.NumPanels(); p++ {
+		clear(sums)
+		for g := 0; g < kg; g++ {
+			arm64.W4DequantGroupNEON(unsafe.Pointer(&w.codes[p*panelBytes+g*W4Group/2*PanelRows]), unsafe.Pointer(&buf[0]))
+			gs := unsafe.Pointer(&w.gs[(p*kg+g)*PanelRows])
+			for i := 0; i < m; i += arm64.W4A16GemmRows {
+				arm64.W4A16GemmNEON(unsafe.Add(xp, (i*lx+g*W4Group)*4), lx*4, min(arm64.W4A16GemmRows, m-i),
+					unsafe.Pointer(&buf[0]), gs, unsafe.Pointer(&sums[i*PanelRows]))
+			}
+		}
+		n0, n1 := p*PanelRows, min(w.N, (p+1)*PanelRows)
+		for i := 0; i < m; i++ {
+			for n := n0; n < n1; n++ {
+				y[i*ldy+n] = w.rs[n] * sums[i*PanelRows+n-n0]
+			}
+		}
+	}
 	return true
 }

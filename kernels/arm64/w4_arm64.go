@@ -55,3 +55,21 @@ func W4A8GemmNEONDot(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int
 //
 //go:noescape
 func W4A8GemmNEON(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32)
+
+// W4A16GemmRows is the number of activation rows of one W4A16GemmNEON block.
+const W4A16GemmRows = 4
+
+// W4DequantGroupNEON decodes one group (16 blocks, 1 KiB) of a W4 panel at w
+// into 128·16 float32 values q-8 at buf, laid out for W4A16GemmNEON:
+// buf[((kquad·4 + q)·4 + kk)·4 + i] is row 4q+i, k = 4·kquad+kk of the group.
+//
+//go:noescape
+func W4DequantGroupNEON(w, buf unsafe.Pointer)
+
+// W4A16GemmNEON adds, for mr ≤ 4 float32 activation rows (stride ldx bytes,
+// 128 readable floats each: one group), gs[r]·Σ_k x[t][k]·(q[r][k]-8) to
+// sum[t·16+r] (a separate multiply and add), with the group decoded at buf
+// by W4DequantGroupNEON. ARMv8.0 NEON, for both arm64 tiers.
+//
+//go:noescape
+func W4A16GemmNEON(x unsafe.Pointer, ldx, mr int, buf, gs, sum unsafe.Pointer)

@@ -242,3 +242,91 @@ func TestW4A8GemmKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestW4DequantGroup checks the decoded layout of every group of every panel
+// exactly.
+func TestW4DequantGroup(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.ASIMD) {
+		t.Skip("no ASIMD")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	c := newW4Case(rng, 32, 300)
+	var buf [128*16 + guard]float32
+	for i := range buf {
+		buf[i] = 12345
+	}
+	for p := 0; p < c.n/16; p++ {
+		for g := 0; g < c.kg; g++ {
+			W4DequantGroupNEON(unsafe.Pointer(&c.codes[(p*c.kg+g)*1024]), unsafe.Pointer(&buf[0]))
+			for j, v := range buf {
+				want := float32(12345)
+				if j < 128*16 {
+					kquad, q, kk, i := j/64, j/16%4, j/4%4, j%4
+					r, k := 16*p+4*q+i, 128*g+4*kquad+kk
+					want = 0 // padding k: code 8
+					if k < c.k {
+						want = float32(int(c.q[r*c.k+k]) - 8)
+					}
+				}
+				if v != want {
+					t.Fatalf("panel %d group %d: buf[%d] = %v, want %v", p, g, j, v, want)
+				}
+			}
+		}
+	}
+}
+
+// TestW4A16GemmKernel runs the decode + register-block pair over m rows as
+// package kernels does and checks each output within the W4A16 bound of
+// TestW4A16Kernel.
+func TestW4A16GemmKernel(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.ASIMD) {
+		t.Skip("no ASIMD")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for si, sh := range w4Shapes {
+		c := newW4Case(rng, sh[0], sh[1])
+		m := []int{1, 2, 3, 4, 5, 7, 9, 6}[si]
+		kp := c.kg * 128
+		ldx := kp + 4*rng.IntN(2)
+		x := make([]float32, (m-1)*ldx+kp)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+			if i%ldx >= c.k {
+				x[i] = 1e30 // padding: weighted by code 8, i.e. zero
+			}
+		}
+		sum := make([]float32, m*16+guard)
+		var buf [128 * 16]float32
+		for p := 0; p < c.n/16; p++ {
+			for i := range sum {
+				sum[i] = 0
+				if i >= m*16 {
+					sum[i] = 12345
+				}
+			}
+			for g := 0; g < c.kg; g++ {
+				W4DequantGroupNEON(unsafe.Pointer(&c.codes[(p*c.kg+g)*1024]), unsafe.Pointer(&buf[0]))
+				for i := 0; i < m; i += W4A16GemmRows {
+					W4A16GemmNEON(unsafe.Pointer(&x[i*ldx+g*128]), 4*ldx, min(W4A16GemmRows, m-i),
+						unsafe.Pointer(&buf[0]), unsafe.Pointer(&c.gs[(p*c.kg+g)*16]), unsafe.Pointer(&sum[i*16]))
+				}
+			}
+			for j, s := range sum {
+				i, r := j/16, j%16
+				if i >= m {
+					if s != 12345 {
+						t.Errorf("m=%d n=%d k=%d: guard sum[%d] overwritten: %v", m, c.n, c.k, j, s)
+					}
+					continue
+				}
+				n := 16*p + r
+				got := c.rs[n] * s
+				want, bound := c.w4a16Want(x[i*ldx:], n)
+				if d := math.Abs(float64(got) - want); !(d <= 1e-5*bound) {
+					t.Errorf("m=%d n=%d k=%d: y[%d][%d] = %v, want %v (error %.3g, bound %.3g)", m, c.n, c.k, i, n, got, want, d, 1e-5*bound)
+				}
+			}
+		}
+	}
+}

@@ -176,7 +176,7 @@ func TestPyTorchRawIntegers(t *testing.T) {
 
 func TestOpenModelFixtures(t *testing.T) {
 	exp := loadExpected(t)
-	for _, dir := range []string{"tiny-mamba2-ss", "tiny-mamba-hf-sharded"} {
+	for _, dir := range []string{"tiny-mamba2-ss", "tiny-mamba-hf-sharded", "tiny-mamba-ss-sharded-bin"} {
 		t.Run(dir, func(t *testing.T) {
 			m, err := OpenModel(filepath.Join("testdata", dir))
 			if err != nil {

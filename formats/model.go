@@ -30,7 +30,8 @@ type ModelFiles struct {
 }
 
 // OpenModel opens a model directory (config.json plus model.safetensors,
-// model.safetensors.index.json or pytorch_model.bin). It checks that every
+// model.safetensors.index.json, pytorch_model.bin or
+// pytorch_model.bin.index.json, looked up in that order). It checks that every
 // tensor the configuration needs is present with the right shape and a
 // float dtype, and that there are no tensors the configuration does not
 // explain (for example layers beyond n_layer).
@@ -65,13 +66,13 @@ func NewModelFiles(cfg Config, ck Checkpoint) (*ModelFiles, error) {
 }
 
 func openWeightsDir(dir string) (Checkpoint, error) {
-	for _, name := range []string{SafetensorsIndexFile, SafetensorsFile, PyTorchFile} {
+	for _, name := range []string{SafetensorsIndexFile, SafetensorsFile, PyTorchIndexFile, PyTorchFile} {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
 			return OpenCheckpoint(p)
 		}
 	}
-	return nil, fmt.Errorf("%s: no %s, %s or %s", dir, SafetensorsFile, SafetensorsIndexFile, PyTorchFile)
+	return nil, fmt.Errorf("%s: no %s, %s, %s or %s", dir, SafetensorsFile, SafetensorsIndexFile, PyTorchFile, PyTorchIndexFile)
 }
 
 // resolve maps every canonical name to a stored name and checks shapes.
@@ -159,17 +160,18 @@ func firstNonFinite(x []float32) int {
 
 // checkpointFile names the file holding a tensor (the shard when sharded).
 func checkpointFile(ck Checkpoint, name string) string {
-	if s, ok := ck.(*shardedSafetensors); ok {
+	if s, ok := ck.(*sharded); ok {
 		if sh, ok := s.owner[name]; ok {
-			return sh.path
+			return sh.Path()
 		}
 	}
 	return ck.Path()
 }
 
 // OpenCheckpoint opens one checkpoint of any supported kind: a
-// .safetensors file, a model.safetensors.index.json with its shards, a
-// PyTorch zip checkpoint, or a model directory holding one of them.
+// .safetensors file, a PyTorch zip checkpoint, a shard index
+// (model.safetensors.index.json, pytorch_model.bin.index.json) with its
+// shards, or a model directory holding one of them.
 func OpenCheckpoint(path string) (Checkpoint, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -177,6 +179,9 @@ func OpenCheckpoint(path string) (Checkpoint, error) {
 	}
 	if st.IsDir() {
 		return openWeightsDir(path)
+	}
+	if strings.HasSuffix(path, ".bin.index.json") || strings.HasSuffix(path, ".pt.index.json") {
+		return OpenPyTorchIndex(path)
 	}
 	if strings.HasSuffix(path, ".index.json") {
 		return OpenSafetensorsIndex(path)
@@ -197,7 +202,7 @@ func OpenCheckpoint(path string) (Checkpoint, error) {
 // Inspection summarises a checkpoint for display.
 type Inspection struct {
 	Path    string
-	Format  string  // "safetensors", "safetensors (sharded)" or "pytorch"
+	Format  string  // "safetensors", "pytorch", or either followed by " (sharded)"
 	Config  *Config // nil when path is not a model directory
 	Tensors []TensorInfo
 	Params  int64           // total element count of the stored tensors
@@ -233,8 +238,8 @@ func Inspect(path string) (*Inspection, error) {
 	case *Safetensors:
 		in.Format = "safetensors"
 		in.Metadata = c.Metadata()
-	case *shardedSafetensors:
-		in.Format = "safetensors (sharded)"
+	case *sharded:
+		in.Format = c.format
 	case *PyTorch:
 		in.Format = "pytorch"
 	}

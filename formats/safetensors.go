@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -296,114 +293,4 @@ func (s *Safetensors) Close() error {
 	err := s.file.close()
 	s.file = nil
 	return err
-}
-
-// shardedSafetensors is a model split over several safetensors files named
-// by a model.safetensors.index.json weight_map.
-type shardedSafetensors struct {
-	path   string // the index file
-	shards []*Safetensors
-	owner  map[string]*Safetensors
-	names  []string
-}
-
-// OpenSafetensorsIndex opens a sharded safetensors model through its
-// index file (model.safetensors.index.json). Every weight_map entry must be
-// present in the named shard and every shard tensor must be listed.
-func OpenSafetensorsIndex(indexPath string) (Checkpoint, error) {
-	data, err := os.ReadFile(indexPath)
-	if err != nil {
-		return nil, fmt.Errorf("open safetensors index: %w", err)
-	}
-	var idx struct {
-		WeightMap map[string]string `json:"weight_map"`
-	}
-	if err := json.Unmarshal(data, &idx); err != nil {
-		return nil, fmt.Errorf("%s: invalid safetensors index: %w", indexPath, err)
-	}
-	if len(idx.WeightMap) == 0 {
-		return nil, fmt.Errorf("%s: safetensors index has no weight_map entries", indexPath)
-	}
-	dir := filepath.Dir(indexPath)
-	c := &shardedSafetensors{path: indexPath, owner: map[string]*Safetensors{}}
-	byFile := map[string]*Safetensors{}
-	for _, name := range sortedKeys(idx.WeightMap) {
-		file := idx.WeightMap[name]
-		if file == "" || file != filepath.Base(file) || strings.ContainsAny(file, `/\`) || file == "." || file == ".." {
-			c.Close()
-			return nil, fmt.Errorf("%s: tensor %q: shard name %q must be a plain file name in the same directory", indexPath, name, file)
-		}
-		sh, ok := byFile[file]
-		if !ok {
-			sh, err = OpenSafetensors(filepath.Join(dir, file))
-			if err != nil {
-				c.Close()
-				return nil, fmt.Errorf("%s: tensor %q: %w", indexPath, name, err)
-			}
-			byFile[file] = sh
-			c.shards = append(c.shards, sh)
-		}
-		if _, ok := sh.entries[name]; !ok {
-			c.Close()
-			return nil, fmt.Errorf("%s: tensor %q: not found in shard %s", indexPath, name, sh.path)
-		}
-		c.owner[name] = sh
-		c.names = append(c.names, name)
-	}
-	for _, sh := range c.shards {
-		for _, name := range sh.names {
-			if c.owner[name] != sh {
-				c.Close()
-				return nil, fmt.Errorf("%s: tensor %q in shard %s is not mapped to that shard by the weight_map", indexPath, name, sh.path)
-			}
-		}
-	}
-	return c, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func (c *shardedSafetensors) Path() string    { return c.path }
-func (c *shardedSafetensors) Names() []string { return append([]string(nil), c.names...) }
-
-func (c *shardedSafetensors) Info(name string) (TensorInfo, bool) {
-	sh, ok := c.owner[name]
-	if !ok {
-		return TensorInfo{}, false
-	}
-	return sh.Info(name)
-}
-
-func (c *shardedSafetensors) Float32(name string) ([]float32, []int, error) {
-	sh, ok := c.owner[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: tensor %q not found", c.path, name)
-	}
-	return sh.Float32(name)
-}
-
-func (c *shardedSafetensors) Raw(name string) (TensorInfo, []byte, error) {
-	sh, ok := c.owner[name]
-	if !ok {
-		return TensorInfo{}, nil, fmt.Errorf("%s: tensor %q not found", c.path, name)
-	}
-	return sh.Raw(name)
-}
-
-func (c *shardedSafetensors) Close() error {
-	var first error
-	for _, sh := range c.shards {
-		if err := sh.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	c.shards = nil
-	return first
 }

@@ -298,6 +298,13 @@ func TestInspect(t *testing.T) {
 	if in.Params != in.Config.ParamCount() || in.ByDType[F32] != in.Params || in.Bytes != 4*in.Params {
 		t.Errorf("params %d bytes %d by dtype %v, config counts %d", in.Params, in.Bytes, in.ByDType, in.Config.ParamCount())
 	}
+	in, err = Inspect("testdata/tiny-mamba-ss-sharded-bin/pytorch_model.bin.index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Format != "pytorch (sharded)" || in.Config != nil || len(in.Tensors) != 13 {
+		t.Errorf("inspection %+v", in)
+	}
 	in, err = Inspect("testdata/torch_mixed.bin")
 	if err != nil {
 		t.Fatal(err)

@@ -293,6 +293,29 @@ def rounding():
     }
 
 
+def sharded_torch_model():
+    # state-spaces Mamba1 in two torch.save shards with pytorch_model.bin.index.json
+    # (the layout transformers' save_pretrained uses for large PyTorch checkpoints).
+    name = "tiny-mamba-ss-sharded-bin"
+    os.makedirs(os.path.join(OUT, name), exist_ok=True)
+    sd = mamba1_tensors(d=8, n_layer=1, vocab_rows=8, d_state=2, dt_rank=1)
+    sd["lm_head.weight"] = randn(8, 8)
+    names = list(sd)
+    weight_map = {}
+    for k, part in enumerate([names[:5], names[5:]]):
+        fname = f"pytorch_model-{k + 1:05d}-of-00002.bin"
+        torch.save(collections.OrderedDict((n, sd[n]) for n in part), os.path.join(OUT, name, fname))
+        weight_map.update({n: fname for n in part})
+    for n, t in sd.items():
+        record(name, n, t)
+    write_json(f"{name}/pytorch_model.bin.index.json", {"metadata": {"total_size": 0}, "weight_map": weight_map})
+    write_json(f"{name}/config.json", {
+        "d_model": 8, "n_layer": 1, "vocab_size": 5, "ssm_cfg": {"d_state": 2, "dt_rank": "auto"},
+        "rms_norm": True, "residual_in_fp32": True, "fused_add_norm": True,
+        "pad_vocab_size_multiple": 8, "tie_embeddings": False,
+    })
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch_mixed()
@@ -300,6 +323,7 @@ def main():
     tiny_models()
     configs()
     rounding()
+    sharded_torch_model()
     write_json("expected.json", expected, indent=None)
 
 

@@ -50,6 +50,7 @@ TEXT ·GemmW8A8NEON(SB), NOSPLIT, $0-104
 	CSEL	GT, R21, R20, R21
 	MOVD	ldy+56(FP), R9
 
+	// One panel per iteration: clear the accumulators, run over K, store.
 panel:
 	MOVD	R20, R0
 	MOVD	R21, R1
@@ -73,6 +74,7 @@ panel:
 	AND	$1, R11, R6 // odd last block
 	CBZ	R5, tail
 
+	// Two blocks (8 k) per iteration, both tokens.
 loop8:
 	VLD1R.P	4(R0), [V8.S4]
 	VLD1R.P	4(R0), [V9.S4]
@@ -131,6 +133,7 @@ loop8:
 	SUBS	$1, R5
 	BNE	loop8
 
+	// An odd last block: SMULL without SMLAL.
 tail:
 	CBZ	R6, reduce
 	VLD1R.P	4(R0), [V8.S4]
@@ -169,6 +172,7 @@ tail:
 	WORD	$0x4E6069DE // sadalp v30.4s, v14.8h
 	WORD	$0x4E6069FF // sadalp v31.4s, v15.8h
 
+	// Pairwise sums to one int32 per row and token, then the output stage.
 reduce:
 	VADDP	V17.S4, V16.S4, V16.S4 // token 0, rows 0-3
 	VADDP	V19.S4, V18.S4, V17.S4

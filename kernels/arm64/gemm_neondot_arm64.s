@@ -49,6 +49,7 @@ TEXT ·GemmW8A8NEONDot(SB), NOSPLIT, $0-104
 	CSEL	GT, R23, R22, R23
 	MOVD	ldy+56(FP), R9
 
+	// One panel per iteration: clear the accumulators, run over K, store.
 panel:
 	MOVD	R20, R0
 	MOVD	R21, R1
@@ -74,6 +75,7 @@ panel:
 	AND	$3, R11, R6 // remaining single blocks
 	CBZ	R5, tail
 
+	// 16 k per iteration: block j meets lane j of every token's register.
 loop16:
 	VLD1.P	16(R0), [V8.B16]
 	VLD1.P	16(R1), [V9.B16]
@@ -153,6 +155,7 @@ loop16:
 tail:
 	CBZ	R6, store
 
+	// Remaining blocks one at a time, the 4 activation bytes in lane 0.
 loop4:
 	VLD1R.P	4(R0), [V8.S4]
 	VLD1R.P	4(R1), [V9.S4]
@@ -178,6 +181,7 @@ loop4:
 	SUBS	$1, R6
 	BNE	loop4
 
+	// Output stage: the panel's scales once, then token by token.
 store:
 	W8_LOAD_EPILOGUE
 	MOVD	R13, R7

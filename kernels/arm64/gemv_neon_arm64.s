@@ -38,6 +38,7 @@ TEXT ·GemvW8A8NEON(SB), NOSPLIT, $0-80
 	MOVD	sstep+64(FP), EP_SSTEP
 	MOVD	bias+72(FP), EP_BIAS
 
+	// One panel per iteration: clear the accumulators, run over K, store.
 panel:
 	MOVD	R10, R0
 	VEOR	V16.B16, V16.B16, V16.B16
@@ -52,6 +53,7 @@ panel:
 	AND	$1, R11, R6 // odd last block
 	CBZ	R5, tail
 
+	// Two blocks (8 k) per iteration.
 loop8:
 	VLD1R.P	4(R0), [V8.S4]
 	VLD1R.P	4(R0), [V9.S4]
@@ -84,6 +86,7 @@ loop8:
 	SUBS	$1, R5
 	BNE	loop8
 
+	// An odd last block: SMULL without SMLAL.
 tail:
 	CBZ	R6, reduce
 	VLD1R.P	4(R0), [V8.S4]
@@ -105,6 +108,7 @@ tail:
 	WORD	$0x4E606956 // sadalp v22.4s, v10.8h
 	WORD	$0x4E606977 // sadalp v23.4s, v11.8h
 
+	// Pairwise sums to one int32 per row, then the output stage.
 reduce:
 	VADDP	V17.S4, V16.S4, V16.S4 // rows 0-3
 	VADDP	V19.S4, V18.S4, V17.S4 // rows 4-7

@@ -32,6 +32,7 @@ TEXT ·GemvW8A8NEONDot(SB), NOSPLIT, $0-80
 	MOVD	sstep+64(FP), EP_SSTEP
 	MOVD	bias+72(FP), EP_BIAS
 
+	// One panel per iteration: clear the accumulators, run over K, store.
 panel:
 	MOVD	R10, R0
 	VEOR	V16.B16, V16.B16, V16.B16
@@ -46,6 +47,7 @@ panel:
 	AND	$3, R11, R6 // remaining single blocks
 	CBZ	R5, tail
 
+	// 16 k per iteration: block j (64 bytes) meets activation lane j.
 loop16:
 	VLD1.P	16(R0), [V24.B16]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16]
@@ -74,6 +76,7 @@ loop16:
 tail:
 	CBZ	R6, reduce
 
+	// Remaining blocks one at a time, the 4 activation bytes in lane 0.
 loop4:
 	VLD1R.P	4(R0), [V24.S4]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16]
@@ -84,6 +87,7 @@ loop4:
 	SUBS	$1, R6
 	BNE	loop4
 
+	// Even + odd block sums, then the output stage.
 reduce:
 	VADD	V20.S4, V16.S4, V16.S4
 	VADD	V21.S4, V17.S4, V17.S4

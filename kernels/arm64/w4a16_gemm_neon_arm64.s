@@ -30,6 +30,7 @@ TEXT ·W4DequantGroupNEON(SB), NOSPLIT, $0-16
 	VMOVI	$8, V30.B16
 	MOVD	$16, R2
 
+	// One block (8 k) per iteration: 8 pieces of 4 rows × 4 k.
 block:
 	VLD1.P	64(R0), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VAND	V31.B16, V0.B16, V10.B16
@@ -189,6 +190,7 @@ TEXT ·W4A16GemmNEON(SB), NOSPLIT, $0-48
 	VEOR	V31.B16, V31.B16, V31.B16
 	MOVD	$32, R5
 
+	// 4 k per iteration: 16 rows × 4 k of weights, 4 tokens.
 quad:
 	VLD1.P	16(R0), [V12.S4]
 	VLD1.P	16(R1), [V13.S4]

@@ -35,6 +35,7 @@ TEXT ·W4A16GemvNEON(SB), NOSPLIT, $0-56
 	VMOVI	$15, V31.B16
 	VMOVI	$8, V23.B16
 
+	// One panel per iteration; float32 sums over groups in V16-V19.
 panel:
 	MOVD	R10, R0
 	MOVD	R9, R12
@@ -43,6 +44,7 @@ panel:
 	VEOR	V18.B16, V18.B16, V18.B16
 	VEOR	V19.B16, V19.B16, V19.B16
 
+	// One group (128 k, 16 blocks) per iteration.
 group:
 	VEOR	V0.B16, V0.B16, V0.B16
 	VEOR	V1.B16, V1.B16, V1.B16
@@ -62,6 +64,7 @@ group:
 	VEOR	V15.B16, V15.B16, V15.B16
 	MOVD	$16, R13
 
+	// One block (8 k) per iteration, 4 rows at a time.
 block:
 	VLD1.P	32(R0), [V20.S4, V21.S4]
 	VLD1.P	16(R4), [V24.B16] // rows 0-3

@@ -37,6 +37,7 @@ TEXT ·W4A8GemmNEON(SB), NOSPLIT, $0-92
 	CSEL	GT, R21, R20, R21
 	MOVD	ldy+56(FP), R9
 
+	// One panel per iteration.
 panel:
 	// Zero the float32 sums of the panel (16 per token).
 	VEOR	V0.B16, V0.B16, V0.B16
@@ -50,6 +51,7 @@ panel:
 	MOVD	R21, R1
 	MOVD	R15, R12
 
+	// One group (128 k) per iteration, exact int32 sums in registers.
 group:
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
@@ -71,6 +73,7 @@ group:
 	VMOVI	$8, V13.B16
 	MOVD	$16, R14
 
+	// One block (8 k) per iteration, decoded once for both tokens.
 block:
 	VLD1R.P	4(R0), [V8.S4]
 	VLD1R.P	4(R0), [V9.S4]
@@ -199,6 +202,7 @@ block:
 	MOVD	R13, R14
 	MOVD	R8, R15
 
+	// Store token by token.
 token:
 	VLD1.P	64(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD	$0x6E24DC04 // fmul v4.4s, v0.4s, v4.4s

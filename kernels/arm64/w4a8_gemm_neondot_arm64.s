@@ -44,6 +44,7 @@ TEXT ·W4A8GemmNEONDot(SB), NOSPLIT, $0-92
 	CSEL	GT, R23, R22, R23
 	MOVD	ldy+56(FP), R9
 
+	// One panel per iteration.
 panel:
 	// Zero the float32 sums of the panel (16 per token).
 	VEOR	V0.B16, V0.B16, V0.B16
@@ -61,6 +62,7 @@ panel:
 	MOVD	R23, R3
 	MOVD	R15, R12
 
+	// One group (128 k) per iteration, exact int32 sums in registers.
 group:
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
@@ -82,6 +84,7 @@ group:
 	VMOVI	$8, V11.B16
 	MOVD	$8, R14
 
+	// Two blocks (16 k) per iteration; each block is decoded once for 4 tokens.
 pair:
 	VLD1.P	16(R0), [V12.B16]
 	VLD1.P	16(R1), [V13.B16]
@@ -279,6 +282,7 @@ pair:
 	MOVD	R13, R14
 	MOVD	R8, R15
 
+	// Store token by token.
 token:
 	VLD1.P	64(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD	$0x6E24DC04 // fmul v4.4s, v0.4s, v4.4s

@@ -34,6 +34,7 @@ TEXT ·W4A8GemvNEON(SB), NOSPLIT, $0-60
 	VMOVI	$15, V31.B16
 	VMOVI	$8, V30.B16
 
+	// One panel per iteration; float32 sums over groups in V24-V27.
 panel:
 	MOVD	R10, R0
 	MOVD	R9, R12
@@ -42,6 +43,7 @@ panel:
 	VEOR	V26.B16, V26.B16, V26.B16
 	VEOR	V27.B16, V27.B16, V27.B16
 
+	// One group (128 k, 16 blocks) per iteration, exact int32 sums.
 group:
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
@@ -53,6 +55,7 @@ group:
 	VEOR	V23.B16, V23.B16, V23.B16
 	MOVD	$16, R13
 
+	// One block (8 k) per iteration.
 block:
 	VLD1R.P	4(R0), [V4.S4]
 	VLD1R.P	4(R0), [V5.S4]

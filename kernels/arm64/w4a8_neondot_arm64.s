@@ -36,6 +36,7 @@ TEXT ·W4A8GemvNEONDot(SB), NOSPLIT, $0-60
 	VMOVI	$15, V31.B16
 	VMOVI	$8, V30.B16
 
+	// One panel per iteration; float32 sums over groups in V24-V27.
 panel:
 	MOVD	R10, R0
 	MOVD	R9, R12
@@ -44,6 +45,7 @@ panel:
 	VEOR	V26.B16, V26.B16, V26.B16
 	VEOR	V27.B16, V27.B16, V27.B16
 
+	// One group (128 k, 16 blocks) per iteration, exact int32 sums.
 group:
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
@@ -55,6 +57,7 @@ group:
 	VEOR	V23.B16, V23.B16, V23.B16
 	MOVD	$8, R13
 
+	// Two blocks (16 k) per iteration.
 pair:
 	VLD1.P	16(R0), [V28.B16]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16]

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -282,14 +283,18 @@ func TestGreedyMatchesArgmaxOfForward(t *testing.T) {
 }
 
 func TestStepDoesNotAllocate(t *testing.T) {
-	m, _ := newTestModel(t, testConfig(formats.Mamba2, 2))
-	s := m.NewState()
-	logits := make([]float32, m.Config.PaddedVocab)
-	if err := m.Step(s, 1, logits); err != nil {
-		t.Fatal(err)
-	}
-	if n := testing.AllocsPerRun(20, func() { _ = m.Step(s, 3, logits) }); n != 0 {
-		t.Errorf("Step allocates %v times per token", n)
+	wide := testConfig(formats.Mamba1, 0)
+	wide.DModel, wide.DInner, wide.NLayer = 256, 512, 1 // big enough to run in parallel
+	for _, cfg := range []formats.Config{testConfig(formats.Mamba2, 2), wide} {
+		m, _ := newTestModel(t, cfg)
+		s := m.NewState()
+		logits := make([]float32, m.Config.PaddedVocab)
+		if err := m.Step(s, 1, logits); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(20, func() { _ = m.Step(s, 3, logits) }); n != 0 {
+			t.Errorf("d_model %d: Step allocates %v times per token", cfg.DModel, n)
+		}
 	}
 }
 
@@ -324,4 +329,37 @@ func TestStateCopyAndReset(t *testing.T) {
 	}
 	other, _ := newTestModel(t, cfg)
 	wantErr(t, other.NewState().CopyFrom(a), "different models")
+}
+
+func TestConcurrentStates(t *testing.T) {
+	cfg := testConfig(formats.Mamba2, 2)
+	m, _ := newTestModel(t, cfg)
+	V := cfg.PaddedVocab
+	toks := randomTokens(50, cfg.VocabSize, 13)
+	want := make([]float32, len(toks)*V)
+	if err := m.Forward(m.NewState(), toks, want); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got := make([]float32, len(toks)*V)
+			if err := m.Forward(m.NewState(), toks, got); err != nil {
+				errs <- err
+				return
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					errs <- fmt.Errorf("logit %d: %g, want %g", i, got[i], want[i])
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

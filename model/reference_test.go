@@ -206,6 +206,9 @@ func (n *naiveModel) step(tok int) []float64 {
 			for hh := 0; hh < H; hh++ {
 				g := hh / (H / G)
 				d := nsoftplus(dtRaw[hh] + w("mixer.dt_bias")[hh])
+				if lo, hi := cfg.DtLimitMin, cfg.DtLimitMax; lo != 0 || !math.IsInf(hi, 1) {
+					d = min(max(d, lo), hi)
+				}
 				A := -math.Exp(w("mixer.A_log")[hh])
 				for pp := 0; pp < P; pp++ {
 					c := hh*P + pp
@@ -245,6 +248,11 @@ func archCases() []archCase {
 		{"mamba1", testConfig(formats.Mamba1, 0)},
 		{"mamba2-g1", testConfig(formats.Mamba2, 1)},
 		{"mamba2-g2", testConfig(formats.Mamba2, 2)},
+		{"mamba2-dt-limit", func() formats.Config {
+			c := testConfig(formats.Mamba2, 3)
+			c.DtLimitMin, c.DtLimitMax = 0.05, 0.4
+			return c
+		}()},
 	}
 }
 

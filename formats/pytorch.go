@@ -80,46 +80,16 @@ func parsePyTorch(path string, file []byte) (*PyTorch, error) {
 		}
 		return nil, fmt.Errorf("%s: not a PyTorch zip checkpoint: %w", path, err)
 	}
-	var pkl *zip.File
-	records := map[string]*zip.File{}
-	prefix := ""
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/data.pkl") && strings.Count(f.Name, "/") == 1 {
-			if pkl != nil {
-				return nil, fmt.Errorf("%s: more than one data.pkl in the archive", path)
-			}
-			pkl = f
-			prefix = strings.TrimSuffix(f.Name, "data.pkl")
-		}
-	}
-	if pkl == nil {
-		if _, ok := findZip(zr, "constants.pkl"); ok {
-			return nil, fmt.Errorf("%s: TorchScript archives are not supported", path)
-		}
-		return nil, fmt.Errorf("%s: no <archive>/data.pkl in the zip: not a torch.save checkpoint", path)
-	}
-	for _, f := range zr.File {
-		if rest, ok := strings.CutPrefix(f.Name, prefix+"data/"); ok {
-			records[rest] = f
-		}
-	}
-	for _, f := range zr.File {
-		if f.Name == prefix+"byteorder" {
-			order, err := readZipEntry(f, 16)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", path, f.Name, err)
-			}
-			if string(order) != "little" {
-				return nil, fmt.Errorf("%s: byte order %q is unsupported (want little)", path, order)
-			}
-		}
-	}
-	pickleBytes, err := readZipEntry(pkl, maxPickleSize)
+	a, err := readArchive(zr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", path, pkl.Name, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := scanPickle(pickleBytes); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", path, pkl.Name, err)
+	pickleBytes, err := readZipEntry(a.pkl, maxPickleSize)
+	if err == nil {
+		err = scanPickle(pickleBytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", path, a.pkl.Name, err)
 	}
 	storages := map[string]*ptStorage{}
 	obj, err := unpickleStateDict(pickleBytes, func(cls *ptStorageClass, key string, numel int64) (*ptStorage, error) {
@@ -129,32 +99,15 @@ func parsePyTorch(path string, file []byte) (*PyTorch, error) {
 			}
 			return st, nil
 		}
-		f, ok := records[key]
-		if !ok || strings.ContainsAny(key, "/\\") {
-			return nil, fmt.Errorf("storage %q: no %sdata/%s record in the archive", key, prefix, key)
-		}
-		if numel < 0 || numel > maxElements {
-			return nil, fmt.Errorf("storage %q: invalid element count %d", key, numel)
-		}
-		if want := uint64(numel) * uint64(cls.dtype.Size()); f.UncompressedSize64 != want {
-			return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, record %s has %d", key, numel, cls.dtype, want, f.Name, f.UncompressedSize64)
-		}
-		st := &ptStorage{key: key, dtype: cls.dtype, numel: numel, entry: f}
-		if f.Method == zip.Store {
-			off, err := f.DataOffset()
-			if err != nil {
-				return nil, fmt.Errorf("storage %q: %w", key, err)
-			}
-			if off < 0 || uint64(off) > uint64(len(file)) || f.CompressedSize64 > uint64(len(file))-uint64(off) {
-				return nil, fmt.Errorf("storage %q: record %s runs past the end of the file", key, f.Name)
-			}
-			st.raw = file[off : off+int64(f.CompressedSize64)]
+		st, err := a.storage(file, cls.dtype, key, numel)
+		if err != nil {
+			return nil, err
 		}
 		storages[key] = st
 		return st, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", path, pkl.Name, err)
+		return nil, fmt.Errorf("%s: %s: %w", path, a.pkl.Name, err)
 	}
 	dict, err := findStateDict(obj)
 	if err != nil {
@@ -180,6 +133,75 @@ func parsePyTorch(path string, file []byte) (*PyTorch, error) {
 	}
 	sort.Strings(p.names)
 	return p, nil
+}
+
+// ptArchive is the layout of a torch.save zip: <prefix>data.pkl and one
+// <prefix>data/<key> record per storage.
+type ptArchive struct {
+	pkl     *zip.File
+	prefix  string
+	records map[string]*zip.File // by storage key
+}
+
+func readArchive(zr *zip.Reader) (*ptArchive, error) {
+	a := &ptArchive{records: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/data.pkl") && strings.Count(f.Name, "/") == 1 {
+			if a.pkl != nil {
+				return nil, errors.New("more than one data.pkl in the archive")
+			}
+			a.pkl = f
+			a.prefix = strings.TrimSuffix(f.Name, "data.pkl")
+		}
+	}
+	if a.pkl == nil {
+		if _, ok := findZip(zr, "constants.pkl"); ok {
+			return nil, errors.New("TorchScript archives are not supported")
+		}
+		return nil, errors.New("no <archive>/data.pkl in the zip: not a torch.save checkpoint")
+	}
+	for _, f := range zr.File {
+		if key, ok := strings.CutPrefix(f.Name, a.prefix+"data/"); ok {
+			a.records[key] = f
+		}
+		if f.Name == a.prefix+"byteorder" {
+			order, err := readZipEntry(f, 16)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if string(order) != "little" {
+				return nil, fmt.Errorf("byte order %q is unsupported (want little)", order)
+			}
+		}
+	}
+	return a, nil
+}
+
+// storage locates the record of a storage of numel elements of dtype and
+// checks its size. Uncompressed records are sliced from file in place.
+func (a *ptArchive) storage(file []byte, dtype DType, key string, numel int64) (*ptStorage, error) {
+	f, ok := a.records[key]
+	if !ok || strings.ContainsAny(key, "/\\") {
+		return nil, fmt.Errorf("storage %q: no %sdata/%s record in the archive", key, a.prefix, key)
+	}
+	if numel < 0 || numel > maxElements {
+		return nil, fmt.Errorf("storage %q: invalid element count %d", key, numel)
+	}
+	if want := uint64(numel) * uint64(dtype.Size()); f.UncompressedSize64 != want {
+		return nil, fmt.Errorf("storage %q: %d %s elements need %d bytes, record %s has %d", key, numel, dtype, want, f.Name, f.UncompressedSize64)
+	}
+	st := &ptStorage{key: key, dtype: dtype, numel: numel, entry: f}
+	if f.Method == zip.Store {
+		off, err := f.DataOffset()
+		if err != nil {
+			return nil, fmt.Errorf("storage %q: %w", key, err)
+		}
+		if off < 0 || uint64(off) > uint64(len(file)) || f.CompressedSize64 > uint64(len(file))-uint64(off) {
+			return nil, fmt.Errorf("storage %q: record %s runs past the end of the file", key, f.Name)
+		}
+		st.raw = file[off : off+int64(f.CompressedSize64)]
+	}
+	return st, nil
 }
 
 func findZip(zr *zip.Reader, base string) (*zip.File, bool) {

@@ -179,38 +179,33 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// checkGoldenJSON compares the perplexity totals of golden.json.
+// checkGoldenJSON compares the perplexity totals of golden.json
+// ("perplexity": windows, predictions, total_nll, ppl).
 func checkGoldenJSON(t *testing.T, dir string, res PerplexityResult) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "golden.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var totals map[string]any
-	if err := json.Unmarshal(b, &totals); err != nil {
+	var info struct {
+		Perplexity struct {
+			Windows     int     `json:"windows"`
+			Predictions int     `json:"predictions"`
+			TotalNLL    float64 `json:"total_nll"`
+			PPL         float64 `json:"ppl"`
+		} `json:"perplexity"`
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatalf("golden.json: %v", err)
 	}
-	num := func(keys ...string) (float64, bool) {
-		for _, k := range keys {
-			if v, ok := totals[k].(float64); ok {
-				return v, true
-			}
-		}
-		return 0, false
+	p := info.Perplexity
+	if p.Windows != len(res.WindowNLL) || p.Predictions != res.Predictions {
+		t.Errorf("%d windows, %d predictions; golden.json has %d, %d", len(res.WindowNLL), res.Predictions, p.Windows, p.Predictions)
 	}
-	ppl, ok := num("ppl", "perplexity")
-	if !ok {
-		t.Fatalf("golden.json has no perplexity: %s", b)
+	if rel := math.Abs(res.NLL-p.TotalNLL) / p.TotalNLL; !(rel <= 1e-5) {
+		t.Errorf("total NLL %.10g, golden %.10g (relative error %g)", res.NLL, p.TotalNLL, rel)
 	}
-	if rel := math.Abs(res.PPL()-ppl) / ppl; rel > 1e-5 {
-		t.Errorf("perplexity %.8g, golden %.8g (relative error %g)", res.PPL(), ppl, rel)
-	}
-	if n, ok := num("predictions", "n_predictions", "ppl_predictions"); ok && int(n) != res.Predictions {
-		t.Errorf("%d predictions, golden %d", res.Predictions, int(n))
-	}
-	if nll, ok := num("total_nll", "nll", "ppl_total_nll"); ok {
-		if rel := math.Abs(res.NLL-nll) / nll; rel > 1e-5 {
-			t.Errorf("total NLL %.10g, golden %.10g", res.NLL, nll)
-		}
+	if rel := math.Abs(res.PPL()-p.PPL) / p.PPL; !(rel <= 1e-5) {
+		t.Errorf("perplexity %.10g, golden %.10g (relative error %g)", res.PPL(), p.PPL, rel)
 	}
 }

@@ -203,3 +203,37 @@ func TestOpenModelFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentReads loads every tensor of a model from several
+// goroutines at once (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	for _, dir := range []string{"tiny-mamba2-ss", "tiny-mamba-hf-sharded"} {
+		m, err := OpenModel(filepath.Join("testdata", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 4)
+		for g := 0; g < 4; g++ {
+			go func() {
+				for name, shape := range m.Config.TensorShapes() {
+					if _, err := m.Tensor(name, shape...); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Tensor(NormFName); err == nil {
+			t.Errorf("%s: read after Close succeeded", dir)
+		}
+	}
+}

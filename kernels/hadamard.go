@@ -17,7 +17,11 @@ import (
 //     in-place butterflies with strides 1, 2, 4, …) of each of the K
 //     contiguous blocks of 2^m elements;
 //  2. across blocks, out[i][j] = Σ_k H_K[i][k]·block[k][j], summed in k order
-//     starting from +0;
+//     starting from +0. H_40 has the form [[A, A], [A, -A]] (A = its top-left
+//     20×20 block), and for K = 40 this step is computed in that factored
+//     form: first u_k = block[k] + block[k+20] and v_k = block[k] - block[k+20]
+//     for k < 20, then out[i] = Σ_k A[i][k]·u_k and out[i+20] = Σ_k A[i][k]·v_k
+//     (half the operations of the dense sum, and fewer roundings);
 //  3. a multiplication by 1/√n rounded to float32.
 //
 // The SIMD tiers perform exactly these float32 operations in the same order,
@@ -144,6 +148,15 @@ var (
 	hadTable40 = parseHadamard(40, had40)
 )
 
+// hadTable40A is A, the top-left 20×20 block of H_40 = [[A, A], [A, -A]].
+var hadTable40A = func() []float32 {
+	a := make([]float32, 0, 400)
+	for i := 0; i < 20; i++ {
+		a = append(a, hadTable40[i*40:i*40+20]...)
+	}
+	return a
+}()
+
 func parseHadamard(k int, s string) []float32 {
 	rows := strings.Fields(s)
 	if len(rows) != k {
@@ -247,9 +260,9 @@ func Hadamard(x []float32) {
 // HadamardQuantI8 sets q = sat8(RNE(s·c)) where s = (H_K ⊗ H_{2^m})·x is the
 // unnormalised transform and c = invScale/√n rounded once to float32 (one
 // rounded product instead of a normalisation then a scaling). x is used as
-// scratch: on return it holds the K blockwise Walsh–Hadamard transforms
-// (step 1). It panics if len(x) is not a supported length or q is shorter
-// than x.
+// scratch: on return it holds the K blockwise Walsh–Hadamard transforms of
+// step 1 (for K = 40, after the butterfly of the two halves). It panics if
+// len(x) is not a supported length or q is shorter than x.
 func HadamardQuantI8(x []float32, invScale float32, q []int8) {
 	k, p := hadamardSize("HadamardQuantI8", len(x))
 	if len(q) < len(x) {
@@ -293,6 +306,25 @@ func mixColumn(h []float32, k, p, j int, x []float32, out []float32) {
 	}
 }
 
+// butterflyGeneric sets a, b = a+b, a-b element-wise (len(b) >= len(a)).
+func butterflyGeneric(a, b []float32) {
+	b = b[:len(a)]
+	for i, u := range a {
+		v := b[i]
+		a[i], b[i] = u+v, u-v
+	}
+}
+
+// mixTable returns the matrix of the cross-block step and the number of
+// blocks it spans: H_K, or A (20 blocks) for K = 40 after the butterfly of
+// the two halves.
+func mixTable(k int) ([]float32, int) {
+	if k == 40 {
+		return hadTable40A, 20
+	}
+	return hadamardTable(k), k
+}
+
 func hadamardGeneric(x []float32, k, p int) {
 	for b := 0; b < k; b++ {
 		fwhtGeneric(x[b*p : b*p+p])
@@ -304,12 +336,18 @@ func hadamardGeneric(x []float32, k, p int) {
 		}
 		return
 	}
-	h := hadamardTable(k)
+	if k == 40 {
+		butterflyGeneric(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
 	var tmp [40]float32
-	for j := 0; j < p; j++ {
-		mixColumn(h, k, p, j, x, tmp[:k])
-		for i := 0; i < k; i++ {
-			x[i*p+j] = tmp[i] * norm
+	for part := 0; part < k; part += kk {
+		xs := x[part*p : (part+kk)*p]
+		for j := 0; j < p; j++ {
+			mixColumn(h, kk, p, j, xs, tmp[:kk])
+			for i := 0; i < kk; i++ {
+				xs[i*p+j] = tmp[i] * norm
+			}
 		}
 	}
 }
@@ -322,12 +360,18 @@ func hadamardQuantGeneric(x []float32, k, p int, c float32, q []int8) {
 		quantizeGeneric(x, c, q)
 		return
 	}
-	h := hadamardTable(k)
+	if k == 40 {
+		butterflyGeneric(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
 	var tmp [40]float32
-	for j := 0; j < p; j++ {
-		mixColumn(h, k, p, j, x, tmp[:k])
-		for i := 0; i < k; i++ {
-			q[i*p+j] = quantRNE8(tmp[i] * c)
+	for part := 0; part < k; part += kk {
+		xs, qs := x[part*p:(part+kk)*p], q[part*p:(part+kk)*p]
+		for j := 0; j < p; j++ {
+			mixColumn(h, kk, p, j, xs, tmp[:kk])
+			for i := 0; i < kk; i++ {
+				qs[i*p+j] = quantRNE8(tmp[i] * c)
+			}
 		}
 	}
 }

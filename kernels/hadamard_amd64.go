@@ -22,8 +22,14 @@ func hadamardArch(t Tier, x []float32, k, p int) bool {
 		amd64.ScaleF32AVX2(x, hadamardNorm(n))
 		return true
 	}
+	if k == 40 {
+		amd64.ButterflyAVX2(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
 	var tmp [40 * 32]float32
-	amd64.HadamardMixAVX2(x, p, hadamardTable(k), k, hadamardNorm(n), tmp[:32*k])
+	for part := 0; part < k; part += kk {
+		amd64.HadamardMixAVX2(x[part*p:(part+kk)*p], p, h, kk, hadamardNorm(n), tmp[:32*kk])
+	}
 	return true
 }
 
@@ -39,6 +45,12 @@ func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool 
 		amd64.QuantizeI8AVX2(x, c, q)
 		return true
 	}
-	amd64.HadamardMixQuantAVX2(x, p, hadamardTable(k), k, c, q)
+	if k == 40 {
+		amd64.ButterflyAVX2(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
+	for part := 0; part < k; part += kk {
+		amd64.HadamardMixQuantAVX2(x[part*p:(part+kk)*p], p, h, kk, c, q[part*p:(part+kk)*p])
+	}
 	return true
 }

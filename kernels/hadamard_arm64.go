@@ -20,8 +20,14 @@ func hadamardArch(t Tier, x []float32, k, p int) bool {
 		arm64.ScaleF32NEON(x, hadamardNorm(n))
 		return true
 	}
+	if k == 40 {
+		arm64.ButterflyNEON(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
 	var tmp [40 * 32]float32
-	arm64.HadamardMixNEON(x, p, hadamardTable(k), k, hadamardNorm(n), tmp[:32*k])
+	for part := 0; part < k; part += kk {
+		arm64.HadamardMixNEON(x[part*p:(part+kk)*p], p, h, kk, hadamardNorm(n), tmp[:32*kk])
+	}
 	return true
 }
 
@@ -37,6 +43,12 @@ func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool 
 		arm64.QuantizeI8NEON(x, c, q)
 		return true
 	}
-	arm64.HadamardMixQuantNEON(x, p, hadamardTable(k), k, c, q)
+	if k == 40 {
+		arm64.ButterflyNEON(x[:20*p], x[20*p:])
+	}
+	h, kk := mixTable(k)
+	for part := 0; part < k; part += kk {
+		arm64.HadamardMixQuantNEON(x[part*p:(part+kk)*p], p, h, kk, c, q[part*p:(part+kk)*p])
+	}
 	return true
 }

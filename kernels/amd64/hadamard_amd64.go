@@ -26,3 +26,9 @@ func HadamardMixAVX2(x []float32, p int, h []float32, k int, norm float32, tmp [
 //
 //go:noescape
 func HadamardMixQuantAVX2(x []float32, p int, h []float32, k int, c float32, q []int8)
+
+// ButterflyAVX2 sets a[i], b[i] = a[i]+b[i], a[i]-b[i] for i < len(a);
+// len(a) is a multiple of 8 and len(b) >= len(a).
+//
+//go:noescape
+func ButterflyAVX2(a, b []float32)

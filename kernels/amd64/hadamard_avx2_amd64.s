@@ -56,9 +56,11 @@ GLOBL hperm<>(SB), RODATA|NOPTR, $32
 
 // func FWHTAVX2(x []float32)
 //
-// Pass 1 runs the stages h = 1, 2, 4 inside each 8-float vector. Then every
-// stage h = 8, 16, …, n/2 is one pass of vector butterflies
-// (a, b) ← (a+b, a-b) between x[j] and x[j+h].
+// Pass 1 runs the stages h = 1, 2, 4 inside each 8-float vector. The
+// stages h = 8, 16, …, n/2 then go two per pass (radix 4: stage h on
+// a, b, c, d = x[j], x[j+h], x[j+2h], x[j+3h], then stage 2h on the
+// results, the same additions in the same order as two radix-2 passes),
+// with a final radix-2 pass when their number is odd.
 TEXT ·FWHTAVX2(SB), NOSPLIT, $0-24
 	MOVQ x_base+0(FP), DI      // DI: x
 	MOVQ x_len+8(FP), CX
@@ -83,8 +85,43 @@ intra:
 	JB          intra
 
 	MOVQ $32, BX               // BX: stage distance h in bytes
-stage:
-	CMPQ BX, CX
+stage4:
+	LEAQ (BX*4), R10
+	CMPQ R10, CX               // two stages left (4h <= n)?
+	JA   stage2
+	LEAQ (BX)(BX*2), R11       // R11: 3h
+	MOVQ DI, SI                // SI: start of the current 4h block
+block4:
+	LEAQ (SI)(BX*1), R8        // R8: end of the block's first quarter
+	MOVQ SI, R9                // R9: a; R9+h: b; R9+2h: c; R9+3h: d
+quad:
+	VMOVUPS (R9), Y0
+	VMOVUPS (R9)(BX*1), Y1
+	VMOVUPS (R9)(BX*2), Y2
+	VMOVUPS (R9)(R11*1), Y3
+	VADDPS  Y1, Y0, Y4         // stage h: a+b, a-b, c+d, c-d
+	VSUBPS  Y1, Y0, Y5
+	VADDPS  Y3, Y2, Y6
+	VSUBPS  Y3, Y2, Y7
+	VADDPS  Y6, Y4, Y0         // stage 2h
+	VADDPS  Y7, Y5, Y1
+	VSUBPS  Y6, Y4, Y2
+	VSUBPS  Y7, Y5, Y3
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, (R9)(BX*1)
+	VMOVUPS Y2, (R9)(BX*2)
+	VMOVUPS Y3, (R9)(R11*1)
+	ADDQ    $32, R9
+	CMPQ    R9, R8
+	JB      quad
+	LEAQ    (SI)(BX*4), SI
+	CMPQ    SI, DX
+	JB      block4
+	SHLQ    $2, BX
+	JMP     stage4
+
+stage2:
+	CMPQ BX, CX                // one stage left (2h <= n)?
 	JAE  done
 	MOVQ DI, SI                // SI: start of the current 2h block
 block:
@@ -103,8 +140,6 @@ pair:
 	LEAQ    (SI)(BX*2), SI
 	CMPQ    SI, DX
 	JB      block
-	SHLQ    $1, BX
-	JMP     stage
 
 done:
 	VZEROUPPER
@@ -278,5 +313,27 @@ qrow:
 	ADDQ $128, R9
 	CMPQ R9, CX
 	JB   qcol
+	VZEROUPPER
+	RET
+
+// func ButterflyAVX2(a, b []float32)
+TEXT ·ButterflyAVX2(SB), NOSPLIT, $0-48
+	MOVQ a_base+0(FP), DI      // DI: next a
+	MOVQ a_len+8(FP), CX       // CX: elements left
+	MOVQ b_base+24(FP), SI     // SI: next b
+bfly:
+	CMPQ    CX, $8
+	JB      bdone
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VADDPS  Y1, Y0, Y2
+	VSUBPS  Y1, Y0, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (SI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     bfly
+bdone:
 	VZEROUPPER
 	RET

@@ -26,3 +26,9 @@ func HadamardMixNEON(x []float32, p int, h []float32, k int, norm float32, tmp [
 //
 //go:noescape
 func HadamardMixQuantNEON(x []float32, p int, h []float32, k int, c float32, q []int8)
+
+// ButterflyNEON sets a[i], b[i] = a[i]+b[i], a[i]-b[i] for i < len(a);
+// len(a) is a multiple of 4 and len(b) >= len(a).
+//
+//go:noescape
+func ButterflyNEON(a, b []float32)

@@ -10,12 +10,14 @@
 // with sign = (1, -1, 1, -1) or (1, 1, -1, -1), which is v[j]+v[j+h] in the
 // low element of each pair and v[j]-v[j+h] in the high one (the products by
 // ±1 are exact, so the fused multiply-add rounds like the scalar add or
-// subtract). Then every stage h = 4, 8, …, n/2 is one pass of vector
-// butterflies (a, b) ← (a+b, a-b) between x[j] and x[j+h].
+// subtract). The stages h = 4, 8, …, n/2 then go two per pass (radix 4:
+// stage h on a, b, c, d = x[j], x[j+h], x[j+2h], x[j+3h], then stage 2h on
+// the results, the same additions in the same order as two radix-2 passes),
+// with a final radix-2 pass when their number is odd.
 //
 // Registers: R0 x, R1 n·4, R2 end, R3 current vector, R4 h in bytes,
-// R5 block start, R6 end of the block's first half, R7 a, R8 b;
-// V28 / V29 sign vectors, V0..V3 data.
+// R5 block start, R6 end of the block's first quarter (half), R7..R12 the
+// element pointers a, b, (3h), c, d; V28 / V29 sign vectors, V0..V7 data.
 TEXT ·FWHTNEON(SB), NOSPLIT, $0-24
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R1
@@ -44,8 +46,45 @@ intra:
 	BLO   intra
 
 	MOVD $16, R4
-stage:
-	CMP  R1, R4
+stage4:
+	LSL  $2, R4, R9
+	CMP  R9, R1                // two stages left (4h <= n)?
+	BLO  stage2
+	ADD  R4<<1, R4, R10        // R10: 3h
+	MOVD R0, R5
+block4:
+	ADD  R5, R4, R6
+	MOVD R5, R7
+quad:
+	ADD  R7, R4, R8
+	ADD  R4<<1, R7, R11
+	ADD  R7, R10, R12
+	VLD1 (R7), [V0.S4]
+	VLD1 (R8), [V1.S4]
+	VLD1 (R11), [V2.S4]
+	VLD1 (R12), [V3.S4]
+	FADD4S(4, 0, 1)            // stage h: a+b, a-b, c+d, c-d
+	FSUB4S(5, 0, 1)
+	FADD4S(6, 2, 3)
+	FSUB4S(7, 2, 3)
+	FADD4S(0, 4, 6)            // stage 2h
+	FADD4S(1, 5, 7)
+	FSUB4S(2, 4, 6)
+	FSUB4S(3, 5, 7)
+	VST1.P [V0.S4], 16(R7)
+	VST1 [V1.S4], (R8)
+	VST1 [V2.S4], (R11)
+	VST1 [V3.S4], (R12)
+	CMP  R6, R7
+	BLO  quad
+	ADD  R4<<2, R5, R5
+	CMP  R2, R5
+	BLO  block4
+	LSL  $2, R4
+	B    stage4
+
+stage2:
+	CMP  R1, R4                // one stage left (2h <= n)?
 	BHS  done
 	MOVD R0, R5
 block:
@@ -64,8 +103,6 @@ pair:
 	ADD  R4<<1, R5, R5
 	CMP  R2, R5
 	BLO  block
-	LSL  $1, R4
-	B    stage
 
 done:
 	RET
@@ -217,4 +254,22 @@ qrow:
 	ADD  $128, R5
 	CMP  R1, R5
 	BLO  qcol
+	RET
+
+// func ButterflyNEON(a, b []float32)
+TEXT ·ButterflyNEON(SB), NOSPLIT, $0-48
+	MOVD a_base+0(FP), R0      // R0: next a
+	MOVD a_len+8(FP), R1       // R1: elements left
+	MOVD b_base+24(FP), R2     // R2: next b
+bfly:
+	CBZ  R1, bdone
+	VLD1 (R0), [V0.S4]
+	VLD1 (R2), [V1.S4]
+	FADD4S(2, 0, 1)
+	FSUB4S(3, 0, 1)
+	VST1.P [V2.S4], 16(R0)
+	VST1.P [V3.S4], 16(R2)
+	SUB  $4, R1
+	B    bfly
+bdone:
 	RET

@@ -1,17 +1,29 @@
 // Package model is the exact float32 engine for Mamba1 and Mamba2 language
-// models, following the mamba_ssm reference semantics (see
-// shared/reference/quamba.md §1).
+// models, following the mamba_ssm reference semantics (quamba.md §1): RMSNorm
+// blocks with a float32 residual, the depthwise causal conv, the selective
+// scan as a plain recurrence, Mamba2's gated RMSNorm per group of
+// d_inner/ngroups channels.
 //
 // A Model holds the weights in the official state-spaces layout (row-major
-// []float32, shapes in the field comments). A State holds the decode state of
-// one sequence (per layer: the last d_conv pre-conv inputs and the SSM state)
-// plus scratch buffers. Model.Forward runs a whole prompt in sequence mode,
-// with batched matrix products over all its tokens; Model.Step runs one token
-// in decode mode with matrix-vector products. Both leave the State ready to
-// continue, and a prefill followed by steps equals one long prefill.
+// []float32, shapes in the field comments); Load reads a model directory
+// through package formats, New takes any TensorSource. A State holds the
+// decode state of one sequence (per layer the last d_conv pre-conv inputs and
+// the SSM state) plus scratch buffers:
 //
-// An Observer set on a State sees every activation that quantization
-// calibrates (see Point). Preset and RandomTensors build models of the
-// official sizes with the standard Mamba initialisation, for speed and memory
-// measurements.
+//	m, err := model.Load(dir)
+//	s := m.NewState()
+//	logits := make([]float32, m.Config.PaddedVocab)
+//	err = m.Forward(s, prompt, logits) // sequence mode: batched products over the prompt
+//	err = m.Step(s, next, logits)      // decode mode: one token, matrix-vector products
+//
+// Forward and Step compute every matrix product as full-length dot products
+// in the same order, so a prefill followed by steps gives the same logits as
+// one long prefill. Both split their work over GOMAXPROCS goroutines, and
+// Step allocates nothing.
+//
+// Perplexity implements the windowed evaluation protocol, Greedy the argmax
+// continuation. An Observer set on a State sees every activation that
+// quantization calibrates (see Point). Preset and RandomTensors build models
+// of the official sizes with the standard Mamba initialisation, for speed and
+// memory measurements.
 package model

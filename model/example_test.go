@@ -43,3 +43,29 @@ func ExampleObserver() {
 	// 23 statistics
 	// true true
 }
+
+// Prefill a prompt in sequence mode, then decode greedily in step mode.
+func ExampleModel_Step() {
+	cfg, _ := model.Preset("mamba2-130m")
+	cfg.NLayer, cfg.DModel, cfg.DInner, cfg.NHeads = 2, 128, 256, 4 // a small variant
+	init, _ := model.RandomTensors(cfg, 1)
+	m, err := model.New(cfg, init)
+	if err != nil {
+		panic(err)
+	}
+	s := m.NewState()
+	logits := make([]float32, cfg.PaddedVocab)
+	if err := m.Forward(s, []int{464, 3290, 318}, logits); err != nil {
+		panic(err)
+	}
+	var out []int
+	for range 5 {
+		tok := model.Argmax(logits[:cfg.VocabSize])
+		out = append(out, tok)
+		if err := m.Step(s, tok, logits); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(len(out), "tokens")
+	// Output: 5 tokens
+}

@@ -4,8 +4,9 @@
 #include "exp_amd64.h"
 
 // RMSNorm pieces in AVX2. Register conventions shared by the loops below:
-// CX counts the elements left, Y10 and Y11 accumulate squares as 2×4 float64
-// lanes (SQACC), everything else is named at each function.
+// CX counts the elements left; Y10, Y11 (and in the unrolled loops of the
+// plain sums of squares also Y12, Y13) accumulate squares as float64 lanes
+// (SQACC); everything else is named at each function.
 
 DATA nsign<>+0(SB)/8, $0x8000000080000000
 DATA nsign<>+8(SB)/8, $0x8000000080000000
@@ -22,11 +23,15 @@ GLOBL nfm128<>(SB), RODATA|NOPTR, $4
 // SQACC(r, rx) adds the squares of the 8 floats of r (rx: its low half) to
 // Y10 (low 4) and Y11 (high 4) as float64. Clobbers Y8, Y9.
 #define SQACC(r, rx) \
+	SQACC2(r, rx, Y10, Y11)
+
+// SQACC2(r, rx, lo, hi): SQACC into the accumulators lo and hi.
+#define SQACC2(r, rx, lo, hi) \
 	VCVTPS2PD   rx, Y8 \
 	VEXTRACTF128 $1, r, X9 \
 	VCVTPS2PD   X9, Y9 \
-	VFMADD231PD Y8, Y8, Y10 \
-	VFMADD231PD Y9, Y9, Y11
+	VFMADD231PD Y8, Y8, lo \
+	VFMADD231PD Y9, Y9, hi
 
 // HSUM64(ret) stores the sum of the eight float64 lanes of Y10, Y11 at ret.
 #define HSUM64(ret) \
@@ -49,6 +54,18 @@ TEXT ·SumSqAVX2(SB), NOSPLIT, $0-32
 	MOVQ   x_len+8(FP), CX
 	VXORPD Y10, Y10, Y10
 	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+ss16:
+	CMPQ    CX, $16
+	JB      ssloop
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	SQACC2(Y0, X0, Y10, Y11)
+	SQACC2(Y1, X1, Y12, Y13)
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     ss16
 ssloop:
 	CMPQ    CX, $8
 	JB      ssdone
@@ -58,6 +75,8 @@ ssloop:
 	SUBQ    $8, CX
 	JMP     ssloop
 ssdone:
+	VADDPD Y12, Y10, Y10
+	VADDPD Y13, Y11, Y11
 	HSUM64(ret+24(FP))
 	VZEROUPPER
 	RET
@@ -69,6 +88,23 @@ TEXT ·AddSumSqAVX2(SB), NOSPLIT, $0-56
 	MOVQ   h_base+24(FP), SI  // SI: next h float
 	VXORPD Y10, Y10, Y10
 	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+as16:
+	CMPQ    CX, $16
+	JB      asloop
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VADDPS  (SI), Y0, Y0
+	VADDPS  32(SI), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	SQACC2(Y0, X0, Y10, Y11)
+	SQACC2(Y1, X1, Y12, Y13)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     as16
 asloop:
 	CMPQ    CX, $8
 	JB      asdone
@@ -81,6 +117,8 @@ asloop:
 	SUBQ    $8, CX
 	JMP     asloop
 asdone:
+	VADDPD Y12, Y10, Y10
+	VADDPD Y13, Y11, Y11
 	HSUM64(ret+48(FP))
 	VZEROUPPER
 	RET

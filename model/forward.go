@@ -140,22 +140,17 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	s.observe(i, PointB, T, N, bm)
 	s.observe(i, PointC, T, N, cm)
 
-	// delta = softplus(dtLow · dt_projᵀ + bias)
+	// dt = dtLow · dt_projᵀ; the scan computes delta = softplus(dt + bias).
 	dt, delta := s.dt[:T*E], s.delta[:T*E]
 	s.matmul(dt, dtLow, l.DtProj, T, E, R)
 	s.observe(i, PointDt, T, E, dt)
-	for t := 0; t < T; t++ {
-		for c := 0; c < E; c++ {
-			delta[t*E+c] = softplus(dt[t*E+c] + l.DtBias[c])
-		}
-	}
-	s.observe(i, PointDelta, T, E, delta)
 
 	y := s.y[:T*E]
 	sc := &s.scan1
-	*sc = scan1Task{T: T, E: E, N: N, x: x, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, h: s.ssm[i]}
+	*sc = scan1Task{T: T, E: E, N: N, x: x, dt: dt, dtBias: l.DtBias, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, h: s.ssm[i]}
 	parallelFor(&s.wg, E, scanMinWork/(T*N)+1, sc)
 	*sc = scan1Task{}
+	s.observe(i, PointDelta, T, E, delta)
 	s.observe(i, PointY, T, E, y)
 
 	for j := range y {

@@ -2,7 +2,7 @@ package model
 
 // scanMinWork is the smallest number of state updates worth splitting across
 // goroutines.
-const scanMinWork = 1 << 14
+const scanMinWork = 1 << 12
 
 // convSegment receives conv channels [c0, c1) of every token, SiLU applied,
 // into dst [T, c1-c0].
@@ -74,15 +74,17 @@ func (s *State) causalConv(i, T int, in []float32, segs ...convSegment) {
 
 // scan1Task is the Mamba1 selective scan over T tokens, split by channel c:
 //
-//	h[c,n] = exp(delta[c]·A[c,n])·h[c,n] + delta[c]·B[n]·x[c]
-//	y[c]   = Σ_n C[n]·h[c,n] + D[c]·x[c]
+//	delta[c] = softplus(dt[c] + dtBias[c])
+//	h[c,n]   = exp(delta[c]·A[c,n])·h[c,n] + delta[c]·B[n]·x[c]
+//	y[c]     = Σ_n C[n]·h[c,n] + D[c]·x[c]
 type scan1Task struct {
-	T, E, N     int
-	x, delta, y []float32 // [T, E]
-	b, c        []float32 // [T, N]
-	A           []float32 // [E, N]
-	D           []float32 // [E]
-	h           []float32 // [E, N] state, updated in place
+	T, E, N         int
+	x, dt, delta, y []float32 // [T, E]; delta is written
+	dtBias          []float32 // [E]
+	b, c            []float32 // [T, N]
+	A               []float32 // [E, N]
+	D               []float32 // [E]
+	h               []float32 // [E, N] state, updated in place
 }
 
 func (k *scan1Task) run(lo, hi int) {
@@ -96,9 +98,11 @@ func (k *scan1Task) run(lo, hi int) {
 	}
 	for t := 0; t < k.T; t++ {
 		bt, ct := k.b[t*N:(t+1)*N], k.c[t*N:(t+1)*N]
-		xt, dt, yt := k.x[t*E:(t+1)*E], k.delta[t*E:(t+1)*E], k.y[t*E:(t+1)*E]
+		xt, yt := k.x[t*E:(t+1)*E], k.y[t*E:(t+1)*E]
+		dt, delta := k.dt[t*E:(t+1)*E], k.delta[t*E:(t+1)*E]
 		for c := lo; c < hi; c++ {
-			d, xv := dt[c], xt[c]
+			d, xv := softplus(dt[c]+k.dtBias[c]), xt[c]
+			delta[c] = d
 			h := k.h[c*N : (c+1)*N]
 			expScaled(dA, d, k.A[c*N:(c+1)*N])
 			var acc float32

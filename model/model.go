@@ -73,10 +73,8 @@ func New(cfg formats.Config, src TensorSource) (*Model, error) {
 		if len(data) != n {
 			return fmt.Errorf("model: tensor %s has %d elements, want %v = %d", name, len(data), shape, n)
 		}
-		for j, v := range data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", name, v, j)
-			}
+		if j := firstNonFinite(data); j >= 0 {
+			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", name, data[j], j)
 		}
 		*dst = data
 		return nil
@@ -146,4 +144,16 @@ func New(cfg formats.Config, src TensorSource) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in x, or -1: the
+// values whose exponent bits are all ones.
+func firstNonFinite(x []float32) int {
+	const exp = 0x7f800000
+	for j, v := range x {
+		if math.Float32bits(v)&exp == exp {
+			return j
+		}
+	}
+	return -1
 }

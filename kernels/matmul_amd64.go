@@ -323,15 +323,76 @@ func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int)
 		return (*float32)(unsafe.Pointer(&s.b[4*i*kp]))
 	}
 	pb := kp / 2 * PanelRows
-	w4Blocks(m, w, func(p0, p1, i int) {
+	ldxb := 4 * ldx // bytes between prepared rows
+	if s != nil {
+		ldxb = 4 * kp
+	}
+	// Groups of 4 rows: the FMA micro-kernel on expanded panels.
+	i0 := 0
+	if m >= 4 {
+		i0 = 4 * (m / 4)
+		w4a16Gemm(m/4, xrow, ldxb, w, y, ldy)
+	}
+	// The other rows: GEMV over blocks of panels.
+	w4Blocks(m-i0, w, func(p0, p1, j int) {
+		i := i0 + j
 		amd64.GemvW4A16AVX2(xrow(i), &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, p1-p0, &y[i*ldy+p0*PanelRows])
 	})
 	if full := w.N / PanelRows; full*PanelRows < w.N {
 		var out [PanelRows]float32
-		for i := 0; i < m; i++ {
+		for i := i0; i < m; i++ {
 			amd64.GemvW4A16AVX2(xrow(i), &w.codes[full*pb], &w.gs[full*kg*PanelRows], &w.rs[full*PanelRows], kg, 1, &out[0])
 			copy(y[i*ldy+full*PanelRows:i*ldy+w.N], out[:])
 		}
 	}
 	return true
+}
+
+// w4a16Gemm computes rows [0, 4·groups) of a W4A16 product: each panel is
+// expanded once to floats q−8 (64·K bytes, kept in L2) and then multiplied
+// with every 4-row group by the FMA micro-kernel.
+func w4a16Gemm(groups int, xrow func(int) *float32, ldxb int, w *W4, y []float32, ldy int) {
+	kp, kg := w.kp(), w.kp()/W4Group
+	pb := kp / 2 * PanelRows
+	s := getScratch(4 * PanelRows * kp)
+	defer putScratch(s)
+	wf := unsafe.Slice((*float32)(unsafe.Pointer(&s.b[0])), PanelRows*kp)
+	var tail [4 * PanelRows]float32
+	for p := 0; p < w.NumPanels(); p++ {
+		expandW4(w.codes[p*pb:(p+1)*pb], wf)
+		n0 := p * PanelRows
+		gs, rs := &w.gs[p*kg*PanelRows], &w.rs[n0]
+		if n0+PanelRows <= w.N {
+			for g := 0; g < groups; g++ {
+				amd64.GemmW4A16x4AVX2(xrow(4*g), ldxb, &wf[0], gs, rs, kg, &y[4*g*ldy+n0], 4*ldy)
+			}
+			continue
+		}
+		for g := 0; g < groups; g++ {
+			amd64.GemmW4A16x4AVX2(xrow(4*g), ldxb, &wf[0], gs, rs, kg, &tail[0], 4*PanelRows)
+			for t := 0; t < 4; t++ {
+				copy(y[(4*g+t)*ldy+n0:(4*g+t)*ldy+w.N], tail[t*PanelRows:])
+			}
+		}
+	}
+}
+
+// w4Values maps a code to its value q−8.
+var w4Values = [16]float32{-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7}
+
+// expandW4 writes the values q−8 of one packed panel k-major:
+// wf[16k + r] for panel row r.
+func expandW4(codes []byte, wf []float32) {
+	for j := 0; j < len(codes)/64; j++ {
+		blk := codes[j*64 : j*64+64]
+		lo := wf[(8*j)*PanelRows : (8*j+4)*PanelRows]
+		hi := wf[(8*j+4)*PanelRows : (8*j+8)*PanelRows]
+		for r := 0; r < PanelRows; r++ {
+			for b := 0; b < 4; b++ {
+				c := blk[r*4+b]
+				lo[b*PanelRows+r] = w4Values[c&15]
+				hi[b*PanelRows+r] = w4Values[c>>4]
+			}
+		}
+	}
 }

@@ -371,3 +371,20 @@ func BenchmarkGEMVCached(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGEMMW4InProj512 is the in_proj prefill of BenchmarkGEMMInProj512
+// with 4-bit weights: W4A8 (GEMV kernel over L2-sized panel blocks) and
+// W4A16 (panels expanded to float once, 4 × 16 FMA micro-kernel).
+func BenchmarkGEMMW4InProj512(b *testing.B) {
+	const m, n, k = 512, 2 * m130Inner, m130Model
+	w := benchW4(n, k, 7)
+	xi := make([]int8, m*k)
+	fillInt8(xi, 3)
+	x := make([]float32, m*k)
+	for i, v := range xi {
+		x[i] = float32(v) / 16
+	}
+	y := make([]float32, m*n)
+	b.Run("w4a8", func(b *testing.B) { benchGEMM(b, m, n, k, func() { MatMulW4A8F32(m, xi, k, 0.1, w, y, n) }) })
+	b.Run("w4a16", func(b *testing.B) { benchGEMM(b, m, n, k, func() { MatMulW4A16F32(m, x, k, w, y, n) }) })
+}

@@ -19,3 +19,14 @@ func GemvW4A8AVX2(x *int8, corr *int32, codes *byte, gs, rs *float32, xs float32
 //
 //go:noescape
 func GemvW4A16AVX2(x *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
+
+// GemmW4A16x4AVX2 multiplies 4 float32 activation rows (row t at x + t·ldx
+// bytes, 128·kg values, zero padded) by one W4 panel expanded to floats:
+// wf[16k + r] = q[r][k] − 8 for k < 128·kg. gs points to the panel's group
+// scales (16 per group), rs to its 16 row scales. Row t of the output (16
+// float32) goes to y + t·ldy bytes:
+// y[t][r] = rs[r]·Σ_g gs[g][r]·Σ_{k∈g} x[t][k]·wf[16k+r]. Requires AVX2, FMA;
+// kg ≥ 1.
+//
+//go:noescape
+func GemmW4A16x4AVX2(x *float32, ldx int, wf *float32, gs, rs *float32, kg int, y *float32, ldy int)

@@ -579,3 +579,46 @@ func TestMatMulW4A16F32(t *testing.T) {
 		}
 	})
 }
+
+func TestW4PanelsView(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	const m, n, k = 5, 70, 300
+	q := make([]uint8, n*k)
+	for i := range q {
+		q[i] = uint8(rng.IntN(16))
+	}
+	ng := (k + W4Group - 1) / W4Group
+	gs := make([]float32, n*ng)
+	for i := range gs {
+		gs[i] = rng.Float32()
+	}
+	rs := make([]float32, n)
+	for i := range rs {
+		rs[i] = rng.Float32()
+	}
+	p, err := PackW4(n, k, q, k, gs, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randX(rng, m, k, k, 0)
+	xf := make([]float32, m*k)
+	for i, v := range x {
+		xf[i] = float32(v)
+	}
+	forEachTier(t, func(t *testing.T) {
+		want8, want16 := make([]float32, m*n), make([]float32, m*n)
+		MatMulW4A8F32(m, x, k, 0.5, p, want8, n)
+		MatMulW4A16F32(m, xf, k, p, want16, n)
+		got8, got16 := make([]float32, m*n), make([]float32, m*n)
+		for lo := 0; lo < p.NumPanels(); lo += 2 {
+			v := p.Panels(lo, min(lo+2, p.NumPanels()))
+			MatMulW4A8F32(m, x, k, 0.5, v, got8[lo*16:], n)
+			MatMulW4A16F32(m, xf, k, v, got16[lo*16:], n)
+		}
+		for i := range want8 {
+			if got8[i] != want8[i] || got16[i] != want16[i] {
+				t.Fatalf("y[%d]: views give %v, %v; whole matrix %v, %v", i, got8[i], got16[i], want8[i], want16[i])
+			}
+		}
+	})
+}

@@ -128,8 +128,12 @@ func mustPanic(t *testing.T, what string, f func()) {
 // matrix-vector product built from the definition (H_p[a][b] =
 // (-1)^popcount(a&b)).
 func hadamardDense(x []float32, k, p int) []float64 {
+	return hadamardDenseWith(x, HadamardTable(k), k, p)
+}
+
+// hadamardDenseWith is hadamardDense with the K×K matrix hk.
+func hadamardDenseWith(x []float32, hk []float32, k, p int) []float64 {
 	n := len(x)
-	hk := HadamardTable(k)
 	hp := make([]float64, p*p)
 	for a := 0; a < p; a++ {
 		for b := 0; b < p; b++ {
@@ -348,6 +352,34 @@ func TestHadamardOrthogonal(t *testing.T) {
 					if math.Abs(float64(yh[j]-y[j])) > 1e-5 {
 						t.Fatalf("n=%d: H·H·y[%d] = %v, want %v", n, j, yh[j], y[j])
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestHadamardTranspose applies the transposed transform (H_Kᵀ ⊗ H_p)/√n
+// densely in float64 to the output of Hadamard: the input must come back
+// within 1e-5, for the non-symmetric K = 28 and 40 as well.
+func TestHadamardTranspose(t *testing.T) {
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for _, n := range []int{40, 768, 1536, 1792, 2560, 5120} {
+			dc := hadamardDenseCase(n)
+			k, m, _ := HadamardSizeOK(n)
+			p := 1 << m
+			y := slices.Clone(dc.x)
+			Hadamard(y)
+			hk := HadamardTable(k)
+			hkT := make([]float32, k*k)
+			for i := 0; i < k; i++ {
+				for j := 0; j < k; j++ {
+					hkT[j*k+i] = hk[i*k+j]
+				}
+			}
+			z := hadamardDenseWith(y, hkT, k, p)
+			for i := range z {
+				if d := math.Abs(z[i] - float64(dc.x[i])); d > 1e-5 {
+					t.Fatalf("n=%d: Hᵀ·H·x[%d] = %v, want %v", n, i, z[i], dc.x[i])
 				}
 			}
 		}

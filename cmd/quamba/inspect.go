@@ -54,7 +54,16 @@ func printInspection(in *formats.Inspection, tensors bool) {
 		fmt.Fprintf(w, "vocab\t%d (padded to %d)\n", cfg.VocabSize, cfg.PaddedVocab)
 		fmt.Fprintf(w, "tied lm_head\t%v\n", cfg.TieEmbeddings)
 	}
-	fmt.Fprintf(w, "parameters\t%s (%d)\n", humanCount(in.Params), in.Params)
+	if in.Config != nil {
+		// A tied lm_head is stored twice by torch but is one set of parameters.
+		n := in.Config.ParamCount()
+		fmt.Fprintf(w, "parameters\t%s (%d)\n", humanCount(n), n)
+		if in.Params != n {
+			fmt.Fprintf(w, "stored elements\t%s (%d; shared tensors counted per name)\n", humanCount(in.Params), in.Params)
+		}
+	} else {
+		fmt.Fprintf(w, "stored elements\t%s (%d)\n", humanCount(in.Params), in.Params)
+	}
 	fmt.Fprintf(w, "stored bytes\t%s\n", humanBytes(in.Bytes))
 	dtypes := make([]string, 0, len(in.ByDType))
 	for dt := range in.ByDType {

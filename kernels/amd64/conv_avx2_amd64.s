@@ -3,9 +3,10 @@
 #include "textflag.h"
 #include "exp_amd64.h"
 
-// Causal depthwise conv1d with 4 taps + SiLU, AVX2.
+// Causal depthwise conv1d with 4 taps + SiLU, AVX2: prefill kernels
+// (ConvSiLU*) and decode-step kernels (ConvStep*, described further down).
 //
-// Loop structure: channel blocks of 8 outside, tokens inside, two tokens per
+// Prefill loop structure: channel blocks of 8 outside, tokens inside, two tokens per
 // iteration. At the start of a block its four weight rows, bias and output
 // scales are copied to the stack frame (0..191(SP)) and used from there as
 // memory operands, which leaves enough registers to run the SiLU of two
@@ -15,7 +16,7 @@
 // initialised from the conv state and shifted by two tokens per iteration
 // (one in the odd tail step).
 //
-// Registers:
+// Prefill registers:
 //   AX  tokens l            BX  tokens left / scratch pointer
 //   CX  c (state and weight row stride, elements)
 //   DX  channel offset of the block (elements)
@@ -141,9 +142,9 @@ GLOBL cfm128<>(SB), RODATA|NOPTR, $32
 	VMOVAPS Y4, Y7 \
 	SILU(Y0, Y1, Y2, Y3, Y11)
 
-// STOREQ(r, t, dst) scales r by inv (160(SP)), rounds half to even with
-// saturation (NaN gives 127) and stores the 8 bytes at dst; t is the Y
-// register whose X half serves as scratch.
+// STOREQ(r, rx, tx, dst) scales r by inv (160(SP)), rounds half to even
+// with saturation (NaN gives 127) and stores the 8 bytes at dst; rx is the
+// X half of r, tx an X register used as scratch.
 #define STOREQ(r, rx, tx, dst) \
 	VMULPS       160(SP), r, r \
 	VMINPS       cf127<>(SB), r, r \
@@ -165,7 +166,7 @@ GLOBL cfm128<>(SB), RODATA|NOPTR, $32
 // Registers:
 //   R8..R11  w rows 0..3     R12..R14 state rows 0..2
 //   SI x    DI out    AX bias    BX inv (int8 output)    DX channel offset
-//   CX, R15 scratch
+//   R15 c8    CX scratch
 //   Y0 / Y9 acc of block A / B, Y1 / Y10 inputs and products,
 //   Y2..Y4 / Y11..Y13 exp scratch, X15 state-move scratch
 

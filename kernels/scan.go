@@ -13,8 +13,17 @@ import (
 // lanes update 8 channels of one state index n at once and the sum over n
 // is a plain loop (no horizontal sums):
 //
-//	Mamba1: state and A as [N][E]    (natural layout [E][N]: ssm_state, A_log)
-//	Mamba2: state as [H][N][P]       (natural layout [H][P][N]: ssm_state)
+//	Mamba1: state and A as [⌈E/8⌉][N][8]  (natural layout [E][N]: ssm_state, A_log)
+//	Mamba2: state as [H][N][P]             (natural layout [H][P][N]: ssm_state)
+//
+// Mamba1 element (c, n) is at (c/8)·8N + 8n + c%8 (ScanIndexM1): blocks of 8
+// channels, each holding its N rows of 8 lanes contiguously (512 bytes for
+// N = 16). A plain [N][E] layout would put rows E·4 bytes apart, and for E
+// a multiple of 512 the store of row n and the load of row n+2 then share
+// their address bits 0-11, which costs x86 a false store-to-load
+// dependency per row (measured: 1.5x slower at E = 1536, 2.7x at 1024).
+// A Mamba1 state therefore has ScanLenM1(E, N) = ⌈E/8⌉·8·N elements; the
+// padding lanes of a last partial block are never read.
 //
 // ScanLayoutM1/NaturalLayoutM1 and ScanLayoutM2/NaturalLayoutM2 convert. The
 // scales of an int8 state (StateQ8) stay in their natural layout.
@@ -32,7 +41,7 @@ import (
 type ScanM1Params struct {
 	E, N int // channels (d_inner) and states per channel (d_state)
 
-	A      []float32 // [N][E] scan layout: A[n*E+c] = -exp(A_log[c][n])
+	A      []float32 // scan layout [⌈E/8⌉][N][8]: -exp(A_log[c][n]) at ScanIndexM1(c, n, N)
 	D      []float32 // [E]
 	DtBias []float32 // [E]: dt_proj bias, added before softplus
 
@@ -64,20 +73,27 @@ type StateQ8 struct {
 //	y[t][c] = (Σ_n (SC·C[t][n])·h[n][c] + D[c]·u) · silu(SZ·z[t][c])
 //
 // u, dt, z are [L][E] int8, B and C [L][N] int8, y is [L][E] float32, and
-// state is the float32 [N][E] scan-layout state, read as the initial state
-// and overwritten with the final one (zero it for a fresh prefill). A
+// state is the float32 scan-layout state (ScanLenM1(E, N) elements), read
+// as the initial state and overwritten with the final one (zero it for a
+// fresh prefill). A
 // decode step is L = 1 (ScanM1Step). It panics on short slices.
 //
 // The float32 operation order (fused where noted) is, per channel:
 //
-//	v = fma(SDt, dt, DtBias); delta = softplus(v); uf = SU·u; du = delta·uf
-//	zf = SZ·z; g = zf / (1 + Exp(-zf)); acc = D·uf
-//	for n: h = fma(Exp(delta·A), h, du·Bf[n]); acc = fma(Cf[n], h, acc)
+//	v = fma(SDt, dt, DtBias); delta = softplus(v); dl = delta·log2(e)
+//	uf = SU·u; du = delta·uf; zf = SZ·z; g = zf / (1 + Exp(-zf)); acc = D·uf
+//	for n: h = fma(exp2(dl·A), h, du·Bf[n]); acc = fma(Cf[n], h, acc)
 //	y = acc·g            (Bf[n] = SB·B[n], Cf[n] = SC·C[n])
+//
+// exp(delta·A) is computed as 2**(dl·A) by scanExp2, which is within 1 ulp
+// of 2**x for its float32 argument, flushes results below 2**-125 to zero
+// and needs A <= 0 (positive arguments are clamped to 0). Against exp of
+// the exact delta·A its error is dominated, as for any float32 evaluation,
+// by the rounding of the argument: about |delta·A|·2**-24 relative.
 func ScanM1(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8, L int) {
 	p.check(y, u, dt, B, C, z, L)
-	if len(state) < p.E*p.N {
-		panic(fmt.Sprintf("kernels.ScanM1: len(state) = %d < E*N = %d", len(state), p.E*p.N))
+	if n := ScanLenM1(p.E, p.N); len(state) < n {
+		panic(fmt.Sprintf("kernels.ScanM1: len(state) = %d < ScanLenM1(E, N) = %d", len(state), n))
 	}
 	scanM1(p, scanState{f: state}, y, u, dt, B, C, z, L)
 }
@@ -90,11 +106,11 @@ func ScanM1Step(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8) {
 // ScanM1StateQ8 is ScanM1 with an int8 state: the state is dequantized,
 // the L tokens are scanned in float32 exactly as ScanM1 does (y is computed
 // from the float32 state), and the final state is requantized into st.Q
-// (st.Q is [N][E] scan layout, st.Scale [E/st.Group][N]). A prefill from
+// (st.Q in the scan layout, st.Scale [E/st.Group][N]). A prefill from
 // an empty state passes zeros; a decode step passes L = 1.
 func ScanM1StateQ8(p *ScanM1Params, st StateQ8, y []float32, u, dt, B, C, z []int8, L int) {
 	p.check(y, u, dt, B, C, z, L)
-	st.check("ScanM1StateQ8", p.E, p.N)
+	st.check("ScanM1StateQ8", p.E, p.N, ScanLenM1(p.E, p.N))
 	scanM1(p, scanState{q: st}, y, u, dt, B, C, z, L)
 }
 
@@ -108,7 +124,7 @@ func (p *ScanM1Params) check(y []float32, u, dt, B, C, z []int8, L int) {
 			panic(fmt.Sprintf("kernels.ScanM1: len(%s) = %d < %d", name, got, want))
 		}
 	}
-	need("A", len(p.A), E*N)
+	need("A", len(p.A), ScanLenM1(E, N))
 	need("D", len(p.D), E)
 	need("DtBias", len(p.DtBias), E)
 	need("y", len(y), L*E)
@@ -119,11 +135,11 @@ func (p *ScanM1Params) check(y []float32, u, dt, B, C, z []int8, L int) {
 	need("C", len(C), L*N)
 }
 
-func (st *StateQ8) check(fn string, channels, N int) {
+func (st *StateQ8) check(fn string, channels, N, size int) {
 	if st.Group <= 0 || channels%st.Group != 0 {
 		panic(fmt.Sprintf("kernels.%s: state group %d does not divide %d channels", fn, st.Group, channels))
 	}
-	if len(st.Q) < channels*N || len(st.Scale) < channels/st.Group*N {
+	if len(st.Q) < size || len(st.Scale) < channels/st.Group*N {
 		panic(fmt.Sprintf("kernels.%s: int8 state too short (len(Q) = %d, len(Scale) = %d)", fn, len(st.Q), len(st.Scale)))
 	}
 }
@@ -148,17 +164,19 @@ func scanDequantBC(bc []float32, B, C []int8, sB, sC float32) {
 func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, bc []float32, L, c0, c1 int, h []float32) {
 	E, N := p.E, p.N
 	for c := c0; c < c1; c++ {
+		o := ScanIndexM1(c, 0, N) // row n at o + 8n
 		if st.f != nil {
 			for n := range N {
-				h[n] = st.f[n*E+c]
+				h[n] = st.f[o+8*n]
 			}
 		} else {
-			scanLoadQ8(h, st.q, c, E, N)
+			scanLoadQ8(h, st.q, c, o, 8, N)
 		}
 		for t := range L {
 			i := t*E + c
 			v := expFMA(p.SDt, float32(dt[i]), p.DtBias[c])
 			delta := softplus(v)
+			dl := delta * scanLog2e
 			uf := float32(u[i]) * p.SU
 			du := delta * uf
 			zf := float32(z[i]) * p.SZ
@@ -166,7 +184,7 @@ func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, 
 			acc := p.D[c] * uf
 			bct := bc[2*t*N : 2*t*N+2*N]
 			for n := range N {
-				dA := Exp(delta * p.A[n*E+c])
+				dA := scanExp2(dl * p.A[o+8*n])
 				h[n] = expFMA(dA, h[n], du*bct[2*n])
 				acc = expFMA(bct[2*n+1], h[n], acc)
 			}
@@ -174,28 +192,47 @@ func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, 
 		}
 		if st.f != nil {
 			for n := range N {
-				st.f[n*E+c] = h[n]
+				st.f[o+8*n] = h[n]
 			}
 		} else {
-			scanStoreQ8(st.q, h, c, E, N)
+			scanStoreQ8(st.q, h, c, o, 8, N)
 		}
 	}
 }
 
-// scanLoadQ8 dequantizes channel c's N state values (scan layout [N][cs]).
-func scanLoadQ8(h []float32, st StateQ8, c, cs, N int) {
-	sc := st.Scale[c/st.Group*N:]
-	for n := range N {
-		h[n] = float32(st.Q[n*cs+c]) * sc[n]
-	}
-}
+// scanExp2 constants: 2**f on [-1/2, 1/2] by a degree-6 Chebyshev fit
+// (lowest degree first; within 0.98 ulp with FMA Horner), and log2(e).
+var scanExp2C = [7]float32{1, 0.6931472, 0.2402265, 0.05550327, 0.009618057, 0.0013400428, 0.00015461445}
 
-// scanStoreQ8 requantizes channel c's N state values.
-func scanStoreQ8(st StateQ8, h []float32, c, cs, N int) {
-	sc := st.Scale[c/st.Group*N:]
-	for n := range N {
-		st.Q[n*cs+c] = scanQuant(h[n] / sc[n])
+const scanLog2e float32 = 1.44269504088896341
+
+// scanExp2 returns 2**x for -125 <= x <= 0, 0 for x < -125 (flush to zero:
+// no subnormal results, which are slow on x86), 1 for x > 0, and
+// 2**-125 for NaN (the scans never produce NaN arguments from finite
+// inputs; NaN inputs still reach y through du). With n = roundEven(x) and
+// f = x - n (exact), 2**x = P(f)·2**n, the scaling done by adding n to the
+// exponent bits. Bit-for-bit the SCAN_EXP2 macro of the AVX2 kernel.
+func scanExp2(x float32) float32 {
+	flush := x < -125
+	if !(x > -125) { // as VMAXPS with the bound second: NaN gives the bound
+		x = -125
 	}
+	if !(x < 0) {
+		x = 0
+	}
+	n := float32(math.RoundToEven(float64(x)))
+	f := x - n
+	c := &scanExp2C
+	p := expFMA(c[6], f, c[5])
+	p = expFMA(p, f, c[4])
+	p = expFMA(p, f, c[3])
+	p = expFMA(p, f, c[2])
+	p = expFMA(p, f, c[1])
+	p = expFMA(p, f, c[0])
+	if flush {
+		return 0
+	}
+	return math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
 }
 
 // scanQuant rounds v half to even and saturates to int8, as the SIMD tiers
@@ -269,7 +306,7 @@ func ScanM2Step(p *ScanM2Params, state, y []float32, x, dt, B, C []int8) {
 // state.
 func ScanM2StateQ8(p *ScanM2Params, st StateQ8, y []float32, x, dt, B, C []int8, L int) {
 	p.check(y, x, dt, B, C, L)
-	st.check("ScanM2StateQ8", p.H*p.P, p.N)
+	st.check("ScanM2StateQ8", p.H*p.P, p.N, p.H*p.P*p.N)
 	scanM2(p, scanState{q: st}, y, x, dt, B, C, L)
 }
 
@@ -332,7 +369,7 @@ func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, bc 
 					s[n] = st.f[base+n*P+pc]
 				}
 			} else {
-				scanLoadQ8M2(s, st.q, c, base+pc, P, N)
+				scanLoadQ8(s, st.q, c, base+pc, P, N)
 			}
 			for t := range L {
 				delta, dA := dd[t*2*H+hd], dd[t*2*H+H+hd]
@@ -352,38 +389,63 @@ func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, bc 
 					st.f[base+n*P+pc] = s[n]
 				}
 			} else {
-				scanStoreQ8M2(st.q, s, c, base+pc, P, N)
+				scanStoreQ8(st.q, s, c, base+pc, P, N)
 			}
 		}
 	}
 }
 
-// scanLoadQ8M2 dequantizes the N state values of flat channel c stored at
+// scanLoadQ8 dequantizes the N state values of channel c stored at
 // Q[off + n*stride].
-func scanLoadQ8M2(s []float32, st StateQ8, c, off, stride, N int) {
+func scanLoadQ8(s []float32, st StateQ8, c, off, stride, N int) {
 	sc := st.Scale[c/st.Group*N:]
 	for n := range N {
 		s[n] = float32(st.Q[off+n*stride]) * sc[n]
 	}
 }
 
-func scanStoreQ8M2(st StateQ8, s []float32, c, off, stride, N int) {
+// scanStoreQ8 requantizes the N state values of channel c into
+// Q[off + n*stride].
+func scanStoreQ8(st StateQ8, s []float32, c, off, stride, N int) {
 	sc := st.Scale[c/st.Group*N:]
 	for n := range N {
 		st.Q[off+n*stride] = scanQuant(s[n] / sc[n])
 	}
 }
 
+// ScanLenM1 is the length of a Mamba1 scan-layout state or A: ⌈E/8⌉·8·N.
+func ScanLenM1(E, N int) int { return (E + 7) / 8 * 8 * N }
+
+// ScanIndexM1 is the position of channel c, state n in a Mamba1
+// scan-layout tensor of N states per channel: (c/8)·8N + 8n + c%8.
+func ScanIndexM1(c, n, N int) int { return c/8*8*N + 8*n + c%8 }
+
 // ScanLayoutM1 converts a Mamba1 state-shaped tensor (ssm_state, A) from
-// the natural [E][N] layout in src to the [N][E] scan layout in dst.
+// the natural [E][N] layout in src to the scan layout in dst
+// (ScanLenM1(E, N) elements; padding lanes are set to zero).
 func ScanLayoutM1[T int8 | float32](dst, src []T, E, N int) {
-	scanTranspose(dst, src, E, N, "ScanLayoutM1")
+	if len(src) < E*N || len(dst) < ScanLenM1(E, N) {
+		panic("kernels.ScanLayoutM1: slices too short")
+	}
+	clear(dst[E/8*8*N : ScanLenM1(E, N)])
+	for c := range E {
+		for n := range N {
+			dst[ScanIndexM1(c, n, N)] = src[c*N+n]
+		}
+	}
 }
 
-// NaturalLayoutM1 converts a Mamba1 state from the [N][E] scan layout in
-// src to the natural [E][N] layout in dst.
+// NaturalLayoutM1 converts a Mamba1 state from the scan layout in src to
+// the natural [E][N] layout in dst.
 func NaturalLayoutM1[T int8 | float32](dst, src []T, E, N int) {
-	scanTranspose(dst, src, N, E, "NaturalLayoutM1")
+	if len(dst) < E*N || len(src) < ScanLenM1(E, N) {
+		panic("kernels.NaturalLayoutM1: slices too short")
+	}
+	for c := range E {
+		for n := range N {
+			dst[c*N+n] = src[ScanIndexM1(c, n, N)]
+		}
+	}
 }
 
 // ScanLayoutM2 converts a Mamba2 state from the natural [H][P][N] layout in

@@ -64,7 +64,7 @@ func newM1Case(r *rand.Rand, E, N, L int) *m1Case {
 	}
 	k.p = ScanM1Params{
 		E: E, N: N,
-		A:      make([]float32, E*N),
+		A:      make([]float32, ScanLenM1(E, N)),
 		D:      randF32(r, E, -1, 1),
 		DtBias: bias,
 		SU:     0.02, SDt: 0.05, SB: 0.03, SC: 0.025, SZ: 0.04,
@@ -153,13 +153,13 @@ func TestScanM1Reference(t *testing.T) {
 			h64[i] = float64(v)
 		}
 		y64, ymag, hmag := refM1(k, h64)
-		state := make([]float32, sz.E*sz.N)
+		state := make([]float32, ScanLenM1(sz.E, sz.N))
 		ScanLayoutM1(state, k.s0Nat, sz.E, sz.N)
 		y := make([]float32, sz.L*sz.E)
 		withTier(t, Generic, func() { ScanM1(&k.p, state, y, k.u, k.dt, k.B, k.C, k.z, sz.L) })
 		name := fmt.Sprintf("E%d N%d L%d", sz.E, sz.N, sz.L)
 		worst = max(worst, checkClose(t, name+" y", y, y64, ymag))
-		hNat := make([]float32, len(state))
+		hNat := make([]float32, sz.E*sz.N)
 		NaturalLayoutM1(hNat, state, sz.E, sz.N)
 		worst = max(worst, checkClose(t, name+" state", hNat, h64, hmag))
 	}
@@ -167,15 +167,25 @@ func TestScanM1Reference(t *testing.T) {
 }
 
 // TestScanM1Tiers checks that every tier returns the pure-Go bits, for
-// fp32 and int8 states, without writing past the outputs.
+// fp32 and int8 states, without writing past the outputs; also with
+// prefills split into chunks of 1 to 3 tokens.
 func TestScanM1Tiers(t *testing.T) {
+	t.Run("default", testScanM1Tiers)
+	old := scanM1PreFloats
+	defer func() { scanM1PreFloats = old }()
+	scanM1PreFloats = 100
+	t.Run("chunked", testScanM1Tiers)
+}
+
+func testScanM1Tiers(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 13))
 	const guard = 3
 	for _, sz := range m1Sizes {
 		k := newM1Case(r, sz.E, sz.N, sz.L)
-		s0 := make([]float32, sz.E*sz.N)
+		S := ScanLenM1(sz.E, sz.N)
+		s0 := make([]float32, S)
 		ScanLayoutM1(s0, k.s0Nat, sz.E, sz.N)
-		q0 := randI8(r, sz.E*sz.N)
+		q0 := randI8(r, S)
 		groups := []int{sz.E}
 		if sz.E%8 == 0 {
 			groups = append(groups, 8)
@@ -191,10 +201,10 @@ func TestScanM1Tiers(t *testing.T) {
 			y := make([]float32, sz.L*sz.E+guard)
 			state := append(append([]float32{}, s0...), 7, 7, 7)
 			withTier(t, tier, func() {
-				ScanM1(&k.p, state[:sz.E*sz.N], y[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
+				ScanM1(&k.p, state[:S], y[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
 			})
 			checkGuard(t, name+" y", y[sz.L*sz.E:], 0)
-			checkGuard(t, name+" state", state[sz.E*sz.N:], 7)
+			checkGuard(t, name+" state", state[S:], 7)
 			if wantY == nil {
 				wantY, wantS = y, state
 			} else {
@@ -204,12 +214,12 @@ func TestScanM1Tiers(t *testing.T) {
 			for _, gs := range groups {
 				q := append(append([]int8{}, q0...), 5, 5, 5)
 				yq := make([]float32, sz.L*sz.E+guard)
-				st := StateQ8{Q: q[:sz.E*sz.N], Scale: scaleFor(gs, sz.E, sz.N), Group: gs}
+				st := StateQ8{Q: q[:S], Scale: scaleFor(gs, sz.E, sz.N), Group: gs}
 				withTier(t, tier, func() {
 					ScanM1StateQ8(&k.p, st, yq[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
 				})
 				checkGuard(t, name+" int8-state y", yq[sz.L*sz.E:], 0)
-				for _, g := range q[sz.E*sz.N:] {
+				for _, g := range q[S:] {
 					if g != 5 {
 						t.Errorf("%s: int8 state written past its end", name)
 					}
@@ -272,11 +282,11 @@ func TestScanM1StateQ8Reference(t *testing.T) {
 	for _, sz := range []struct{ E, N, L, G int }{{37, 16, 37, 37}, {24, 16, 1, 8}, {16, 128, 5, 4}} {
 		k := newM1Case(r, sz.E, sz.N, sz.L)
 		sc := scaleFor(sz.G, sz.E, sz.N)
-		q := randI8(r, sz.E*sz.N) // scan layout
+		q := randI8(r, ScanLenM1(sz.E, sz.N)) // scan layout
 		h64 := make([]float64, sz.E*sz.N)
 		for c := range sz.E {
 			for n := range sz.N {
-				h64[c*sz.N+n] = float64(q[n*sz.E+c]) * float64(sc[c/sz.G*sz.N+n])
+				h64[c*sz.N+n] = float64(q[ScanIndexM1(c, n, sz.N)]) * float64(sc[c/sz.G*sz.N+n])
 			}
 		}
 		y64, ymag, _ := refM1(k, h64)
@@ -290,8 +300,8 @@ func TestScanM1StateQ8Reference(t *testing.T) {
 			for n := range sz.N {
 				v := h64[c*sz.N+n] / float64(sc[c/sz.G*sz.N+n])
 				want := int8(math.RoundToEven(max(min(v, 127), -128)))
-				if d := int(q[n*sz.E+c]) - int(want); d < -1 || d > 1 {
-					t.Errorf("state q[c=%d][n=%d] = %d, want %d (%.3f)", c, n, q[n*sz.E+c], want, v)
+				if d := int(q[ScanIndexM1(c, n, sz.N)]) - int(want); d < -1 || d > 1 {
+					t.Errorf("state q[c=%d][n=%d] = %d, want %d (%.3f)", c, n, q[ScanIndexM1(c, n, sz.N)], want, v)
 				} else if d != 0 {
 					off++
 				}
@@ -311,7 +321,7 @@ func TestScanM1StepEqualsPrefill(t *testing.T) {
 	k := newM1Case(r, E, N, L)
 	for _, tier := range Supported() {
 		withTier(t, tier, func() {
-			s1 := make([]float32, E*N)
+			s1 := make([]float32, ScanLenM1(E, N))
 			ScanLayoutM1(s1, k.s0Nat, E, N)
 			s2 := append([]float32{}, s1...)
 			y1 := make([]float32, L*E)
@@ -329,13 +339,23 @@ func TestScanM1StepEqualsPrefill(t *testing.T) {
 
 func TestScanLayouts(t *testing.T) {
 	r := rand.New(rand.NewPCG(18, 19))
-	E, N := 5, 3
+	E, N := 13, 3
 	nat := randF32(r, E*N, -1, 1)
-	sc := make([]float32, E*N)
+	sc := make([]float32, ScanLenM1(E, N))
+	for i := range sc {
+		sc[i] = 9
+	}
 	back := make([]float32, E*N)
 	ScanLayoutM1(sc, nat, E, N)
-	if sc[2*E+4] != nat[4*N+2] {
-		t.Errorf("ScanLayoutM1: [n=2][c=4] = %v, want natural [c=4][n=2] = %v", sc[2*E+4], nat[4*N+2])
+	// channel 10 = block 1, lane 2; state 2: 1*8*3 + 8*2 + 2 = 42
+	if sc[42] != nat[10*N+2] {
+		t.Errorf("ScanLayoutM1: [c=10][n=2] at 42 = %v, want %v", sc[42], nat[10*N+2])
+	}
+	if ScanLenM1(E, N) != 48 || ScanIndexM1(10, 2, N) != 42 {
+		t.Errorf("ScanLenM1 = %d, ScanIndexM1(10, 2) = %d; want 48, 42", ScanLenM1(E, N), ScanIndexM1(10, 2, N))
+	}
+	if sc[47] != 0 {
+		t.Errorf("ScanLayoutM1 left padding lane = %v, want 0", sc[47])
 	}
 	NaturalLayoutM1(back, sc, E, N)
 	checkBits(t, "M1 round trip", back, nat)
@@ -367,7 +387,7 @@ func TestScanPanics(t *testing.T) {
 		}()
 		f()
 	}
-	state := make([]float32, 16*4)
+	state := make([]float32, ScanLenM1(16, 4))
 	y := make([]float32, 2*16)
 	mustPanic("short y", func() { ScanM1(&k.p, state, y[:31], k.u, k.dt, k.B, k.C, k.z, 2) })
 	mustPanic("short state", func() { ScanM1(&k.p, state[:63], y, k.u, k.dt, k.B, k.C, k.z, 2) })
@@ -565,5 +585,29 @@ func TestScanM2StepEqualsPrefill(t *testing.T) {
 			checkBits(t, tier.String()+" steps y", y2, y1)
 			checkBits(t, tier.String()+" steps state", s2, s1)
 		})
+	}
+}
+
+func TestScanExp2(t *testing.T) {
+	maxErr, argMax := 0.0, float32(0)
+	for _, x := range expSweep(-125, 0, 4099, 1<<16) {
+		if x < -125 || x > 0 {
+			continue
+		}
+		if e := ulpErr(scanExp2(x), math.Exp2(float64(x))); e > maxErr {
+			maxErr, argMax = e, x
+		}
+	}
+	t.Logf("scanExp2: max error %.3f ulp at x = %v", maxErr, argMax)
+	if maxErr > 1 {
+		t.Errorf("scanExp2: max error %.3f ulp at x = %v, bound 1", maxErr, argMax)
+	}
+	for _, c := range []struct{ x, want float32 }{
+		{0, 1}, {-1, 0.5}, {-125, 0x1p-125}, {-125.00001, 0}, {-1e30, 0},
+		{float32(math.Inf(-1)), 0}, {3, 1}, {float32(math.Inf(1)), 1}, {float32(math.NaN()), 0x1p-125},
+	} {
+		if g := scanExp2(c.x); g != c.want {
+			t.Errorf("scanExp2(%v) = %v, want %v", c.x, g, c.want)
+		}
 	}
 }

@@ -7,68 +7,91 @@ import "unsafe"
 // ScanM1Args are the operands of ScanM1AVX2. The assembly reads the fields
 // at fixed offsets (checked below); keep the order.
 type ScanM1Args struct {
-	U, Dt, Z    *int8    // [L][E] int8 inputs, from channel 0
-	Y           *float32 // [L][E] output
-	BC          *float32 // [L][N] interleaved (SB·B, SC·C) pairs
-	A           *float32 // [N][E] scan layout
-	D           *float32 // [E]
-	DtBias      *float32 // [E]
-	State       *float32 // [N][E] float32 state, or nil with StateQ
-	StateQ      *int8    // [N][E] int8 state (when State is nil)
-	Scale       *float32 // [E/Group][N] int8-state scales
-	Hbuf        *float32 // scratch for N*8 floats (int8 state or L > 1)
-	E           int      // channels: row stride of u, dt, z, y, A and state
-	NC          int      // channels to scan from 0, a multiple of 8
-	N           int      // states per channel, >= 1
-	L           int      // tokens, >= 1
-	Group       int      // int8-state channel group, a multiple of 8
-	SU, SDt, SZ float32  // scales of u, dt, z
+	U, Dt, Z *int8    // [L][E] int8 inputs, from channel 0
+	Y        *float32 // [L][E] output
+	BC       *float32 // [L][N] interleaved (SB·B, SC·C) pairs
+	A        *float32 // [E/8][N][8] blocked scan layout
+	D        *float32 // [E]
+	DtBias   *float32 // [E]
+	State    *float32 // [E/8][N][8] float32 state, updated in place
+	Pre      *float32 // scratch [LC][4][E]: delta·log2(e), delta·u, D·u, silu gate
+	E        int      // channels: row stride of u, dt, z and y
+	NC       int      // channels to scan from 0, a multiple of 8
+	N        int      // states per channel, >= 1
+	L        int      // tokens, >= 1
+	LC       int      // tokens per chunk (rows of Pre), >= 1
+
+	SU, SDt, SZ float32 // scales of u, dt, z
 }
 
-// ScanM1AVX2 runs the Mamba1 selective scan (kernels.ScanM1) on channels
-// [0, a.NC), bit-for-bit as the pure-Go kernel. Needs AVX2 and FMA.
+// ScanM1AVX2 runs the Mamba1 selective scan (kernels.ScanM1) with a float32
+// state on channels [0, a.NC), bit-for-bit as the pure-Go kernel. Needs
+// AVX2 and FMA.
 //
 //go:noescape
 func ScanM1AVX2(a *ScanM1Args)
 
-// Compile-time checks of the offsets the assembly uses.
-var (
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.Hbuf)-88]
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.E)-96]
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.Group)-128]
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-144]
-)
-
 // ScanM2Args are the operands of ScanM2AVX2 (offsets checked below).
 type ScanM2Args struct {
-	X      *int8    // [L][H*P] int8 x
-	Y      *float32 // [L][H*P] output
-	DD     *float32 // [L][2H]: delta of every head, then exp(delta*A)
-	BC     *float32 // [L][G*N] interleaved (B·SB[g], C·SC[g]) pairs
-	D      *float32 // [H]
-	SX     *float32 // [H*P] per-channel scales of x
-	State  *float32 // [H][N][P] float32 state, or nil with StateQ
-	StateQ *int8    // [H][N][P] int8 state (when State is nil)
-	Scale  *float32 // [H*P/Group][N] int8-state scales
-	Hbuf   *float32 // scratch for N*P floats (int8 state)
-	H      int      // heads
-	P      int      // head dim: row stride of the state
-	PC     int      // channels per head to scan from 0, a multiple of 8
-	N      int      // state size, >= 1
-	L      int      // tokens, >= 1
-	GN     int      // G*N: row length of BC
-	HPG    int      // heads per group, H/G
-	Group  int      // int8-state channel group, a multiple of 8 (P too)
+	X     *int8    // [L][H*P] int8 x
+	Y     *float32 // [L][H*P] output
+	DD    *float32 // [L][2H]: delta of every head, then exp(delta*A)
+	BC    *float32 // [L][G*N] interleaved (B·SB[g], C·SC[g]) pairs
+	D     *float32 // [H]
+	SX    *float32 // [H*P] per-channel scales of x
+	State *float32 // [H][N][P] float32 state, updated in place
+	H     int      // heads
+	P     int      // head dim: row stride of the state
+	PC    int      // channels per head to scan from 0, a multiple of 8
+	N     int      // state size, >= 1
+	L     int      // tokens, >= 1
+	GN    int      // G*N: row length of BC
+	HPG   int      // heads per group, H/G
 }
 
-// ScanM2AVX2 runs the Mamba2 SSM (kernels.ScanM2) on channels [0, a.PC)
-// of every head, bit-for-bit as the pure-Go kernel. Needs AVX2 and FMA.
+// ScanM2AVX2 runs the Mamba2 SSM (kernels.ScanM2) with a float32 state on
+// channels [0, a.PC) of every head, bit-for-bit as the pure-Go kernel.
+// Needs AVX2 and FMA.
 //
 //go:noescape
 func ScanM2AVX2(a *ScanM2Args)
 
+// ScanQ8Args describe an int8 state and its float32 copy for ScanQ8LoadAVX2
+// and ScanQ8StoreAVX2: Blocks blocks of N rows of W elements (Mamba1: E/8
+// blocks [N][8]; Mamba2: H blocks [N][P]). Element w of row n of block b is
+// channel b*W + w, state index n, with scale Scale[((b*W+w)/Group)*N + n].
+type ScanQ8Args struct {
+	Q      *int8    // [Blocks][N][W]
+	F      *float32 // [Blocks][N][W]
+	Scale  *float32 // [channels/Group][N]
+	Blocks int
+	N      int
+	W      int // row length (stride)
+	WC     int // elements converted per row from 0, a multiple of 8
+	Group  int // a multiple of 8 (blocks of 8 never straddle two groups)
+}
+
+// ScanQ8LoadAVX2 sets F = float32(Q)·scale on the first WC elements of
+// every row.
+//
+//go:noescape
+func ScanQ8LoadAVX2(a *ScanQ8Args)
+
+// ScanQ8StoreAVX2 sets Q = saturate(roundEven(F/scale)) on the first WC
+// elements of every row.
+//
+//go:noescape
+func ScanQ8StoreAVX2(a *ScanQ8Args)
+
+// Compile-time checks of the offsets the assembly uses.
 var (
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.Hbuf)-72]
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H)-80]
-	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.Group)-136]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.Pre)-72]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.E)-80]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.LC)-112]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-128]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H)-56]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.HPG)-104]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Blocks)-24]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Group)-56]
 )

@@ -3,6 +3,50 @@
 #include "textflag.h"
 #include "exp_amd64.h"
 
+// Selective-scan kernels (Mamba1 scan, Mamba2 SSM) and the int8-state
+// conversions. All are bit-for-bit twins of the pure-Go code in
+// kernels/scan.go: same float32 operations in the same order, FMAs where
+// the Go code calls expFMA.
+
+// scanconst<>: constants as 8 equal lanes (32 bytes each).
+#define SCANC8(off, v) DATA scanconst<>+(off)(SB)/8, $v; DATA scanconst<>+(off+8)(SB)/8, $v; DATA scanconst<>+(off+16)(SB)/8, $v; DATA scanconst<>+(off+24)(SB)/8, $v
+
+SCANC8(0, 0x42fe000042fe0000)   // 127.0: int8 state saturation
+SCANC8(32, 0xc3000000c3000000)  // -128.0
+SCANC8(64, 0xc2fa0000c2fa0000)  // -125.0: SCAN_EXP2 flush bound
+SCANC8(96, 0x0000000000000000)  // 0.0: SCAN_EXP2 upper bound
+SCANC8(128, 0x3922200039222000) // C6 = 0.00015461445: 2**f on [-1/2, 1/2]
+SCANC8(160, 0x3aafa4603aafa460) // C5 = 0.0013400428
+SCANC8(192, 0x3c1d950e3c1d950e) // C4 = 0.009618057
+SCANC8(224, 0x3d6357663d635766) // C3 = 0.05550327
+SCANC8(256, 0x3e75fdf03e75fdf0) // C2 = 0.2402265
+SCANC8(288, 0x3f3172183f317218) // C1 = 0.6931472
+SCANC8(320, 0x3f8000003f800000) // C0 = 1.0
+GLOBL scanconst<>(SB), RODATA|NOPTR, $352
+
+// SCAN_EXP2(x, t0, t1, t2): x = 2**x on 8 lanes for the Mamba1 state
+// update, the twin of kernels.scanExp2: x < -125 gives 0 (flush: no
+// subnormal results), x is clamped to [-125, 0] (NaN to -125),
+// n = roundEven(x), f = x - n (exact), 2**x = P(f) with n added to the
+// exponent bits. t0..t2 are clobbered. 17 instructions, 7 on the FMA pipes.
+#define SCAN_EXP2(x, t0, t1, t2) \
+	VCMPPS      $1, scanconst<>+64(SB), x, t1; /* flush mask: x < -125 */ \
+	VMAXPS      scanconst<>+64(SB), x, x; /* x > -125 ? x : -125 */ \
+	VMINPS      scanconst<>+96(SB), x, x; /* x < 0 ? x : 0 */ \
+	VROUNDPS    $8, x, t0; /* n */ \
+	VSUBPS      t0, x, x; /* f = x - n */ \
+	VCVTPS2DQ   t0, t0; \
+	VPSLLD      $23, t0, t0; /* n << 23 */ \
+	VMOVUPS     scanconst<>+128(SB), t2; /* p = C6 */ \
+	VFMADD213PS scanconst<>+160(SB), x, t2; /* p = p*f + C5 */ \
+	VFMADD213PS scanconst<>+192(SB), x, t2; \
+	VFMADD213PS scanconst<>+224(SB), x, t2; \
+	VFMADD213PS scanconst<>+256(SB), x, t2; \
+	VFMADD213PS scanconst<>+288(SB), x, t2; \
+	VFMADD213PS scanconst<>+320(SB), x, t2; /* p = p*f + C0 */ \
+	VPADDD      t0, t2, t2; /* p * 2**n */ \
+	VANDNPS     t2, t1, x /* flushed lanes to 0 */
+
 // Field offsets of ScanM1Args (scan_amd64.go checks them at compile time).
 #define M1_U 0
 #define M1_DT 8
@@ -13,204 +57,176 @@
 #define M1_D 48
 #define M1_DTBIAS 56
 #define M1_STATE 64
-#define M1_STATEQ 72
-#define M1_SCALE 80
-#define M1_HBUF 88
-#define M1_E 96
-#define M1_NC 104
-#define M1_N 112
-#define M1_L 120
-#define M1_GROUP 128
-#define M1_SU 136
-#define M1_SDT 140
-#define M1_SZ 144
+#define M1_PRE 72
+#define M1_E 80
+#define M1_NC 88
+#define M1_N 96
+#define M1_L 104
+#define M1_LC 112
+#define M1_SU 120
+#define M1_SDT 124
+#define M1_SZ 128
 
-// Saturation bounds of the int8 state, 8 lanes each.
-DATA scanconst<>+0(SB)/8, $0x42fe000042fe0000  // 127.0
-DATA scanconst<>+8(SB)/8, $0x42fe000042fe0000
-DATA scanconst<>+16(SB)/8, $0x42fe000042fe0000
-DATA scanconst<>+24(SB)/8, $0x42fe000042fe0000
-DATA scanconst<>+32(SB)/8, $0xc3000000c3000000 // -128.0
-DATA scanconst<>+40(SB)/8, $0xc3000000c3000000
-DATA scanconst<>+48(SB)/8, $0xc3000000c3000000
-DATA scanconst<>+56(SB)/8, $0xc3000000c3000000
-GLOBL scanconst<>(SB), RODATA|NOPTR, $64
-
-// SCAN_LOADQ dequantizes rows of 8 int8 state values into float32 rows:
-// q (int8 pointer, advanced by qstride per row), s (scale pointer, one float
-// per row, advanced by 4), dst (advanced by dstride), cnt (row count,
-// counts down to 0). Clobbers Y0, Y1.
-#define SCAN_LOADQ(q, qstride, s, dst, dstride, cnt, loop) \
-loop: \
-	VPMOVSXBD   (q), Y0; \
-	VCVTDQ2PS   Y0, Y0; \
-	VBROADCASTSS (s), Y1; \
-	VMULPS      Y1, Y0, Y0; /* h = q*scale */ \
-	VMOVUPS     Y0, (dst); \
-	ADDQ        qstride, q; \
-	ADDQ        $4, s; \
-	ADDQ        dstride, dst; \
-	DECQ        cnt; \
-	JNZ         loop
-
-// SCAN_STOREQ requantizes rows of 8 float32 state values,
-// q = sat(roundEven(h/scale)), with the operands of SCAN_LOADQ (src read,
-// q written). Clobbers Y0, Y1, Y14, Y15.
-#define SCAN_STOREQ(q, qstride, s, src, srcstride, cnt, loop) \
-	VMOVUPS     scanconst<>+0(SB), Y14; \
-	VMOVUPS     scanconst<>+32(SB), Y15; \
-loop: \
-	VMOVUPS     (src), Y0; \
-	VBROADCASTSS (s), Y1; \
-	VDIVPS      Y1, Y0, Y0; /* h/scale */ \
-	VMINPS      Y0, Y14, Y0; /* min(127, v); NaN stays */ \
-	VMAXPS      Y0, Y15, Y0; /* max(-128, v) */ \
-	VCVTPS2DQ   Y0, Y0; /* round half to even; NaN -> 0x80000000 */ \
-	VEXTRACTI128 $1, Y0, X1; \
-	VPACKSSDW   X1, X0, X0; \
-	VPACKSSWB   X0, X0, X0; /* 8 int8 in the low quadword */ \
-	MOVQ        X0, (q); \
-	ADDQ        qstride, q; \
-	ADDQ        $4, s; \
-	ADDQ        srcstride, src; \
-	DECQ        cnt; \
-	JNZ         loop
-
-// SCAN_M1_STATE updates one state row n for the 8 channels of the block and
+// SCAN_M1_STATE updates state row n of the 8 channels of a block and
 // accumulates its output term:
-//   dA = exp(delta*A[n]); h[n] = fma(dA, h[n], du*Bf[n]); acc = fma(Cf[n], h[n], acc)
-// arow (A row), hrow (h row), bf and cf (the broadcast scalars) are memory
-// operands; t0..t5 are temporaries. Reads Y15 (delta) and Y14 (du), updates Y13 (acc).
+//   dA = exp2(dl*A[n]); h[n] = fma(dA, h[n], du*Bf[n]); acc = fma(Cf[n], h[n], acc)
+// arow (A row), hrow (h row), bf and cf (scalars to broadcast) are memory
+// operands; t0..t5 are temporaries. Reads Y15 (dl = delta*log2e), Y14
+// (du), updates Y13 (acc).
 #define SCAN_M1_STATE(arow, hrow, bf, cf, t0, t1, t2, t3, t4, t5) \
-	VMULPS      arow, Y15, t0; /* delta*A */ \
-	EXP_AVX2(t0, t1, t2, t3); /* dA */ \
+	VMULPS       arow, Y15, t0; /* dl*A */ \
+	SCAN_EXP2(t0, t1, t2, t3); /* dA */ \
 	VBROADCASTSS bf, t4; \
-	VMULPS      t4, Y14, t4; /* du*Bf[n] */ \
-	VMOVUPS     hrow, t5; \
-	VFMADD213PS t4, t0, t5; /* h = dA*h + du*Bf[n] */ \
-	VMOVUPS     t5, hrow; \
-	VBROADCASTSS cf, t4; \
-	VFMADD231PS t5, t4, Y13 /* acc += Cf[n]*h */
+	VMULPS       t4, Y14, t4; /* du*Bf[n] */ \
+	VFMADD231PS  hrow, t0, t4; /* h = dA*h + du*Bf[n] */ \
+	VMOVUPS      t4, hrow; \
+	VBROADCASTSS cf, t5; \
+	VFMADD231PS  t4, t5, Y13 /* acc += Cf[n]*h */
 
 // func ScanM1AVX2(a *ScanM1Args)
 //
-// Loop structure: channel blocks of 8 (one lane per channel) outermost,
-// tokens, then states. The state of a block (N rows of 8 floats) is updated
-// in place for a single token; for a prefill it is copied to a.Hbuf
-// (contiguous, L1-resident) first, and an int8 state is dequantized there
-// and requantized at the end of the block.
+// Tokens are taken in chunks of a.LC. For a chunk, a prepass computes the
+// per-(token, channel) values that do not depend on n (dl = delta*log2e,
+// du = delta*u, acc0 = D*u, the gate g) into a.Pre, 8 independent channels at a time;
+// then for each block of 8 channels (one lane per channel) and each token
+// of the chunk, the N state rows are updated (two per iteration, two
+// independent exp chains) and y = acc*g is stored. Keeping the long
+// softplus and gate chains out of the state loop lets consecutive blocks
+// overlap in the out-of-order window.
+//
+// A and the state are in the blocked scan layout [E/8][N][8]: the N rows
+// of a block are contiguous, 32 bytes apart.
 //
 // Registers:
-//   R8  a                         BX  c, first channel of the block
-//   DI  &A[0][c]                  R10 E*4, row stride of A and float state
-//   SI  &h[0] of the block        R9  row stride of h (E*4 or 32)
-//   R11 tokens left               R13 t*E + c (element index into u, dt, z, y)
-//   R14 &BC[t][0]
-//   state loop: AX &A[n][c], DX &h[n], R12 &BC[t][n], CX states left
-//   Y15 delta, Y14 du = delta*u, Y13 acc, Y12 g = silu(SZ*z) (the gate)
-TEXT ·ScanM1AVX2(SB), NOSPLIT, $0-8
+//   R8  a                 R10 E*4: row stride (bytes) of Pre and y
+//   R11 t0, first token of the chunk, and 0(SP) = tokens in the chunk
+//   prepass: BX c, DX t*E + c, SI &Pre[tt][0][c], R9 tokens left
+//   states:  BX c, SI &h[c/8][0][0], DI &A[c/8][0][0], R13 &Pre[tt][0][c],
+//            R14 &BC[t][0], R9 &y[t][c], 8(SP) tokens left;
+//            row loop: AX &A[c/8][n][0], DX &h[c/8][n][0], R12 &BC[t][n], CX rows left
+//   Y15 dl, Y14 du, Y13 acc, Y12 g
+TEXT ·ScanM1AVX2(SB), NOSPLIT, $16-8
 	MOVQ a+0(FP), R8
 	MOVQ M1_E(R8), R10
 	SHLQ $2, R10
+	XORQ R11, R11
+
+chunk:
+	CMPQ R11, M1_L(R8)
+	JGE  done
+	MOVQ M1_L(R8), AX
+	SUBQ R11, AX
+	CMPQ AX, M1_LC(R8)
+	JLE  chunklen
+	MOVQ M1_LC(R8), AX
+
+chunklen:
+	MOVQ AX, 0(SP)
+
+	// Prepass over the chunk's tokens and all channel blocks.
+	MOVQ  0(SP), R9
+	MOVQ  R11, DX
+	IMULQ M1_E(R8), DX             // DX = t*E
+	MOVQ  M1_PRE(R8), SI
+
+pretoken:
 	XORQ BX, BX
 
-block:
+preblock:
 	CMPQ BX, M1_NC(R8)
-	JGE  done
-	MOVQ M1_A(R8), DI
-	LEAQ (DI)(BX*4), DI
-	MOVQ M1_STATEQ(R8), AX
-	TESTQ AX, AX
-	JNZ  loadq
-	MOVQ M1_STATE(R8), SI
-	LEAQ (SI)(BX*4), SI
-	MOVQ R10, R9
-	CMPQ M1_L(R8), $1
-	JEQ  tokens                    // decode step: update the state in place
-
-	// Prefill: copy the block's rows to Hbuf.
-	MOVQ M1_HBUF(R8), DX
-	MOVQ SI, AX
-	MOVQ M1_N(R8), CX
-copyin:
-	VMOVUPS (AX), Y0
-	VMOVUPS Y0, (DX)
-	ADDQ    R10, AX
-	ADDQ    $32, DX
-	DECQ    CX
-	JNZ     copyin
-	MOVQ M1_HBUF(R8), SI
-	MOVQ $32, R9
-	JMP  tokens
-
-loadq:
-	// R12 = &Scale[c/Group][0], R11 = &Q[0][c], R13 = E (int8 row stride)
-	MOVQ  BX, AX
-	XORQ  DX, DX
-	DIVQ  M1_GROUP(R8)
-	IMULQ M1_N(R8), AX
-	SHLQ  $2, AX
-	ADDQ  M1_SCALE(R8), AX
-	MOVQ  AX, R12
-	MOVQ  M1_STATEQ(R8), R11
-	ADDQ  BX, R11
-	MOVQ  M1_E(R8), R13
-	MOVQ  M1_HBUF(R8), DX
-	MOVQ  M1_N(R8), CX
-	SCAN_LOADQ(R11, R13, R12, DX, $32, CX, loadqloop)
-	MOVQ  M1_HBUF(R8), SI
-	MOVQ  $32, R9
-
-tokens:
-	MOVQ M1_L(R8), R11
-	MOVQ BX, R13
-	MOVQ M1_BC(R8), R14
-
-token:
+	JGE  pretokdone
 	// delta = softplus(fma(SDt, dt, DtBias))
 	MOVQ         M1_DT(R8), AX
-	VPMOVSXBD    (AX)(R13*1), Y0
+	VPMOVSXBD    (AX)(DX*1), Y0
 	VCVTDQ2PS    Y0, Y0
 	VBROADCASTSS M1_SDT(R8), Y1
 	MOVQ         M1_DTBIAS(R8), AX
 	VFMADD213PS  (AX)(BX*4), Y1, Y0
 	SOFTPLUS_AVX2(Y0, Y1, Y2, Y3, Y4)
-	VMOVAPS      Y0, Y15
-
-	// uf = u*SU; du = delta*uf; acc = D*uf
+	// uf = u*SU; du = delta*uf; acc0 = D*uf
 	MOVQ         M1_U(R8), AX
-	VPMOVSXBD    (AX)(R13*1), Y1
+	VPMOVSXBD    (AX)(DX*1), Y1
 	VCVTDQ2PS    Y1, Y1
 	VBROADCASTSS M1_SU(R8), Y2
 	VMULPS       Y2, Y1, Y1
-	VMULPS       Y1, Y15, Y14
+	VMULPS       Y1, Y0, Y2
+	VMULPS       expconst<>+64(SB), Y0, Y0 // dl = delta*log2e
 	MOVQ         M1_D(R8), AX
-	VMULPS       (AX)(BX*4), Y1, Y13
-
+	VMULPS       (AX)(BX*4), Y1, Y3
 	// g = zf / (1 + exp(-zf)), zf = z*SZ
 	MOVQ         M1_Z(R8), AX
-	VPMOVSXBD    (AX)(R13*1), Y2
-	VCVTDQ2PS    Y2, Y2
-	VBROADCASTSS M1_SZ(R8), Y3
-	VMULPS       Y3, Y2, Y2
-	VXORPS       expconst<>+416(SB), Y2, Y3
-	EXP_AVX2(Y3, Y4, Y5, Y6)
-	VADDPS       expconst<>+352(SB), Y3, Y3
-	VDIVPS       Y3, Y2, Y12
+	VPMOVSXBD    (AX)(DX*1), Y4
+	VCVTDQ2PS    Y4, Y4
+	VBROADCASTSS M1_SZ(R8), Y5
+	VMULPS       Y5, Y4, Y4
+	VXORPS       expconst<>+416(SB), Y4, Y5
+	EXP_AVX2(Y5, Y6, Y7, Y8)
+	VADDPS       expconst<>+352(SB), Y5, Y5
+	VDIVPS       Y5, Y4, Y4
+	// Pre[tt][k][c] for k = dl, du, acc0, g
+	LEAQ    (SI)(BX*4), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y2, (AX)(R10*1)
+	VMOVUPS Y3, (AX)(R10*2)
+	LEAQ    (AX)(R10*2), AX
+	VMOVUPS Y4, (AX)(R10*1)
+	ADDQ    $8, BX
+	ADDQ    $8, DX
+	JMP     preblock
 
-	// States, two per iteration (independent exp chains).
-	MOVQ DI, AX
-	MOVQ SI, DX
-	MOVQ R14, R12
-	MOVQ M1_N(R8), CX
-	CMPQ CX, $2
-	JLT  state1
+pretokdone:
+	SUBQ BX, DX
+	ADDQ M1_E(R8), DX              // next token's row
+	LEAQ (SI)(R10*4), SI           // next Pre row (4 vectors of E)
+	DECQ R9
+	JNZ  pretoken
+
+	// State updates, block by block.
+	XORQ BX, BX
+
+block:
+	CMPQ BX, M1_NC(R8)
+	JGE  chunkdone
+	MOVQ  BX, SI
+	IMULQ M1_N(R8), SI
+	SHLQ  $2, SI                   // c*N*4: block c/8 of 8N floats
+	MOVQ  M1_A(R8), DI
+	ADDQ  SI, DI                   // &A[c/8][0][0]
+	ADDQ  M1_STATE(R8), SI         // &h[c/8][0][0]
+	MOVQ  M1_PRE(R8), R13
+	LEAQ  (R13)(BX*4), R13
+	MOVQ  R11, AX
+	IMULQ M1_N(R8), AX
+	SHLQ  $3, AX
+	MOVQ  M1_BC(R8), R14
+	ADDQ  AX, R14                  // &BC[t0][0]
+	MOVQ  R11, AX
+	IMULQ M1_E(R8), AX
+	ADDQ  BX, AX
+	SHLQ  $2, AX
+	MOVQ  M1_Y(R8), R9
+	ADDQ  AX, R9                   // &y[t0][c]
+	MOVQ  0(SP), AX
+	MOVQ  AX, 8(SP)
+
+token:
+	VMOVUPS (R13), Y15             // dl
+	VMOVUPS (R13)(R10*1), Y14      // du
+	VMOVUPS (R13)(R10*2), Y13      // acc = D*u
+	LEAQ    (R13)(R10*2), AX
+	VMOVUPS (AX)(R10*1), Y12       // g
+	MOVQ    DI, AX
+	MOVQ    SI, DX
+	MOVQ    R14, R12
+	MOVQ    M1_N(R8), CX
+	CMPQ    CX, $2
+	JLT     state1
 
 state2:
 	SCAN_M1_STATE((AX), (DX), (R12), 4(R12), Y0, Y1, Y2, Y3, Y4, Y5)
-	SCAN_M1_STATE((AX)(R10*1), (DX)(R9*1), 8(R12), 12(R12), Y6, Y7, Y8, Y9, Y10, Y11)
-	LEAQ (AX)(R10*2), AX
-	LEAQ (DX)(R9*2), DX
+	SCAN_M1_STATE(32(AX), 32(DX), 8(R12), 12(R12), Y6, Y7, Y8, Y9, Y10, Y11)
+	ADDQ $64, AX
+	ADDQ $64, DX
 	ADDQ $16, R12
 	SUBQ $2, CX
 	CMPQ CX, $2
@@ -223,51 +239,19 @@ state1:
 
 statesdone:
 	VMULPS  Y12, Y13, Y13          // y = acc*g
-	MOVQ    M1_Y(R8), AX
-	VMOVUPS Y13, (AX)(R13*4)
-	ADDQ    M1_E(R8), R13
+	VMOVUPS Y13, (R9)
+	ADDQ    R10, R9
+	LEAQ    (R13)(R10*4), R13
 	MOVQ    M1_N(R8), AX
 	LEAQ    (R14)(AX*8), R14
-	DECQ    R11
+	DECQ    8(SP)
 	JNZ     token
+	ADDQ    $8, BX
+	JMP     block
 
-	// Write the block's state back.
-	MOVQ  M1_STATEQ(R8), AX
-	TESTQ AX, AX
-	JNZ   storeq
-	CMPQ  M1_L(R8), $1
-	JEQ   nextblock
-	MOVQ  M1_STATE(R8), AX
-	LEAQ  (AX)(BX*4), AX
-	MOVQ  M1_HBUF(R8), DX
-	MOVQ  M1_N(R8), CX
-copyout:
-	VMOVUPS (DX), Y0
-	VMOVUPS Y0, (AX)
-	ADDQ    R10, AX
-	ADDQ    $32, DX
-	DECQ    CX
-	JNZ     copyout
-	JMP     nextblock
-
-storeq:
-	MOVQ  BX, AX
-	XORQ  DX, DX
-	DIVQ  M1_GROUP(R8)
-	IMULQ M1_N(R8), AX
-	SHLQ  $2, AX
-	ADDQ  M1_SCALE(R8), AX
-	MOVQ  AX, R12
-	MOVQ  M1_STATEQ(R8), R11
-	ADDQ  BX, R11
-	MOVQ  M1_E(R8), R13
-	MOVQ  M1_HBUF(R8), DX
-	MOVQ  M1_N(R8), CX
-	SCAN_STOREQ(R11, R13, R12, DX, $32, CX, storeqloop)
-
-nextblock:
-	ADDQ $8, BX
-	JMP  block
+chunkdone:
+	ADDQ 0(SP), R11
+	JMP  chunk
 
 done:
 	VZEROUPPER
@@ -281,38 +265,13 @@ done:
 #define M2_D 32
 #define M2_SX 40
 #define M2_STATE 48
-#define M2_STATEQ 56
-#define M2_SCALE 64
-#define M2_HBUF 72
-#define M2_H 80
-#define M2_P 88
-#define M2_PC 96
-#define M2_N 104
-#define M2_L 112
-#define M2_GN 120
-#define M2_HPG 128
-#define M2_GROUP 136
-
-// M2_SCALEROW sets dst = &Scale[(h*P + p)/Group][0] from h (BX) and p (DI).
-// Clobbers AX, DX.
-#define M2_SCALEROW(dst) \
-	MOVQ  BX, AX; \
-	IMULQ M2_P(R8), AX; \
-	ADDQ  DI, AX; \
-	XORQ  DX, DX; \
-	DIVQ  M2_GROUP(R8); \
-	IMULQ M2_N(R8), AX; \
-	SHLQ  $2, AX; \
-	ADDQ  M2_SCALE(R8), AX; \
-	MOVQ  AX, dst
-
-// M2_QROW sets dst = &StateQ[h][0][p] from h (BX) and p (DI).
-#define M2_QROW(dst) \
-	MOVQ  BX, dst; \
-	IMULQ M2_N(R8), dst; \
-	IMULQ M2_P(R8), dst; \
-	ADDQ  DI, dst; \
-	ADDQ  M2_STATEQ(R8), dst
+#define M2_H 56
+#define M2_P 64
+#define M2_PC 72
+#define M2_N 80
+#define M2_L 88
+#define M2_GN 96
+#define M2_HPG 104
 
 // SCAN_M2_ROW updates one state row n of a block of 8 channels:
 //   S = fma(dA, S, dx*Bf[n]); acc = fma(Cf[n], S, acc)
@@ -328,8 +287,8 @@ done:
 //
 // Loop structure: heads outermost (a head's state, N rows of P floats, stays
 // in L1/L2 across the tokens of a prefill), tokens, blocks of 32 channels
-// (4 vectors; then blocks of 8), state rows n innermost. An int8 state is
-// dequantized head by head into a.Hbuf and requantized after the tokens.
+// (4 vectors; then blocks of 8), state rows n innermost. delta and
+// dA = exp(delta*A) per token and head come precomputed in a.DD.
 //
 // Registers:
 //   R8  a                      BX  h
@@ -347,38 +306,12 @@ TEXT ·ScanM2AVX2(SB), NOSPLIT, $0-8
 	XORQ BX, BX
 
 m2head:
-	CMPQ BX, M2_H(R8)
-	JGE  m2done
-	MOVQ M2_STATEQ(R8), AX
-	TESTQ AX, AX
-	JNZ  m2loadq
+	CMPQ  BX, M2_H(R8)
+	JGE   m2done
 	MOVQ  BX, SI
 	IMULQ M2_N(R8), SI
 	IMULQ R9, SI
 	ADDQ  M2_STATE(R8), SI
-	JMP   m2tokens
-
-m2loadq:
-	// Dequantize head h into Hbuf, block of 8 channels by block.
-	XORQ DI, DI
-
-m2lqblock:
-	CMPQ DI, M2_PC(R8)
-	JGE  m2lqdone
-	M2_SCALEROW(R12)
-	M2_QROW(R11)
-	MOVQ M2_HBUF(R8), DX
-	LEAQ (DX)(DI*4), DX
-	MOVQ M2_P(R8), R13
-	MOVQ M2_N(R8), CX
-	SCAN_LOADQ(R11, R13, R12, DX, R9, CX, m2lqloop)
-	ADDQ $8, DI
-	JMP  m2lqblock
-
-m2lqdone:
-	MOVQ M2_HBUF(R8), SI
-
-m2tokens:
 	MOVQ  BX, DI
 	IMULQ M2_P(R8), DI
 	MOVQ  M2_L(R8), R10
@@ -405,37 +338,37 @@ m2p32:
 	CMPQ AX, $32
 	JLT  m2p8
 	// xf = x*SX; acc = D*xf; dx = delta*xf (4 vectors)
-	LEAQ      (R11)(DI*1), AX
-	ADDQ      CX, AX
-	MOVQ      M2_X(R8), DX
-	VPMOVSXBD (DX)(AX*1), Y0
-	VPMOVSXBD 8(DX)(AX*1), Y1
-	VPMOVSXBD 16(DX)(AX*1), Y2
-	VPMOVSXBD 24(DX)(AX*1), Y3
-	VCVTDQ2PS Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VCVTDQ2PS Y2, Y2
-	VCVTDQ2PS Y3, Y3
-	LEAQ      (DI)(CX*1), DX
-	SHLQ      $2, DX
-	ADDQ      M2_SX(R8), DX
-	VMULPS    (DX), Y0, Y0
-	VMULPS    32(DX), Y1, Y1
-	VMULPS    64(DX), Y2, Y2
-	VMULPS    96(DX), Y3, Y3
+	LEAQ         (R11)(DI*1), AX
+	ADDQ         CX, AX
+	MOVQ         M2_X(R8), DX
+	VPMOVSXBD    (DX)(AX*1), Y0
+	VPMOVSXBD    8(DX)(AX*1), Y1
+	VPMOVSXBD    16(DX)(AX*1), Y2
+	VPMOVSXBD    24(DX)(AX*1), Y3
+	VCVTDQ2PS    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VCVTDQ2PS    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	LEAQ         (DI)(CX*1), DX
+	SHLQ         $2, DX
+	ADDQ         M2_SX(R8), DX
+	VMULPS       (DX), Y0, Y0
+	VMULPS       32(DX), Y1, Y1
+	VMULPS       64(DX), Y2, Y2
+	VMULPS       96(DX), Y3, Y3
 	MOVQ         M2_D(R8), DX
 	VBROADCASTSS (DX)(BX*4), Y12
-	VMULPS    Y0, Y12, Y4
-	VMULPS    Y1, Y12, Y5
-	VMULPS    Y2, Y12, Y6
-	VMULPS    Y3, Y12, Y7
-	VMULPS    Y0, Y14, Y0
-	VMULPS    Y1, Y14, Y1
-	VMULPS    Y2, Y14, Y2
-	VMULPS    Y3, Y14, Y3
-	LEAQ      (SI)(CX*4), AX
-	MOVQ      R12, DX
-	MOVQ      M2_N(R8), R14
+	VMULPS       Y0, Y12, Y4
+	VMULPS       Y1, Y12, Y5
+	VMULPS       Y2, Y12, Y6
+	VMULPS       Y3, Y12, Y7
+	VMULPS       Y0, Y14, Y0
+	VMULPS       Y1, Y14, Y1
+	VMULPS       Y2, Y14, Y2
+	VMULPS       Y3, Y14, Y3
+	LEAQ         (SI)(CX*4), AX
+	MOVQ         R12, DX
+	MOVQ         M2_N(R8), R14
 
 m2row32:
 	VBROADCASTSS (DX), Y12
@@ -460,24 +393,24 @@ m2row32:
 	JMP     m2p32
 
 m2p8:
-	CMPQ CX, M2_PC(R8)
-	JGE  m2tokdone
-	LEAQ      (R11)(DI*1), AX
-	ADDQ      CX, AX
-	MOVQ      M2_X(R8), DX
-	VPMOVSXBD (DX)(AX*1), Y0
-	VCVTDQ2PS Y0, Y0
-	LEAQ      (DI)(CX*1), DX
-	SHLQ      $2, DX
-	ADDQ      M2_SX(R8), DX
-	VMULPS    (DX), Y0, Y0
+	CMPQ         CX, M2_PC(R8)
+	JGE          m2tokdone
+	LEAQ         (R11)(DI*1), AX
+	ADDQ         CX, AX
+	MOVQ         M2_X(R8), DX
+	VPMOVSXBD    (DX)(AX*1), Y0
+	VCVTDQ2PS    Y0, Y0
+	LEAQ         (DI)(CX*1), DX
+	SHLQ         $2, DX
+	ADDQ         M2_SX(R8), DX
+	VMULPS       (DX), Y0, Y0
 	MOVQ         M2_D(R8), DX
 	VBROADCASTSS (DX)(BX*4), Y12
-	VMULPS    Y0, Y12, Y4
-	VMULPS    Y0, Y14, Y0
-	LEAQ      (SI)(CX*4), AX
-	MOVQ      R12, DX
-	MOVQ      M2_N(R8), R14
+	VMULPS       Y0, Y12, Y4
+	VMULPS       Y0, Y14, Y0
+	LEAQ         (SI)(CX*4), AX
+	MOVQ         R12, DX
+	MOVQ         M2_N(R8), R14
 
 m2row8:
 	VBROADCASTSS (DX), Y12
@@ -505,30 +438,120 @@ m2tokdone:
 	LEAQ  (R13)(AX*8), R13         // next token's DD row (2H floats)
 	DECQ  R10
 	JNZ   m2token
-
-	// Requantize an int8 state.
-	MOVQ  M2_STATEQ(R8), AX
-	TESTQ AX, AX
-	JZ    m2nexthead
-	XORQ  DI, DI
-
-m2sqblock:
-	CMPQ DI, M2_PC(R8)
-	JGE  m2nexthead
-	M2_SCALEROW(R12)
-	M2_QROW(R11)
-	MOVQ M2_HBUF(R8), DX
-	LEAQ (DX)(DI*4), DX
-	MOVQ M2_P(R8), R13
-	MOVQ M2_N(R8), CX
-	SCAN_STOREQ(R11, R13, R12, DX, R9, CX, m2sqloop)
-	ADDQ $8, DI
-	JMP  m2sqblock
-
-m2nexthead:
-	INCQ BX
-	JMP  m2head
+	INCQ  BX
+	JMP   m2head
 
 m2done:
 	VZEROUPPER
 	RET
+
+// Field offsets of ScanQ8Args.
+#define Q8_Q 0
+#define Q8_F 8
+#define Q8_SCALE 16
+#define Q8_BLOCKS 24
+#define Q8_N 32
+#define Q8_W 40
+#define Q8_WC 48
+#define Q8_GROUP 56
+
+
+// Q8_LOOP is the loop nest shared by ScanQ8LoadAVX2 and ScanQ8StoreAVX2;
+// body converts 8 elements at SI (int8) / DI (float32) with the scale
+// broadcast in Y1. Channel groups are followed by counting, without
+// divisions: R11 is the group of the block's first channel and R13 the
+// channels left in it; R12 counts down within a row.
+//
+// Registers: R8 a, BX block b, CX row n, R9 &Q[b][n][0], R10 &F[b][n][0],
+//   R11, R13 as above, SI/DI element pointers, DX elements left in the row,
+//   R12 channels left in the current group, R14 &Scale[group][n].
+#define Q8_LOOP(body, lblock, lrow, lelem, lrowdone, lblockdone, ladvance, ladvanced, ldone) \
+	MOVQ  a+0(FP), R8; \
+	MOVQ  Q8_Q(R8), R9; \
+	MOVQ  Q8_F(R8), R10; \
+	XORQ  BX, BX; \
+	XORQ  R11, R11; \
+	MOVQ  Q8_GROUP(R8), R13; \
+lblock: \
+	CMPQ  BX, Q8_BLOCKS(R8); \
+	JGE   ldone; \
+	XORQ  CX, CX; \
+lrow: \
+	CMPQ  CX, Q8_N(R8); \
+	JGE   lblockdone; \
+	MOVQ  R11, AX; \
+	IMULQ Q8_N(R8), AX; \
+	ADDQ  CX, AX; \
+	SHLQ  $2, AX; \
+	MOVQ  Q8_SCALE(R8), R14; \
+	ADDQ  AX, R14; \
+	VBROADCASTSS (R14), Y1; \
+	MOVQ  R13, R12; \
+	MOVQ  R9, SI; \
+	MOVQ  R10, DI; \
+	MOVQ  Q8_WC(R8), DX; \
+lelem: \
+	body; \
+	ADDQ  $8, SI; \
+	ADDQ  $32, DI; \
+	SUBQ  $8, DX; \
+	JZ    lrowdone; \
+	SUBQ  $8, R12; \
+	JNZ   lelem; \
+	MOVQ  Q8_GROUP(R8), R12; /* next group: scale row + N */ \
+	MOVQ  Q8_N(R8), AX; \
+	LEAQ  (R14)(AX*4), R14; \
+	VBROADCASTSS (R14), Y1; \
+	JMP   lelem; \
+lrowdone: \
+	ADDQ  Q8_W(R8), R9; \
+	MOVQ  Q8_W(R8), AX; \
+	LEAQ  (R10)(AX*4), R10; \
+	INCQ  CX; \
+	JMP   lrow; \
+lblockdone: \
+	MOVQ  Q8_W(R8), AX; /* advance the group by the block's W channels */ \
+ladvance: \
+	CMPQ  AX, R13; \
+	JLT   ladvanced; \
+	SUBQ  R13, AX; \
+	INCQ  R11; \
+	MOVQ  Q8_GROUP(R8), R13; \
+	JMP   ladvance; \
+ladvanced: \
+	SUBQ  AX, R13; \
+	INCQ  BX; \
+	JMP   lblock; \
+ldone: \
+	VZEROUPPER; \
+	RET
+
+// h = float32(q)*scale
+#define Q8_LOAD_BODY \
+	VPMOVSXBD (SI), Y0; \
+	VCVTDQ2PS Y0, Y0; \
+	VMULPS    Y1, Y0, Y0; \
+	VMOVUPS   Y0, (DI)
+
+// q = saturate(roundEven(h/scale)): clamp in float (NaN stays NaN and
+// converts to 0x80000000, then saturates to -128), convert, pack.
+#define Q8_STORE_BODY \
+	VMOVUPS      (DI), Y0; \
+	VDIVPS       Y1, Y0, Y0; \
+	VMINPS       Y0, Y14, Y0; \
+	VMAXPS       Y0, Y15, Y0; \
+	VCVTPS2DQ    Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X2; \
+	VPACKSSDW    X2, X0, X0; \
+	VPACKSSWB    X0, X0, X0; \
+	MOVQ         X0, (SI)
+
+// func ScanQ8LoadAVX2(a *ScanQ8Args)
+TEXT ·ScanQ8LoadAVX2(SB), NOSPLIT, $0-8
+	Q8_LOOP(Q8_LOAD_BODY, qlblock, qlrow, qlelem, qlrowdone, qlblockdone, qladvance, qladvanced, qldone)
+
+// func ScanQ8StoreAVX2(a *ScanQ8Args)
+TEXT ·ScanQ8StoreAVX2(SB), NOSPLIT, $0-8
+	VMOVUPS scanconst<>+0(SB), Y14
+	VMOVUPS scanconst<>+32(SB), Y15
+	Q8_LOOP(Q8_STORE_BODY, qsblock, qsrow, qselem, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)

@@ -7,20 +7,25 @@
 // nibble, of k = 8j+4+b in the high nibble). Codes q mean q-8; the kernels
 // unpack them with AND 0x0F / USHR 4 and subtract 8 as signed bytes, so a
 // 16-byte register of low (high) nibbles is 4 rows × 4 k, like a W8 block.
+//
 // The ARMv8.0 tier multiplies with SMULL/SMULL2 and SMLAL/SMLAL2 (the low
 // and the high nibbles of a block against their 4 replicated activations:
-// two products of at most 8·128 per int16 lane) and widens pairwise into
-// int32 with SADALP; see gemv_neon_arm64.s for the lane layout.
+// two products of at most 15·128 per int16 lane) and widens pairwise into
+// int32 with SADALP; see gemv_neon_arm64.s for the lane layout. Like
+// W4A8GemvNEONDot it multiplies the codes q and subtracts 8·Σ_{k∈g} x[k]
+// per group: SADALP of the replicated activations sums 4·Σx over 8 int16
+// lanes (at most 16·2·256 per lane), SADDLV adds them up.
 
 // func W4A8GemvNEON(x, w unsafe.Pointer, kg, np int, y, gs, rs unsafe.Pointer, xs float32)
 //
 // Same contract as W4A8GemvNEONDot. Register roles: R10 x, R0 x cursor,
 // R4 w cursor, R6 gs cursor, R7 rs cursor, R8 y cursor, R9 groups per panel,
 // R11 panels left, R12 groups left, R13 blocks left in the group;
-// V0-V3 raw codes of a block, V8-V11 / V12-V15 low / high nibbles as signed
-// bytes, V4 / V5 replicated activations of the low / high k, V6/V7 int16
-// products, V16-V23 int32 pair sums of the group (ADDP-reduced into V16-V19
-// at its end), V24-V27 float32 sums over groups, V29 xs, V30 8s, V31 0x0F.
+// V0-V3 raw codes of a block, V8-V11 / V12-V15 its low / high nibbles,
+// V4 / V5 replicated activations of the low / high k, V6/V7 int16
+// products, V28 int16 pair sums of the replicated activations,
+// V16-V23 int32 pair sums of the group (ADDP-reduced into V16-V19 at its
+// end), V24-V27 float32 sums over groups, V29 xs, V31 0x0F.
 TEXT ·W4A8GemvNEON(SB), NOSPLIT, $0-60
 	MOVD	x+0(FP), R10
 	MOVD	w+8(FP), R4
@@ -53,6 +58,7 @@ group:
 	VEOR	V21.B16, V21.B16, V21.B16
 	VEOR	V22.B16, V22.B16, V22.B16
 	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V28.B16, V28.B16, V28.B16
 	MOVD	$16, R13
 
 	// One block (8 k) per iteration.
@@ -60,6 +66,8 @@ block:
 	VLD1R.P	4(R0), [V4.S4]
 	VLD1R.P	4(R0), [V5.S4]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16]
+	WORD	$0x4E20689C // sadalp v28.8h, v4.16b
+	WORD	$0x4E2068BC // sadalp v28.8h, v5.16b
 	VAND	V31.B16, V0.B16, V8.B16
 	VUSHR	$4, V0.B16, V12.B16
 	VAND	V31.B16, V1.B16, V9.B16
@@ -68,14 +76,6 @@ block:
 	VUSHR	$4, V2.B16, V14.B16
 	VAND	V31.B16, V3.B16, V11.B16
 	VUSHR	$4, V3.B16, V15.B16
-	VSUB	V30.B16, V8.B16, V8.B16
-	VSUB	V30.B16, V12.B16, V12.B16
-	VSUB	V30.B16, V9.B16, V9.B16
-	VSUB	V30.B16, V13.B16, V13.B16
-	VSUB	V30.B16, V10.B16, V10.B16
-	VSUB	V30.B16, V14.B16, V14.B16
-	VSUB	V30.B16, V11.B16, V11.B16
-	VSUB	V30.B16, V15.B16, V15.B16
 	WORD	$0x0E24C106 // smull v6.8h, v8.8b, v4.8b
 	WORD	$0x0E258186 // smlal v6.8h, v12.8b, v5.8b
 	WORD	$0x4E24C107 // smull2 v7.8h, v8.16b, v4.16b
@@ -103,10 +103,18 @@ block:
 	SUBS	$1, R13
 	BNE	block
 
+	// P = Σx·q - 8·Σx, with V28 summing to 4·Σx.
 	VADDP	V17.S4, V16.S4, V16.S4 // rows 0-3
 	VADDP	V19.S4, V18.S4, V17.S4 // rows 4-7
 	VADDP	V21.S4, V20.S4, V18.S4 // rows 8-11
 	VADDP	V23.S4, V22.S4, V19.S4 // rows 12-15
+	WORD	$0x4E703B9C // saddlv s28, v28.8h
+	VDUP	V28.S[0], V28.S4
+	VSHL	$1, V28.S4, V28.S4
+	VSUB	V28.S4, V16.S4, V16.S4
+	VSUB	V28.S4, V17.S4, V17.S4
+	VSUB	V28.S4, V18.S4, V18.S4
+	VSUB	V28.S4, V19.S4, V19.S4
 	// Group end (twin order): sum += gs · float32(P), separate FMUL and FADD.
 	VLD1.P	64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	WORD	$0x4E21DA10 // scvtf v16.4s, v16.4s

@@ -2,7 +2,9 @@
 
 #include "textflag.h"
 
-// W4 panels and code layout: see w4a8_neondot_arm64.s. The float32 sums
+// W4 panels and code layout: see w4a8_neondot_arm64.s. Like the GEMV
+// kernels these multiply the codes q (0..15) and subtract 8·Σ_{k∈g} x[k]
+// from each group sum (Σ x·(q-8) = Σ x·q - 8·Σ x, exact). The float32 sums
 // over groups live in a caller-provided scratch of 16 floats per token
 // (the registers hold the int32 sums of the group), so that rows past mr
 // never touch y.
@@ -15,9 +17,10 @@
 // cursor, R7 rs cursor, R10 sum scratch, R13 output of the current panel,
 // R11 panels left, R12 groups left, R14 blocks left, R15 groups per panel,
 // R8 mr, R9 ldy; V0-V3 raw codes of a block, V4/V5 low/high nibbles of 4
-// rows as signed bytes, V6/V7 int16 products, V8/V9 (token 0) and V10/V11
-// (token 1) replicated activations of the low/high k, V12 0x0F, V13 8s,
-// V16-V23 / V24-V31 int32 pair sums of token 0 / 1 (lane layout of
+// rows, V6/V7 int16 products, V8/V9 (token 0) and V10/V11 (token 1)
+// replicated activations of the low/high k, V12 0x0F, V14/V15 int16 pair
+// sums of the replicated activations of token 0/1 (4·Σx in all),
+// V16-V23 / V24-V31 int32 pair sums Σx·q of token 0 / 1 (lane layout of
 // gemv_neon_arm64.s).
 TEXT ·W4A8GemmNEON(SB), NOSPLIT, $0-92
 	MOVD	x+0(FP), R20
@@ -53,6 +56,8 @@ panel:
 
 	// One group (128 k) per iteration, exact int32 sums in registers.
 group:
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
 	VEOR	V18.B16, V18.B16, V18.B16
@@ -70,7 +75,6 @@ group:
 	VEOR	V30.B16, V30.B16, V30.B16
 	VEOR	V31.B16, V31.B16, V31.B16
 	VMOVI	$15, V12.B16
-	VMOVI	$8, V13.B16
 	MOVD	$16, R14
 
 	// One block (8 k) per iteration, decoded once for both tokens.
@@ -80,10 +84,12 @@ block:
 	VLD1R.P	4(R1), [V10.S4]
 	VLD1R.P	4(R1), [V11.S4]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16]
+	WORD	$0x4E20690E // sadalp v14.8h, v8.16b
+	WORD	$0x4E20692E // sadalp v14.8h, v9.16b
+	WORD	$0x4E20694F // sadalp v15.8h, v10.16b
+	WORD	$0x4E20696F // sadalp v15.8h, v11.16b
 	VAND	V12.B16, V0.B16, V4.B16
 	VUSHR	$4, V0.B16, V5.B16
-	VSUB	V13.B16, V4.B16, V4.B16
-	VSUB	V13.B16, V5.B16, V5.B16
 	WORD	$0x0E28C086 // smull v6.8h, v4.8b, v8.8b
 	WORD	$0x0E2980A6 // smlal v6.8h, v5.8b, v9.8b
 	WORD	$0x4E28C087 // smull2 v7.8h, v4.16b, v8.16b
@@ -98,8 +104,6 @@ block:
 	WORD	$0x4E6068F9 // sadalp v25.4s, v7.8h
 	VAND	V12.B16, V1.B16, V4.B16
 	VUSHR	$4, V1.B16, V5.B16
-	VSUB	V13.B16, V4.B16, V4.B16
-	VSUB	V13.B16, V5.B16, V5.B16
 	WORD	$0x0E28C086 // smull v6.8h, v4.8b, v8.8b
 	WORD	$0x0E2980A6 // smlal v6.8h, v5.8b, v9.8b
 	WORD	$0x4E28C087 // smull2 v7.8h, v4.16b, v8.16b
@@ -114,8 +118,6 @@ block:
 	WORD	$0x4E6068FB // sadalp v27.4s, v7.8h
 	VAND	V12.B16, V2.B16, V4.B16
 	VUSHR	$4, V2.B16, V5.B16
-	VSUB	V13.B16, V4.B16, V4.B16
-	VSUB	V13.B16, V5.B16, V5.B16
 	WORD	$0x0E28C086 // smull v6.8h, v4.8b, v8.8b
 	WORD	$0x0E2980A6 // smlal v6.8h, v5.8b, v9.8b
 	WORD	$0x4E28C087 // smull2 v7.8h, v4.16b, v8.16b
@@ -130,8 +132,6 @@ block:
 	WORD	$0x4E6068FD // sadalp v29.4s, v7.8h
 	VAND	V12.B16, V3.B16, V4.B16
 	VUSHR	$4, V3.B16, V5.B16
-	VSUB	V13.B16, V4.B16, V4.B16
-	VSUB	V13.B16, V5.B16, V5.B16
 	WORD	$0x0E28C086 // smull v6.8h, v4.8b, v8.8b
 	WORD	$0x0E2980A6 // smlal v6.8h, v5.8b, v9.8b
 	WORD	$0x4E28C087 // smull2 v7.8h, v4.16b, v8.16b
@@ -155,6 +155,13 @@ block:
 	VADDP	V19.S4, V18.S4, V1.S4
 	VADDP	V21.S4, V20.S4, V2.S4
 	VADDP	V23.S4, V22.S4, V3.S4
+	WORD	$0x4E7039CE // saddlv s14, v14.8h
+	VDUP	V14.S[0], V14.S4
+	VSHL	$1, V14.S4, V14.S4 // 8·Σx
+	VSUB	V14.S4, V0.S4, V0.S4
+	VSUB	V14.S4, V1.S4, V1.S4
+	VSUB	V14.S4, V2.S4, V2.S4
+	VSUB	V14.S4, V3.S4, V3.S4
 	WORD	$0x4E21D800 // scvtf v0.4s, v0.4s
 	WORD	$0x4E21D821 // scvtf v1.4s, v1.4s
 	WORD	$0x4E21D842 // scvtf v2.4s, v2.4s
@@ -173,6 +180,13 @@ block:
 	VADDP	V27.S4, V26.S4, V1.S4
 	VADDP	V29.S4, V28.S4, V2.S4
 	VADDP	V31.S4, V30.S4, V3.S4
+	WORD	$0x4E7039EF // saddlv s15, v15.8h
+	VDUP	V15.S[0], V15.S4
+	VSHL	$1, V15.S4, V15.S4 // 8·Σx
+	VSUB	V15.S4, V0.S4, V0.S4
+	VSUB	V15.S4, V1.S4, V1.S4
+	VSUB	V15.S4, V2.S4, V2.S4
+	VSUB	V15.S4, V3.S4, V3.S4
 	WORD	$0x4E21D800 // scvtf v0.4s, v0.4s
 	WORD	$0x4E21D821 // scvtf v1.4s, v1.4s
 	WORD	$0x4E21D842 // scvtf v2.4s, v2.4s

@@ -2,7 +2,9 @@
 
 #include "textflag.h"
 
-// W4 panels and code layout: see w4a8_neondot_arm64.s. The float32 sums
+// W4 panels and code layout: see w4a8_neondot_arm64.s. Like the GEMV
+// kernels these multiply the codes q (0..15) and subtract 8·Σ_{k∈g} x[k]
+// from each group sum (Σ x·(q-8) = Σ x·q - 8·Σ x, exact). The float32 sums
 // over groups live in a caller-provided scratch of 16 floats per token
 // (the registers hold the int32 sums of the group), so that rows past mr
 // never touch y.
@@ -16,10 +18,11 @@
 // cursor, R6 gs cursor, R7 rs cursor, R10 sum scratch (64 bytes per token),
 // R13 output of the current panel, R11 panels left, R12 groups left, R14
 // block pairs left, R15 groups per panel, R8 mr, R9 ldy;
-// V0-V3 raw codes of a block, V4/V5 and V6/V7 low/high nibbles of 4 rows as
-// signed bytes, V10 0x0F, V11 8s, V12-V15 16 activation bytes of tokens 0-3
-// (lanes 0/1: low/high k of block a, lanes 2/3: of block b), V16+4t+q int32
-// group sums of token t, rows 4q..4q+3.
+// V0-V3 raw codes of a block, V4/V5 low/high nibbles of 4 rows, V6-V9
+// 8·Σx of tokens 0-3 over the group (SDOT with 8s), V10 0x0F, V11 8s,
+// V12-V15 16 activation bytes of tokens 0-3 (lanes 0/1: low/high k of block
+// a, lanes 2/3: of block b), V16+4t+q int32 group sums Σx·q of token t,
+// rows 4q..4q+3.
 TEXT ·W4A8GemmNEONDot(SB), NOSPLIT, $0-92
 	MOVD	x+0(FP), R20
 	MOVD	ldx+8(FP), R9
@@ -64,6 +67,10 @@ panel:
 
 	// One group (128 k) per iteration, exact int32 sums in registers.
 group:
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
 	VEOR	V16.B16, V16.B16, V16.B16
 	VEOR	V17.B16, V17.B16, V17.B16
 	VEOR	V18.B16, V18.B16, V18.B16
@@ -90,11 +97,13 @@ pair:
 	VLD1.P	16(R1), [V13.B16]
 	VLD1.P	16(R2), [V14.B16]
 	VLD1.P	16(R3), [V15.B16]
+	WORD	$0x4E8B9586 // sdot v6.4s, v12.16b, v11.16b
+	WORD	$0x4E8B95A7 // sdot v7.4s, v13.16b, v11.16b
+	WORD	$0x4E8B95C8 // sdot v8.4s, v14.16b, v11.16b
+	WORD	$0x4E8B95E9 // sdot v9.4s, v15.16b, v11.16b
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16] // block a
 	VAND	V10.B16, V0.B16, V4.B16
 	VUSHR	$4, V0.B16, V5.B16
-	VSUB	V11.B16, V4.B16, V4.B16
-	VSUB	V11.B16, V5.B16, V5.B16
 	WORD	$0x4F8CE090 // sdot v16.4s, v4.16b, v12.4b[0]
 	WORD	$0x4F8DE094 // sdot v20.4s, v4.16b, v13.4b[0]
 	WORD	$0x4F8EE098 // sdot v24.4s, v4.16b, v14.4b[0]
@@ -103,22 +112,18 @@ pair:
 	WORD	$0x4FADE0B4 // sdot v20.4s, v5.16b, v13.4b[1]
 	WORD	$0x4FAEE0B8 // sdot v24.4s, v5.16b, v14.4b[1]
 	WORD	$0x4FAFE0BC // sdot v28.4s, v5.16b, v15.4b[1]
-	VAND	V10.B16, V1.B16, V6.B16
-	VUSHR	$4, V1.B16, V7.B16
-	VSUB	V11.B16, V6.B16, V6.B16
-	VSUB	V11.B16, V7.B16, V7.B16
-	WORD	$0x4F8CE0D1 // sdot v17.4s, v6.16b, v12.4b[0]
-	WORD	$0x4F8DE0D5 // sdot v21.4s, v6.16b, v13.4b[0]
-	WORD	$0x4F8EE0D9 // sdot v25.4s, v6.16b, v14.4b[0]
-	WORD	$0x4F8FE0DD // sdot v29.4s, v6.16b, v15.4b[0]
-	WORD	$0x4FACE0F1 // sdot v17.4s, v7.16b, v12.4b[1]
-	WORD	$0x4FADE0F5 // sdot v21.4s, v7.16b, v13.4b[1]
-	WORD	$0x4FAEE0F9 // sdot v25.4s, v7.16b, v14.4b[1]
-	WORD	$0x4FAFE0FD // sdot v29.4s, v7.16b, v15.4b[1]
+	VAND	V10.B16, V1.B16, V4.B16
+	VUSHR	$4, V1.B16, V5.B16
+	WORD	$0x4F8CE091 // sdot v17.4s, v4.16b, v12.4b[0]
+	WORD	$0x4F8DE095 // sdot v21.4s, v4.16b, v13.4b[0]
+	WORD	$0x4F8EE099 // sdot v25.4s, v4.16b, v14.4b[0]
+	WORD	$0x4F8FE09D // sdot v29.4s, v4.16b, v15.4b[0]
+	WORD	$0x4FACE0B1 // sdot v17.4s, v5.16b, v12.4b[1]
+	WORD	$0x4FADE0B5 // sdot v21.4s, v5.16b, v13.4b[1]
+	WORD	$0x4FAEE0B9 // sdot v25.4s, v5.16b, v14.4b[1]
+	WORD	$0x4FAFE0BD // sdot v29.4s, v5.16b, v15.4b[1]
 	VAND	V10.B16, V2.B16, V4.B16
 	VUSHR	$4, V2.B16, V5.B16
-	VSUB	V11.B16, V4.B16, V4.B16
-	VSUB	V11.B16, V5.B16, V5.B16
 	WORD	$0x4F8CE092 // sdot v18.4s, v4.16b, v12.4b[0]
 	WORD	$0x4F8DE096 // sdot v22.4s, v4.16b, v13.4b[0]
 	WORD	$0x4F8EE09A // sdot v26.4s, v4.16b, v14.4b[0]
@@ -127,23 +132,19 @@ pair:
 	WORD	$0x4FADE0B6 // sdot v22.4s, v5.16b, v13.4b[1]
 	WORD	$0x4FAEE0BA // sdot v26.4s, v5.16b, v14.4b[1]
 	WORD	$0x4FAFE0BE // sdot v30.4s, v5.16b, v15.4b[1]
-	VAND	V10.B16, V3.B16, V6.B16
-	VUSHR	$4, V3.B16, V7.B16
-	VSUB	V11.B16, V6.B16, V6.B16
-	VSUB	V11.B16, V7.B16, V7.B16
-	WORD	$0x4F8CE0D3 // sdot v19.4s, v6.16b, v12.4b[0]
-	WORD	$0x4F8DE0D7 // sdot v23.4s, v6.16b, v13.4b[0]
-	WORD	$0x4F8EE0DB // sdot v27.4s, v6.16b, v14.4b[0]
-	WORD	$0x4F8FE0DF // sdot v31.4s, v6.16b, v15.4b[0]
-	WORD	$0x4FACE0F3 // sdot v19.4s, v7.16b, v12.4b[1]
-	WORD	$0x4FADE0F7 // sdot v23.4s, v7.16b, v13.4b[1]
-	WORD	$0x4FAEE0FB // sdot v27.4s, v7.16b, v14.4b[1]
-	WORD	$0x4FAFE0FF // sdot v31.4s, v7.16b, v15.4b[1]
+	VAND	V10.B16, V3.B16, V4.B16
+	VUSHR	$4, V3.B16, V5.B16
+	WORD	$0x4F8CE093 // sdot v19.4s, v4.16b, v12.4b[0]
+	WORD	$0x4F8DE097 // sdot v23.4s, v4.16b, v13.4b[0]
+	WORD	$0x4F8EE09B // sdot v27.4s, v4.16b, v14.4b[0]
+	WORD	$0x4F8FE09F // sdot v31.4s, v4.16b, v15.4b[0]
+	WORD	$0x4FACE0B3 // sdot v19.4s, v5.16b, v12.4b[1]
+	WORD	$0x4FADE0B7 // sdot v23.4s, v5.16b, v13.4b[1]
+	WORD	$0x4FAEE0BB // sdot v27.4s, v5.16b, v14.4b[1]
+	WORD	$0x4FAFE0BF // sdot v31.4s, v5.16b, v15.4b[1]
 	VLD1.P	64(R4), [V0.B16, V1.B16, V2.B16, V3.B16] // block b
 	VAND	V10.B16, V0.B16, V4.B16
 	VUSHR	$4, V0.B16, V5.B16
-	VSUB	V11.B16, V4.B16, V4.B16
-	VSUB	V11.B16, V5.B16, V5.B16
 	WORD	$0x4F8CE890 // sdot v16.4s, v4.16b, v12.4b[2]
 	WORD	$0x4F8DE894 // sdot v20.4s, v4.16b, v13.4b[2]
 	WORD	$0x4F8EE898 // sdot v24.4s, v4.16b, v14.4b[2]
@@ -152,22 +153,18 @@ pair:
 	WORD	$0x4FADE8B4 // sdot v20.4s, v5.16b, v13.4b[3]
 	WORD	$0x4FAEE8B8 // sdot v24.4s, v5.16b, v14.4b[3]
 	WORD	$0x4FAFE8BC // sdot v28.4s, v5.16b, v15.4b[3]
-	VAND	V10.B16, V1.B16, V6.B16
-	VUSHR	$4, V1.B16, V7.B16
-	VSUB	V11.B16, V6.B16, V6.B16
-	VSUB	V11.B16, V7.B16, V7.B16
-	WORD	$0x4F8CE8D1 // sdot v17.4s, v6.16b, v12.4b[2]
-	WORD	$0x4F8DE8D5 // sdot v21.4s, v6.16b, v13.4b[2]
-	WORD	$0x4F8EE8D9 // sdot v25.4s, v6.16b, v14.4b[2]
-	WORD	$0x4F8FE8DD // sdot v29.4s, v6.16b, v15.4b[2]
-	WORD	$0x4FACE8F1 // sdot v17.4s, v7.16b, v12.4b[3]
-	WORD	$0x4FADE8F5 // sdot v21.4s, v7.16b, v13.4b[3]
-	WORD	$0x4FAEE8F9 // sdot v25.4s, v7.16b, v14.4b[3]
-	WORD	$0x4FAFE8FD // sdot v29.4s, v7.16b, v15.4b[3]
+	VAND	V10.B16, V1.B16, V4.B16
+	VUSHR	$4, V1.B16, V5.B16
+	WORD	$0x4F8CE891 // sdot v17.4s, v4.16b, v12.4b[2]
+	WORD	$0x4F8DE895 // sdot v21.4s, v4.16b, v13.4b[2]
+	WORD	$0x4F8EE899 // sdot v25.4s, v4.16b, v14.4b[2]
+	WORD	$0x4F8FE89D // sdot v29.4s, v4.16b, v15.4b[2]
+	WORD	$0x4FACE8B1 // sdot v17.4s, v5.16b, v12.4b[3]
+	WORD	$0x4FADE8B5 // sdot v21.4s, v5.16b, v13.4b[3]
+	WORD	$0x4FAEE8B9 // sdot v25.4s, v5.16b, v14.4b[3]
+	WORD	$0x4FAFE8BD // sdot v29.4s, v5.16b, v15.4b[3]
 	VAND	V10.B16, V2.B16, V4.B16
 	VUSHR	$4, V2.B16, V5.B16
-	VSUB	V11.B16, V4.B16, V4.B16
-	VSUB	V11.B16, V5.B16, V5.B16
 	WORD	$0x4F8CE892 // sdot v18.4s, v4.16b, v12.4b[2]
 	WORD	$0x4F8DE896 // sdot v22.4s, v4.16b, v13.4b[2]
 	WORD	$0x4F8EE89A // sdot v26.4s, v4.16b, v14.4b[2]
@@ -176,21 +173,44 @@ pair:
 	WORD	$0x4FADE8B6 // sdot v22.4s, v5.16b, v13.4b[3]
 	WORD	$0x4FAEE8BA // sdot v26.4s, v5.16b, v14.4b[3]
 	WORD	$0x4FAFE8BE // sdot v30.4s, v5.16b, v15.4b[3]
-	VAND	V10.B16, V3.B16, V6.B16
-	VUSHR	$4, V3.B16, V7.B16
-	VSUB	V11.B16, V6.B16, V6.B16
-	VSUB	V11.B16, V7.B16, V7.B16
-	WORD	$0x4F8CE8D3 // sdot v19.4s, v6.16b, v12.4b[2]
-	WORD	$0x4F8DE8D7 // sdot v23.4s, v6.16b, v13.4b[2]
-	WORD	$0x4F8EE8DB // sdot v27.4s, v6.16b, v14.4b[2]
-	WORD	$0x4F8FE8DF // sdot v31.4s, v6.16b, v15.4b[2]
-	WORD	$0x4FACE8F3 // sdot v19.4s, v7.16b, v12.4b[3]
-	WORD	$0x4FADE8F7 // sdot v23.4s, v7.16b, v13.4b[3]
-	WORD	$0x4FAEE8FB // sdot v27.4s, v7.16b, v14.4b[3]
-	WORD	$0x4FAFE8FF // sdot v31.4s, v7.16b, v15.4b[3]
+	VAND	V10.B16, V3.B16, V4.B16
+	VUSHR	$4, V3.B16, V5.B16
+	WORD	$0x4F8CE893 // sdot v19.4s, v4.16b, v12.4b[2]
+	WORD	$0x4F8DE897 // sdot v23.4s, v4.16b, v13.4b[2]
+	WORD	$0x4F8EE89B // sdot v27.4s, v4.16b, v14.4b[2]
+	WORD	$0x4F8FE89F // sdot v31.4s, v4.16b, v15.4b[2]
+	WORD	$0x4FACE8B3 // sdot v19.4s, v5.16b, v12.4b[3]
+	WORD	$0x4FADE8B7 // sdot v23.4s, v5.16b, v13.4b[3]
+	WORD	$0x4FAEE8BB // sdot v27.4s, v5.16b, v14.4b[3]
+	WORD	$0x4FAFE8BF // sdot v31.4s, v5.16b, v15.4b[3]
 	SUBS	$1, R14
 	BNE	pair
 
+	// P = Σx·q - 8·Σx for every token.
+	VADDV	V6.S4, V6
+	VDUP	V6.S[0], V6.S4
+	VSUB	V6.S4, V16.S4, V16.S4
+	VSUB	V6.S4, V17.S4, V17.S4
+	VSUB	V6.S4, V18.S4, V18.S4
+	VSUB	V6.S4, V19.S4, V19.S4
+	VADDV	V7.S4, V7
+	VDUP	V7.S[0], V7.S4
+	VSUB	V7.S4, V20.S4, V20.S4
+	VSUB	V7.S4, V21.S4, V21.S4
+	VSUB	V7.S4, V22.S4, V22.S4
+	VSUB	V7.S4, V23.S4, V23.S4
+	VADDV	V8.S4, V8
+	VDUP	V8.S[0], V8.S4
+	VSUB	V8.S4, V24.S4, V24.S4
+	VSUB	V8.S4, V25.S4, V25.S4
+	VSUB	V8.S4, V26.S4, V26.S4
+	VSUB	V8.S4, V27.S4, V27.S4
+	VADDV	V9.S4, V9
+	VDUP	V9.S[0], V9.S4
+	VSUB	V9.S4, V28.S4, V28.S4
+	VSUB	V9.S4, V29.S4, V29.S4
+	VSUB	V9.S4, V30.S4, V30.S4
+	VSUB	V9.S4, V31.S4, V31.S4
 	// Group end, per token (twin order): sum += gs · float32(P). The int32
 	// sums are cleared at the start of the next group.
 	VLD1.P	64(R6), [V8.S4, V9.S4, V10.S4, V11.S4]

@@ -290,19 +290,24 @@ func fwhtGeneric(x []float32) {
 	}
 }
 
-// mixColumn computes out[i] = Σ_k H[i][k]·x[k·p+j] (k in order, from +0).
-func mixColumn(h []float32, k, p, j int, x []float32, out []float32) {
+// mixBlock computes, for the w ≤ 8 columns j0..j0+w-1,
+// out[i·8+jj] = Σ_k H[i][k]·x[k·p+j0+jj] (k in order, from +0).
+func mixBlock(h []float32, k, p, j0, w int, x []float32, out []float32) {
 	for i := 0; i < k; i++ {
-		row := h[i*k : i*k+k]
-		var acc float32
-		for kk, s := range row {
+		var acc [8]float32
+		for kk, s := range h[i*k : i*k+k] {
+			src := x[kk*p+j0 : kk*p+j0+w]
 			if s > 0 {
-				acc += x[kk*p+j]
+				for jj, v := range src {
+					acc[jj] += v
+				}
 			} else {
-				acc -= x[kk*p+j]
+				for jj, v := range src {
+					acc[jj] -= v
+				}
 			}
 		}
-		out[i] = acc
+		copy(out[i*8:i*8+w], acc[:w])
 	}
 }
 
@@ -340,13 +345,16 @@ func hadamardGeneric(x []float32, k, p int) {
 		butterflyGeneric(x[:20*p], x[20*p:])
 	}
 	h, kk := mixTable(k)
-	var tmp [40]float32
+	var tmp [40 * 8]float32
 	for part := 0; part < k; part += kk {
 		xs := x[part*p : (part+kk)*p]
-		for j := 0; j < p; j++ {
-			mixColumn(h, kk, p, j, xs, tmp[:kk])
+		for j0 := 0; j0 < p; j0 += 8 {
+			w := min(8, p-j0)
+			mixBlock(h, kk, p, j0, w, xs, tmp[:])
 			for i := 0; i < kk; i++ {
-				xs[i*p+j] = tmp[i] * norm
+				for jj := 0; jj < w; jj++ {
+					xs[i*p+j0+jj] = tmp[i*8+jj] * norm
+				}
 			}
 		}
 	}
@@ -364,13 +372,16 @@ func hadamardQuantGeneric(x []float32, k, p int, c float32, q []int8) {
 		butterflyGeneric(x[:20*p], x[20*p:])
 	}
 	h, kk := mixTable(k)
-	var tmp [40]float32
+	var tmp [40 * 8]float32
 	for part := 0; part < k; part += kk {
 		xs, qs := x[part*p:(part+kk)*p], q[part*p:(part+kk)*p]
-		for j := 0; j < p; j++ {
-			mixColumn(h, kk, p, j, xs, tmp[:kk])
+		for j0 := 0; j0 < p; j0 += 8 {
+			w := min(8, p-j0)
+			mixBlock(h, kk, p, j0, w, xs, tmp[:])
 			for i := 0; i < kk; i++ {
-				qs[i*p+j] = quantRNE8(tmp[i] * c)
+				for jj := 0; jj < w; jj++ {
+					qs[i*p+j0+jj] = quantRNE8(tmp[i*8+jj] * c)
+				}
 			}
 		}
 	}

@@ -55,9 +55,10 @@ type ScanM1Params struct {
 // channel (Mamba1: 0 ≤ c < E; Mamba2: the flat index h*P+p) and Q is in the
 // scan layout of the kernel. Group must divide the channel count; a
 // per-tensor scale is Group = channel count with N equal scales.
-// Requantization rounds q = h/scale half to even and saturates to
-// [-128, 127]. The SIMD tiers need Group to be a multiple of 8 (else the
-// pure-Go kernel runs).
+// Requantization rounds q = h·(1/scale) half to even (the reciprocal
+// rounded to float32 first) and saturates to [-128, 127]. The SIMD tiers
+// need Group to be a multiple of 8, and for Mamba2 P too (else the pure-Go
+// kernel runs).
 type StateQ8 struct {
 	Q     []int8
 	Scale []float32 // [channels/Group][N]
@@ -405,11 +406,13 @@ func scanLoadQ8(s []float32, st StateQ8, c, off, stride, N int) {
 }
 
 // scanStoreQ8 requantizes the N state values of channel c into
-// Q[off + n*stride].
+// Q[off + n*stride]: q = scanQuant(h·(1/scale)); the SIMD kernels multiply
+// by reciprocals computed once per call rather than divide per element.
 func scanStoreQ8(st StateQ8, s []float32, c, off, stride, N int) {
 	sc := st.Scale[c/st.Group*N:]
 	for n := range N {
-		st.Q[off+n*stride] = scanQuant(s[n] / sc[n])
+		inv := 1 / sc[n]
+		st.Q[off+n*stride] = scanQuant(s[n] * inv)
 	}
 }
 

@@ -24,21 +24,25 @@ func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L
 	LN := L * N
 	nf := 2*LN + 4*lc*E + N
 	if st.f == nil {
-		nf += nc * N
+		nf += nc*N + len(st.q.Scale)
 	}
 	b := scanScratch(nf)
 	defer scanPool.Put(b)
 	sc := *b
-	bc, pre, h, hf := sc[:2*LN], sc[2*LN:2*LN+4*lc*E], sc[2*LN+4*lc*E:2*LN+4*lc*E+N], sc[2*LN+4*lc*E+N:]
+	bc, pre, h, rest := sc[:2*LN], sc[2*LN:2*LN+4*lc*E], sc[2*LN+4*lc*E:2*LN+4*lc*E+N], sc[2*LN+4*lc*E+N:]
 	scanDequantBC(bc, B[:LN], C[:LN], p.SB, p.SC)
 
 	state := st.f
 	var qa amd64.ScanQ8Args
+	var inv []float32
 	if st.f == nil {
-		// The kernel updates a float32 copy of the int8 state.
+		// The kernel updates a float32 copy of the int8 state's SIMD blocks.
+		hf := rest[:nc*N]
+		inv = rest[nc*N:]
+		scanRecip(inv, st.q.Scale)
 		qa = amd64.ScanQ8Args{
 			Q: &st.q.Q[0], F: &hf[0], Scale: &st.q.Scale[0],
-			Blocks: nc / 8, N: N, W: 8, WC: 8, Group: st.q.Group,
+			Blocks: nc / 8, N: N, W: 8, WC: 8, Group: st.q.Group, G0: 0, Rem0: st.q.Group,
 		}
 		amd64.ScanQ8LoadAVX2(&qa)
 		state = hf
@@ -51,10 +55,20 @@ func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L
 	}
 	amd64.ScanM1AVX2(&a)
 	if st.f == nil {
+		qa.Scale = &inv[0]
 		amd64.ScanQ8StoreAVX2(&qa)
 	}
 	if nc < E {
 		scanM1Generic(p, st, y, u, dt, z, bc, L, nc, E, h)
+	}
+}
+
+// scanRecip sets inv[i] = 1/s[i] in float32, as scanStoreQ8 does.
+func scanRecip(inv, s []float32) {
+	n := len(s) &^ 7
+	amd64.ScanRecipAVX2(inv[:n], s[:n])
+	for i := n; i < len(s); i++ {
+		inv[i] = 1 / s[i]
 	}
 }
 
@@ -68,34 +82,40 @@ func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L in
 	nd, nb := L*2*H, L*G*N
 	nf := nd + 2*nb + N
 	if st.f == nil {
-		nf += H * N * P
+		nf += N*P + len(st.q.Scale)
 	}
 	b := scanScratch(nf)
 	defer scanPool.Put(b)
 	sc := *b
-	dd, bc, s, hf := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:nd+2*nb+N], sc[nd+2*nb+N:]
+	dd, bc, s, rest := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:nd+2*nb+N], sc[nd+2*nb+N:]
 	scanM2Prep(p, dt, B, C, L, dd, bc)
-
-	state := st.f
-	var qa amd64.ScanQ8Args
-	if st.f == nil {
-		qa = amd64.ScanQ8Args{
-			Q: &st.q.Q[0], F: &hf[0], Scale: &st.q.Scale[0],
-			Blocks: H, N: N, W: P, WC: P, Group: st.q.Group,
-		}
-		amd64.ScanQ8LoadAVX2(&qa)
-		state = hf
-	}
 	a := amd64.ScanM2Args{
 		X: &x[0], Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0], SX: &p.SX[0],
-		State: &state[0],
-		H:     H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G,
+		H: H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G,
 	}
-	amd64.ScanM2AVX2(&a)
-	if st.f == nil {
+	if st.f != nil {
+		a.State, a.H0, a.H1 = &st.f[0], 0, H
+		amd64.ScanM2AVX2(&a)
+		if pc < P {
+			scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)
+		}
+		return
+	}
+	// int8 state (P % 8 == 0): head by head, dequantize into a float32
+	// head buffer (N*P floats, L1/L2-resident), scan, requantize.
+	hf, inv := rest[:N*P], rest[N*P:]
+	scanRecip(inv, st.q.Scale)
+	gs := st.q.Group
+	for hd := range H {
+		c0 := hd * P
+		qa := amd64.ScanQ8Args{
+			Q: &st.q.Q[hd*N*P], F: &hf[0], Scale: &st.q.Scale[0],
+			Blocks: 1, N: N, W: P, WC: P, Group: gs, G0: c0 / gs, Rem0: gs - c0%gs,
+		}
+		amd64.ScanQ8LoadAVX2(&qa)
+		a.State, a.H0, a.H1 = &hf[0], hd, hd+1
+		amd64.ScanM2AVX2(&a)
+		qa.Scale = &inv[0]
 		amd64.ScanQ8StoreAVX2(&qa)
-	}
-	if pc < P {
-		scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)
 	}
 }

@@ -519,6 +519,9 @@ func TestScanM2Tiers(t *testing.T) {
 		if sz.P%8 == 0 {
 			groups = append(groups, 8)
 		}
+		if sz.P%16 != 0 && HP%16 == 0 {
+			groups = append(groups, 16) // groups straddle heads
+		}
 		if HP%3 == 0 && HP != 3 {
 			groups = append(groups, 3)
 		}

@@ -40,17 +40,20 @@ type ScanM2Args struct {
 	D     *float32 // [H]
 	SX    *float32 // [H*P] per-channel scales of x
 	State *float32 // [H][N][P] float32 state, updated in place
-	H     int      // heads
+	H     int      // heads (row length of DD)
 	P     int      // head dim: row stride of the state
 	PC    int      // channels per head to scan from 0, a multiple of 8
 	N     int      // state size, >= 1
 	L     int      // tokens, >= 1
 	GN    int      // G*N: row length of BC
 	HPG   int      // heads per group, H/G
+	H0    int      // first head to scan; State holds heads from H0 on
+	H1    int      // heads [H0, H1) are scanned
 }
 
 // ScanM2AVX2 runs the Mamba2 SSM (kernels.ScanM2) with a float32 state on
-// channels [0, a.PC) of every head, bit-for-bit as the pure-Go kernel.
+// channels [0, a.PC) of heads [a.H0, a.H1), bit-for-bit as the pure-Go
+// kernel.
 // Needs AVX2 and FMA.
 //
 //go:noescape
@@ -59,7 +62,9 @@ func ScanM2AVX2(a *ScanM2Args)
 // ScanQ8Args describe an int8 state and its float32 copy for ScanQ8LoadAVX2
 // and ScanQ8StoreAVX2: Blocks blocks of N rows of W elements (Mamba1: E/8
 // blocks [N][8]; Mamba2: H blocks [N][P]). Element w of row n of block b is
-// channel b*W + w, state index n, with scale Scale[((b*W+w)/Group)*N + n].
+// channel c = C0 + b*W + w, state index n, with scale
+// Scale[(c/Group)*N + n]; the caller gives G0 = C0/Group and
+// Rem0 = Group - C0%Group instead of C0.
 type ScanQ8Args struct {
 	Q      *int8    // [Blocks][N][W]
 	F      *float32 // [Blocks][N][W]
@@ -69,6 +74,8 @@ type ScanQ8Args struct {
 	W      int // row length (stride)
 	WC     int // elements converted per row from 0, a multiple of 8
 	Group  int // a multiple of 8 (blocks of 8 never straddle two groups)
+	G0     int // group of the first channel
+	Rem0   int // channels of group G0 from the first channel on
 }
 
 // ScanQ8LoadAVX2 sets F = float32(Q)·scale on the first WC elements of
@@ -77,11 +84,17 @@ type ScanQ8Args struct {
 //go:noescape
 func ScanQ8LoadAVX2(a *ScanQ8Args)
 
-// ScanQ8StoreAVX2 sets Q = saturate(roundEven(F/scale)) on the first WC
-// elements of every row.
+// ScanQ8StoreAVX2 sets Q = saturate(roundEven(F·inv)) on the first WC
+// elements of every row, where Scale holds the reciprocals inv = 1/scale.
 //
 //go:noescape
 func ScanQ8StoreAVX2(a *ScanQ8Args)
+
+// ScanRecipAVX2 sets dst[i] = 1/src[i] (float32 division) for i < len(src)
+// rounded down to a multiple of 8; len(dst) >= len(src).
+//
+//go:noescape
+func ScanRecipAVX2(dst, src []float32)
 
 // Compile-time checks of the offsets the assembly uses.
 var (
@@ -92,6 +105,8 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H)-56]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.HPG)-104]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Blocks)-24]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Group)-56]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Rem0)-72]
 )

@@ -272,6 +272,8 @@ done:
 #define M2_L 88
 #define M2_GN 96
 #define M2_HPG 104
+#define M2_H0 112
+#define M2_H1 120
 
 // SCAN_M2_ROW updates one state row n of a block of 8 channels:
 //   S = fma(dA, S, dx*Bf[n]); acc = fma(Cf[n], S, acc)
@@ -285,8 +287,8 @@ done:
 
 // func ScanM2AVX2(a *ScanM2Args)
 //
-// Loop structure: heads outermost (a head's state, N rows of P floats, stays
-// in L1/L2 across the tokens of a prefill), tokens, blocks of 32 channels
+// Loop structure: heads [H0, H1) outermost (a head's state, N rows of P
+// floats, stays in L1/L2 across the tokens of a prefill), tokens, blocks of 32 channels
 // (4 vectors; then blocks of 8), state rows n innermost. delta and
 // dA = exp(delta*A) per token and head come precomputed in a.DD.
 //
@@ -303,15 +305,16 @@ TEXT ·ScanM2AVX2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), R8
 	MOVQ M2_P(R8), R9
 	SHLQ $2, R9
-	XORQ BX, BX
+	MOVQ M2_H0(R8), BX
 
 m2head:
-	CMPQ  BX, M2_H(R8)
+	CMPQ  BX, M2_H1(R8)
 	JGE   m2done
 	MOVQ  BX, SI
+	SUBQ  M2_H0(R8), SI
 	IMULQ M2_N(R8), SI
 	IMULQ R9, SI
-	ADDQ  M2_STATE(R8), SI
+	ADDQ  M2_STATE(R8), SI         // state of head h: (h-H0)*N*P floats in
 	MOVQ  BX, DI
 	IMULQ M2_P(R8), DI
 	MOVQ  M2_L(R8), R10
@@ -454,6 +457,8 @@ m2done:
 #define Q8_W 40
 #define Q8_WC 48
 #define Q8_GROUP 56
+#define Q8_G0 64
+#define Q8_REM0 72
 
 
 // Q8_LOOP is the loop nest shared by ScanQ8LoadAVX2 and ScanQ8StoreAVX2;
@@ -470,8 +475,8 @@ m2done:
 	MOVQ  Q8_Q(R8), R9; \
 	MOVQ  Q8_F(R8), R10; \
 	XORQ  BX, BX; \
-	XORQ  R11, R11; \
-	MOVQ  Q8_GROUP(R8), R13; \
+	MOVQ  Q8_G0(R8), R11; \
+	MOVQ  Q8_REM0(R8), R13; \
 lblock: \
 	CMPQ  BX, Q8_BLOCKS(R8); \
 	JGE   ldone; \
@@ -533,11 +538,12 @@ ldone: \
 	VMULPS    Y1, Y0, Y0; \
 	VMOVUPS   Y0, (DI)
 
-// q = saturate(roundEven(h/scale)): clamp in float (NaN stays NaN and
-// converts to 0x80000000, then saturates to -128), convert, pack.
+// q = saturate(roundEven(h*(1/scale))), Y1 = 1/scale: clamp in float
+// (NaN stays NaN and converts to 0x80000000, then saturates to -128),
+// convert, pack.
 #define Q8_STORE_BODY \
 	VMOVUPS      (DI), Y0; \
-	VDIVPS       Y1, Y0, Y0; \
+	VMULPS       Y1, Y0, Y0; \
 	VMINPS       Y0, Y14, Y0; \
 	VMAXPS       Y0, Y15, Y0; \
 	VCVTPS2DQ    Y0, Y0; \
@@ -555,3 +561,26 @@ TEXT ·ScanQ8StoreAVX2(SB), NOSPLIT, $0-8
 	VMOVUPS scanconst<>+0(SB), Y14
 	VMOVUPS scanconst<>+32(SB), Y15
 	Q8_LOOP(Q8_STORE_BODY, qsblock, qsrow, qselem, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)
+
+// func ScanRecipAVX2(dst, src []float32)
+// dst[i] = 1/src[i] for i < len(src) rounded down to a multiple of 8.
+TEXT ·ScanRecipAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), DI
+	MOVQ    src_base+24(FP), SI
+	MOVQ    src_len+32(FP), CX
+	SHRQ    $3, CX
+	JZ      recipdone
+	VMOVUPS expconst<>+352(SB), Y2 // 1.0
+
+recip:
+	VMOVUPS (SI), Y0
+	VDIVPS  Y0, Y2, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     recip
+	VZEROUPPER
+
+recipdone:
+	RET

@@ -97,14 +97,14 @@ func (k *scan1Task) run(lo, hi int) {
 		dA = make([]float32, N)
 	}
 	for t := 0; t < k.T; t++ {
-		bt, ct := k.b[t*N:(t+1)*N], k.c[t*N:(t+1)*N]
+		bt, ct := k.b[t*N:][:N], k.c[t*N:][:N]
 		xt, yt := k.x[t*E:(t+1)*E], k.y[t*E:(t+1)*E]
 		dt, delta := k.dt[t*E:(t+1)*E], k.delta[t*E:(t+1)*E]
 		for c := lo; c < hi; c++ {
 			d, xv := softplus(dt[c]+k.dtBias[c]), xt[c]
 			delta[c] = d
-			h := k.h[c*N : (c+1)*N]
-			expScaled(dA, d, k.A[c*N:(c+1)*N])
+			h := k.h[c*N:][:N]
+			expScaled(dA, d, k.A[c*N:][:N])
 			var acc float32
 			for n := range h {
 				hn := dA[n]*h[n] + d*bt[n]*xv
@@ -141,16 +141,36 @@ func (k *scan2Task) run(lo, hi int) {
 			dA := expf(d * k.A[h])
 			xh, yh := k.x[t*E+h*P:t*E+(h+1)*P], k.y[t*E+h*P:t*E+(h+1)*P]
 			for p, xv := range xh {
-				dx := d * xv
 				S := k.S[(h*P+p)*N : (h*P+p+1)*N]
-				var acc float32
-				for n := range S {
-					sn := dA*S[n] + dx*bt[n]
-					S[n] = sn
-					acc += sn * ct[n]
-				}
-				yh[p] = acc + k.D[h]*xv
+				yh[p] = stateUpdate(S, bt, ct, dA, d*xv) + k.D[h]*xv
 			}
 		}
 	}
+}
+
+// stateUpdate sets S[n] = dA·S[n] + dx·b[n] and returns Σ_n S[n]·c[n],
+// accumulated in four interleaved partial sums (n mod 4) to keep the
+// floating-point pipeline busy.
+func stateUpdate(S, b, c []float32, dA, dx float32) float32 {
+	var a0, a1, a2, a3 float32
+	for len(S) >= 4 && len(b) >= 4 && len(c) >= 4 {
+		s, bb, cc := S[:4:4], b[:4:4], c[:4:4]
+		s0 := dA*s[0] + dx*bb[0]
+		s1 := dA*s[1] + dx*bb[1]
+		s2 := dA*s[2] + dx*bb[2]
+		s3 := dA*s[3] + dx*bb[3]
+		s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+		a0 += s0 * cc[0]
+		a1 += s1 * cc[1]
+		a2 += s2 * cc[2]
+		a3 += s3 * cc[3]
+		S, b, c = S[4:], b[4:], c[4:]
+	}
+	b, c = b[:len(S)], c[:len(S)]
+	for n := range S {
+		sn := dA*S[n] + dx*b[n]
+		S[n] = sn
+		a0 += sn * c[n]
+	}
+	return (a0 + a1) + (a2 + a3)
 }

@@ -276,15 +276,17 @@ func BenchmarkGEMVW4A16Mamba130m(b *testing.B) {
 	}
 }
 
-// BenchmarkGEMVReadRatio alternates one decode step's GEMVs (as in the
-// Mamba130m benchmarks) with a plain streaming read of as many bytes from
-// another buffer, and reports both bandwidths and their ratio: the noise of a
-// shared machine then affects both alike.
+// BenchmarkGEMVReadRatio alternates, layer by layer, one decode step's
+// GEMVs (as in the Mamba130m benchmarks) with a plain streaming read of as
+// many bytes from another buffer, and reports both bandwidths and their
+// ratio: at this fine grain the noise of a shared machine affects both
+// alike.
 func BenchmarkGEMVReadRatio(b *testing.B) {
 	for _, kind := range []string{"w8a8", "w4a8", "w4a16"} {
 		b.Run(kind, func(b *testing.B) {
 			d := newDecodeModel(kind != "w8a8")
-			buf := make([]byte, d.bytes/256*256)
+			per := d.bytes / m130Layers / 256 * 256 // read bytes per layer
+			buf := make([]byte, per*m130Layers)
 			for i := range buf {
 				buf[i] = byte(i)
 			}
@@ -295,8 +297,8 @@ func BenchmarkGEMVReadRatio(b *testing.B) {
 			yf := make([]float32, 2*m130Inner)
 			var tg, tr time.Duration
 			for b.Loop() {
-				t0 := time.Now()
 				for l := range d.w8 {
+					t0 := time.Now()
 					for j, s := range m130Shapes {
 						switch kind {
 						case "w8a8":
@@ -307,12 +309,11 @@ func BenchmarkGEMVReadRatio(b *testing.B) {
 							MatMulW4A16F32(1, xf, s.k, d.w4[l][j], yf, s.n)
 						}
 					}
+					t1 := time.Now()
+					sink ^= readStream(buf[l*per : (l+1)*per])
+					tg += t1.Sub(t0)
+					tr += time.Since(t1)
 				}
-				t1 := time.Now()
-				sink ^= readStream(buf)
-				t2 := time.Now()
-				tg += t1.Sub(t0)
-				tr += t2.Sub(t1)
 			}
 			g := float64(d.bytes) / tg.Seconds()
 			r := float64(len(buf)) / tr.Seconds()

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -150,5 +151,34 @@ func TestRandomInitDistributions(t *testing.T) {
 	}
 	if _, err := init.Tensor("backbone.layers.9.norm.weight"); err == nil {
 		t.Error("tensor of a missing layer generated")
+	}
+}
+
+func TestTensorInfosMatchFormats(t *testing.T) {
+	cfgs := []formats.Config{}
+	for _, name := range PresetNames() {
+		cfg, _ := Preset(name)
+		cfgs = append(cfgs, cfg)
+	}
+	for _, tc := range archCases() {
+		cfgs = append(cfgs, tc.cfg)
+	}
+	for _, cfg := range cfgs {
+		infos, err := TensorInfos(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := cfg.TensorShapes()
+		if cfg.TieEmbeddings {
+			delete(want, "lm_head.weight")
+		}
+		if len(infos) != len(want) {
+			t.Errorf("%s d_model %d: %d tensors, formats lists %d", cfg.Arch, cfg.DModel, len(infos), len(want))
+		}
+		for _, ti := range infos {
+			if fmt.Sprint(ti.Shape) != fmt.Sprint(want[ti.Name]) {
+				t.Errorf("%s: shape %v, formats says %v", ti.Name, ti.Shape, want[ti.Name])
+			}
+		}
 	}
 }

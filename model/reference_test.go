@@ -175,7 +175,10 @@ func (n *naiveModel) step(tok int) []float64 {
 		for c := range pre {
 			copy(st[c*K:], st[c*K+1:(c+1)*K])
 			st[c*K+K-1] = pre[c]
-			acc := cb[c]
+			var acc float64
+			if cb != nil {
+				acc = cb[c]
+			}
 			for k := 0; k < K; k++ {
 				acc += cw[c*K+k] * st[c*K+k]
 			}
@@ -248,6 +251,11 @@ func archCases() []archCase {
 		{"mamba1", testConfig(formats.Mamba1, 0)},
 		{"mamba2-g1", testConfig(formats.Mamba2, 1)},
 		{"mamba2-g2", testConfig(formats.Mamba2, 2)},
+		{"mamba1-no-conv-bias", func() formats.Config {
+			c := testConfig(formats.Mamba1, 0)
+			c.ConvBias = false
+			return c
+		}()},
 		{"mamba2-dt-limit", func() formats.Config {
 			c := testConfig(formats.Mamba2, 3)
 			c.DtLimitMin, c.DtLimitMax = 0.05, 0.4

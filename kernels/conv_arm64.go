@@ -36,17 +36,23 @@ func convF32Arch(t Tier, l, c, dConv int, x []float32, ldx int, state []float32,
 	return c4
 }
 
-// The step hooks run the prefill kernel on the token, then move the state
-// of the channels they handled up by one token.
+// The step hooks also move the state up by one token for the channels they
+// handle.
 
 func convStepI8Arch(t Tier, c, dConv int, x []int8, state []int8, w, bias, inv []float32, out []int8) int {
-	c4 := convI8Arch(t, 1, c, dConv, x, c, state, w, bias, inv, out, c)
-	convStepShift(c, dConv, 0, c4, x, state)
+	c4 := c &^ 3
+	if !neonTier(t) || dConv != 4 || c4 == 0 {
+		return 0
+	}
+	arm64.ConvStepI8NEON(c4, state, c, w, bias, inv, x, out)
 	return c4
 }
 
 func convStepF32Arch(t Tier, c, dConv int, x []float32, state []float32, w, bias []float32, out []float32) int {
-	c4 := convF32Arch(t, 1, c, dConv, x, c, state, w, bias, out, c)
-	convStepShift(c, dConv, 0, c4, x, state)
+	c4 := c &^ 3
+	if !neonTier(t) || dConv != 4 || c4 == 0 {
+		return 0
+	}
+	arm64.ConvStepF32NEON(c4, state, c, w, bias, x, out)
 	return c4
 }

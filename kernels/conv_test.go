@@ -227,7 +227,7 @@ func TestConvSplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for _, d := range []int{4, 3, 2} {
-			for _, c := range []int{5, 8, 16, 43, 64} {
+			for _, c := range []int{5, 8, 13, 16, 43, 64} {
 				cc := newConvCase(rng, 20, c, d, 3)
 				whole, wholeState := cc.runI8(false)
 				stepped, steppedState := cc.runI8(true)

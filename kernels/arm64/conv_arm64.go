@@ -28,3 +28,17 @@ func ConvSiLUI8F32NEON(l, c4 int, x []int8, ldx int, state []int8, c int, w, bia
 //
 //go:noescape
 func ConvSiLUF32NEON(l, c4 int, x []float32, ldx int, state []float32, c int, w, bias []float32, out []float32, ldo int)
+
+// ConvStepI8NEON is one decode step over channels [0, c4) (c4 a multiple of
+// 4): out[ch] = sat8(RNE(silu(acc)·inv[ch])) with the state as the three
+// previous inputs, then the state rows move up (row 0 ← row 1, row 1 ← row
+// 2, row 2 ← x) for those channels.
+//
+//go:noescape
+func ConvStepI8NEON(c4 int, state []int8, c int, w, bias, inv []float32, x, out []int8)
+
+// ConvStepF32NEON is ConvStepI8NEON for float32 inputs, state and outputs
+// (out = silu(acc)).
+//
+//go:noescape
+func ConvStepF32NEON(c4 int, state []float32, c int, w, bias []float32, x, out []float32)

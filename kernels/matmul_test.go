@@ -622,3 +622,38 @@ func TestW4PanelsView(t *testing.T) {
 		}
 	})
 }
+
+// Non-finite scales: the int8 output clamps before rounding, NaN gives 127.
+func TestMatMulW8A8I8NonFinite(t *testing.T) {
+	const n, k = 17, 8
+	rng := rand.New(rand.NewPCG(21, 22))
+	w := randW8(rng, n, k, k, 0)
+	w[0] = 0 // row 0: acc = 0 → 0·Inf = NaN
+	for c := 1; c < k; c++ {
+		w[c] = 0
+	}
+	p, err := PackW8(n, k, w, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randX(rng, 1, k, k, 0)
+	acc := refAcc(1, x, k, w, k, n, k)
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	forEachTier(t, func(t *testing.T) {
+		for _, s := range []float32{nan, inf, -inf} {
+			y := make([]int8, n)
+			MatMulW8A8I8(1, x, k, p, []float32{s}, y, n)
+			for r := 0; r < n; r++ {
+				v := float32(acc[r]) * s
+				want := int8(127)
+				if v < 0 {
+					want = -128
+				}
+				if y[r] != want {
+					t.Fatalf("scale %v: y[%d] = %d, want %d (acc %d)", s, r, y[r], want, acc[r])
+				}
+			}
+		}
+	})
+}

@@ -40,8 +40,8 @@ type armW8Out struct {
 	sstep int // 0: one per-tensor scale; 64: 16 per-row scales per panel
 }
 
-func newArmW8Out(ep *epilogue) *armW8Out {
-	o := &armW8Out{ep: ep, mode: int(ep.kind), elem: [...]int{4, 4, 2, 1}[ep.kind]}
+func newArmW8Out(ep *epilogue) armW8Out {
+	o := armW8Out{ep: ep, mode: int(ep.kind), elem: [...]int{4, 4, 2, 1}[ep.kind]}
 	if ep.kind != epI32 {
 		o.scale = unsafe.Pointer(&ep.scale[0])
 		if len(ep.scale) > 1 {
@@ -144,9 +144,9 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 			armGemvW8(dot, xp, unsafe.Pointer(&w.data[0]), kp/4, full, o.y(0, 0), 16*o.elem, o.mode, o.scale, o.sstep, o.biasAt(0))
 		}
 		if n0 < w.N {
-			scale, sstep, bias := tp.setup(o, n0, w.N)
+			scale, sstep, bias := tp.setup(&o, n0, w.N)
 			armGemvW8(dot, xp, unsafe.Pointer(&w.data[full*panelBytes]), kp/4, 1, unsafe.Pointer(&tp.out[0]), 16*o.elem, o.mode, scale, sstep, bias)
-			tp.copyOut(o, 0, 0, n0, w.N)
+			tp.copyOut(&o, 0, 0, n0, w.N)
 		}
 		return true
 	}
@@ -165,14 +165,14 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 		}
 	}
 	if n0 < w.N {
-		scale, sstep, bias := tp.setup(o, n0, w.N)
+		scale, sstep, bias := tp.setup(&o, n0, w.N)
 		wp := unsafe.Pointer(&w.data[full*panelBytes])
 		for i := 0; i < m; i += rows {
 			mr := min(rows, m-i)
 			armGemmW8(dot, unsafe.Add(xp, i*lx), lx, mr, wp, kp/4, 1,
 				unsafe.Pointer(&tp.out[0]), 16*o.elem, 16*o.elem, o.mode, scale, sstep, bias)
 			for r := 0; r < mr; r++ {
-				tp.copyOut(o, r, i+r, n0, w.N)
+				tp.copyOut(&o, r, i+r, n0, w.N)
 			}
 		}
 	}

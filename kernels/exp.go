@@ -87,7 +87,7 @@ func softplus(v float32) float32 {
 	for k := 8; k >= 0; k-- {
 		q = expFMA(q, w, softplusQ[k])
 	}
-	t := q * w
+	t := float32(q * w) // explicit rounding: no fused multiply-add (arm64)
 	m := v
 	if v < 0 {
 		m = 0

@@ -1,0 +1,38 @@
+//go:build !noasm
+
+package arm64
+
+import "unsafe"
+
+// ScanM1Args are the operands of ScanM1NEON, laid out as the amd64
+// kernels' (offsets checked below).
+type ScanM1Args struct {
+	U, Dt, Z *int8    // [L][E] int8 inputs, from channel 0
+	Y        *float32 // [L][E] output
+	BC       *float32 // [L][N] interleaved (SB·B, SC·C) pairs
+	A        *float32 // [E/8][N][8] blocked scan layout
+	D        *float32 // [E]
+	DtBias   *float32 // [E]
+	State    *float32 // [E/8][N][8] float32 state, updated in place
+	Pre      *float32 // scratch [LC][4][E]: delta·log2(e), delta·u, D·u, silu gate
+	E        int      // channels: row stride of u, dt, z and y
+	NC       int      // channels to scan from 0, a multiple of 8
+	N        int      // states per channel, >= 1
+	L        int      // tokens, >= 1
+	LC       int      // tokens per chunk (rows of Pre), >= 1
+
+	SU, SDt, SZ float32 // scales of u, dt, z
+}
+
+// ScanM1NEON runs the Mamba1 selective scan (kernels.ScanM1) with a float32
+// state on channels [0, a.NC), bit-for-bit as the pure-Go kernel.
+//
+//go:noescape
+func ScanM1NEON(a *ScanM1Args)
+
+// Compile-time checks of the offsets the assembly uses.
+var (
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.Pre)-72]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.LC)-112]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-128]
+)

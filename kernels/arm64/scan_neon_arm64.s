@@ -1,0 +1,283 @@
+//go:build !noasm
+
+#include "textflag.h"
+#include "exp_arm64.h"
+
+// NEON selective-scan kernels (Mamba1 scan, Mamba2 SSM), bit-for-bit twins
+// of the pure-Go code in kernels/scan.go, with the loop structure of the
+// AVX2 kernels (kernels/amd64/scan_avx2_amd64.s) on 4-lane registers: a
+// block of 8 channels is a pair of registers (lo, hi).
+
+// scanneonc<>: scanExp2 constants, broadcast into V20..V28 by SCAN_CONST.
+DATA scanneonc<>+0(SB)/4, $0x3f800000  // V20: C0 = 1.0
+DATA scanneonc<>+4(SB)/4, $0x3f317218  // V21: C1
+DATA scanneonc<>+8(SB)/4, $0x3e75fdf0  // V22: C2
+DATA scanneonc<>+12(SB)/4, $0x3d635766 // V23: C3
+DATA scanneonc<>+16(SB)/4, $0x3c1d950e // V24: C4
+DATA scanneonc<>+20(SB)/4, $0x3aafa460 // V25: C5
+DATA scanneonc<>+24(SB)/4, $0x39222000 // V26: C6
+DATA scanneonc<>+28(SB)/4, $0xc2fa0000 // V27: -125.0, flush bound
+DATA scanneonc<>+32(SB)/4, $0x00000000 // V28: 0.0
+GLOBL scanneonc<>(SB), RODATA|NOPTR, $36
+
+#define SCAN_CONST(R) \
+	MOVD    $scanneonc<>(SB), R \
+	VLD1R.P 4(R), [V20.S4] \
+	VLD1R.P 4(R), [V21.S4] \
+	VLD1R.P 4(R), [V22.S4] \
+	VLD1R.P 4(R), [V23.S4] \
+	VLD1R.P 4(R), [V24.S4] \
+	VLD1R.P 4(R), [V25.S4] \
+	VLD1R.P 4(R), [V26.S4] \
+	VLD1R.P 4(R), [V27.S4] \
+	VLD1R.P 4(R), [V28.S4]
+
+// SCAN_EXP2_NEON(x, t0, t1, t2, t3): Vx = 2^Vx on 4 lanes, the twin of
+// kernels.scanExp2 (and of the AVX2 SCAN_EXP2): flush to 0 below -125,
+// clamp to [-125, 0] with NaN to -125 (FMAXNM), n = roundEven(x),
+// f = x - n, P(f) with n added to the exponent bits. Needs SCAN_CONST.
+#define SCAN_EXP2_NEON(x, t0, t1, t2, t3) \
+	E_FCMGT(t1, 27, x)  /* flush mask: -125 > x */ \
+	E_FMAXNM(x, x, 27)  \
+	E_FMINNM(x, x, 28)  \
+	E_FRINTN(t0, x)     /* n */ \
+	E_FSUB(x, x, t0)    /* f = x - n, exact */ \
+	E_FCVTZS(t0, t0)    \
+	E_SHL(t0, t0, 23)   /* n << 23 */ \
+	E_MOV(t2, 25)       \
+	E_FMLA(t2, 26, x)   /* p = C5 + C6*f */ \
+	E_MOV(t3, 24)       \
+	E_FMLA(t3, t2, x)   \
+	E_MOV(t2, 23)       \
+	E_FMLA(t2, t3, x)   \
+	E_MOV(t3, 22)       \
+	E_FMLA(t3, t2, x)   \
+	E_MOV(t2, 21)       \
+	E_FMLA(t2, t3, x)   \
+	E_MOV(t3, 20)       \
+	E_FMLA(t3, t2, x)   /* p = C0 + p*f */ \
+	E_IADD(t3, t3, t0)  /* p * 2^n */ \
+	E_BIC(x, t3, t1)    /* flushed lanes to 0 */
+
+// LOAD8I8(addr, lo, hi): Vlo, Vhi = float32 of the 8 int8 at (addr)
+// (register numbers; V0 is clobbered unless lo is 0, hi is not 0).
+#define LOAD8I8(addr, lo, hi) \
+	VLD1 (addr), [V0.B8] \
+	E_SXTL8H(0, 0)       \
+	E_SXTL24S(hi, 0)     \
+	E_SXTL4S(lo, 0)      \
+	E_SCVTF(lo, lo)      \
+	E_SCVTF(hi, hi)
+
+// Field offsets of ScanM1Args (scan_arm64.go checks them at compile time).
+#define M1_U 0
+#define M1_DT 8
+#define M1_Z 16
+#define M1_Y 24
+#define M1_BC 32
+#define M1_A 40
+#define M1_D 48
+#define M1_DTBIAS 56
+#define M1_STATE 64
+#define M1_PRE 72
+#define M1_E 80
+#define M1_NC 88
+#define M1_N 96
+#define M1_L 104
+#define M1_LC 112
+#define M1_SU 120
+#define M1_SDT 124
+#define M1_SZ 128
+
+// func ScanM1NEON(a *ScanM1Args)
+//
+// As ScanM1AVX2: tokens in chunks of a.LC; per chunk a prepass stores dl,
+// du, acc0 = D*u and the gate g for every (token, channel) in a.Pre (with
+// the exp and softplus constants in V10..V31), then blocks of 8 channels
+// run their tokens and N state rows (scanExp2 constants in V20..V28).
+//
+// Registers:
+//   R0 a, R1 E*4 (row stride of Pre and y), R2 t0, R3 tokens in the chunk
+//   prepass: R5 tokens left, R6 t*E, R7 &Pre[tt][0][0], R8 c,
+//            R9 t*E + c, R10 scratch address, R11 &Pre[tt][0][c]
+//   states:  R8 c, R12 &h[c/8][0][0], R13 &A[c/8][0][0], R14 &Pre[tt][0][c],
+//            R15 &BC[t][0], R19 &y[t][c], R20 tokens left;
+//            row loop: R6 &A[c/8][n][0], R7 &h[c/8][n][0], R10 &BC[t][n],
+//            R11 rows left, R4 scratch
+//   V0/V1 dl, V2/V3 du, V4/V5 acc, V6-V19 temporaries (lo, hi halves)
+TEXT ·ScanM1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD M1_E(R0), R1
+	LSL  $2, R1, R1
+	MOVD $0, R2
+
+chunk:
+	MOVD M1_L(R0), R4
+	CMP  R4, R2
+	BGE  done
+	SUB  R2, R4, R3            // tokens left in the scan
+	MOVD M1_LC(R0), R4
+	CMP  R4, R3
+	BLE  chunklen
+	MOVD R4, R3
+
+chunklen:
+	// Prepass.
+	EXP_NEON_CONST(R4)
+	MOVD R3, R5
+	MOVD M1_E(R0), R6
+	MUL  R2, R6, R6            // t*E
+	MOVD M1_PRE(R0), R7
+
+pretoken:
+	MOVD $0, R8
+
+preblock:
+	MOVD M1_NC(R0), R4
+	CMP  R4, R8
+	BGE  pretokdone
+	ADD  R6, R8, R9            // t*E + c
+	// v = fma(SDt, dt, DtBias); delta = softplus(v)
+	MOVD M1_DT(R0), R10
+	ADD  R9, R10, R10
+	LOAD8I8(R10, 2, 3)
+	ADD  $M1_SDT, R0, R10
+	VLD1R (R10), [V4.S4]
+	MOVD M1_DTBIAS(R0), R10
+	ADD  R8<<2, R10, R10
+	VLD1 (R10), [V6.S4, V7.S4]
+	E_FMLA(6, 2, 4)
+	E_FMLA(7, 3, 4)
+	SOFTPLUS_NEON(6, 2, 3, 4, 5)
+	SOFTPLUS_NEON(7, 2, 3, 4, 5)
+	// uf = u*SU; du = delta*uf; dl = delta*log2e
+	MOVD M1_U(R0), R10
+	ADD  R9, R10, R10
+	LOAD8I8(R10, 2, 3)
+	ADD  $M1_SU, R0, R10
+	VLD1R (R10), [V4.S4]
+	E_FMUL(2, 2, 4)
+	E_FMUL(3, 3, 4)
+	E_FMUL(8, 6, 2)
+	E_FMUL(9, 7, 3)
+	E_FMUL(6, 6, 22)
+	E_FMUL(7, 7, 22)
+	ADD  R8<<2, R7, R11
+	VST1 [V6.S4, V7.S4], (R11)
+	ADD  R1, R11, R10
+	VST1 [V8.S4, V9.S4], (R10)
+	// acc0 = D*uf
+	MOVD M1_D(R0), R10
+	ADD  R8<<2, R10, R10
+	VLD1 (R10), [V4.S4, V5.S4]
+	E_FMUL(4, 4, 2)
+	E_FMUL(5, 5, 3)
+	ADD  R1<<1, R11, R10
+	VST1 [V4.S4, V5.S4], (R10)
+	// g = zf / (1 + exp(-zf)), zf = z*SZ
+	MOVD M1_Z(R0), R10
+	ADD  R9, R10, R10
+	LOAD8I8(R10, 2, 3)
+	ADD  $M1_SZ, R0, R10
+	VLD1R (R10), [V4.S4]
+	E_FMUL(2, 2, 4)
+	E_FMUL(3, 3, 4)
+	E_FNEG(4, 2)
+	EXP_NEON(4, 5, 6, 7)
+	E_FADD(4, 4, 31)
+	E_FDIV(2, 2, 4)
+	E_FNEG(4, 3)
+	EXP_NEON(4, 5, 6, 7)
+	E_FADD(4, 4, 31)
+	E_FDIV(3, 3, 4)
+	ADD  R1<<1, R11, R10
+	ADD  R1, R10, R10
+	VST1 [V2.S4, V3.S4], (R10)
+	ADD  $8, R8
+	B    preblock
+
+pretokdone:
+	MOVD M1_E(R0), R4
+	ADD  R4, R6, R6            // next token's row
+	ADD  R1<<2, R7, R7         // next Pre row (4 vectors of E)
+	SUBS $1, R5, R5
+	BNE  pretoken
+
+	// State updates, block by block.
+	SCAN_CONST(R4)
+	MOVD $0, R8
+
+block:
+	MOVD M1_NC(R0), R4
+	CMP  R4, R8
+	BGE  chunkdone
+	MOVD M1_N(R0), R4
+	MUL  R8, R4, R4
+	LSL  $2, R4, R4            // c*N*4: block c/8 of 8N floats
+	MOVD M1_STATE(R0), R12
+	ADD  R4, R12, R12
+	MOVD M1_A(R0), R13
+	ADD  R4, R13, R13
+	MOVD M1_PRE(R0), R14
+	ADD  R8<<2, R14, R14
+	MOVD M1_N(R0), R4
+	MUL  R2, R4, R4
+	MOVD M1_BC(R0), R15
+	ADD  R4<<3, R15, R15       // &BC[t0][0]
+	MOVD M1_E(R0), R4
+	MUL  R2, R4, R4
+	ADD  R8, R4, R4
+	MOVD M1_Y(R0), R19
+	ADD  R4<<2, R19, R19       // &y[t0][c]
+	MOVD R3, R20
+
+token:
+	VLD1 (R14), [V0.S4, V1.S4] // dl
+	ADD  R1, R14, R4
+	VLD1 (R4), [V2.S4, V3.S4]  // du
+	ADD  R1, R4, R4
+	VLD1 (R4), [V4.S4, V5.S4]  // acc = D*u
+	MOVD R13, R6
+	MOVD R12, R7
+	MOVD R15, R10
+	MOVD M1_N(R0), R11
+
+state:
+	VLD1.P  32(R6), [V6.S4, V7.S4]  // A row
+	VLD1    (R7), [V8.S4, V9.S4]    // h row
+	VLD1R.P 4(R10), [V18.S4]        // Bf[n]
+	VLD1R.P 4(R10), [V19.S4]        // Cf[n]
+	E_FMUL(6, 0, 6)                 // dl*A
+	E_FMUL(7, 1, 7)
+	SCAN_EXP2_NEON(6, 10, 11, 12, 13)
+	SCAN_EXP2_NEON(7, 14, 15, 16, 17)
+	E_FMUL(10, 2, 18)               // du*Bf[n]
+	E_FMUL(11, 3, 18)
+	E_FMLA(10, 6, 8)                // h = dA*h + du*Bf[n]
+	E_FMLA(11, 7, 9)
+	VST1.P  [V10.S4, V11.S4], 32(R7)
+	E_FMLA(4, 19, 10)               // acc += Cf[n]*h
+	E_FMLA(5, 19, 11)
+	SUBS    $1, R11, R11
+	BNE     state
+
+	ADD  R1, R4, R4
+	VLD1 (R4), [V6.S4, V7.S4]       // g
+	E_FMUL(4, 4, 6)                 // y = acc*g
+	E_FMUL(5, 5, 7)
+	VST1 [V4.S4, V5.S4], (R19)
+	ADD  R1, R19, R19
+	ADD  R1<<2, R14, R14
+	MOVD M1_N(R0), R4
+	ADD  R4<<3, R15, R15
+	SUBS $1, R20, R20
+	BNE  token
+	ADD  $8, R8
+	B    block
+
+chunkdone:
+	ADD R3, R2, R2
+	B   chunk
+
+done:
+	RET

@@ -73,7 +73,6 @@ func BenchmarkGEMVMamba130m(b *testing.B) {
 		rowScale[i] = 1e-4 * float32(i%7+1)
 	}
 	b.SetBytes(int64(total))
-	b.ReportMetric(float64(total)/1e6, "MB/op")
 	b.ResetTimer()
 	for b.Loop() {
 		for _, l := range layers {
@@ -83,6 +82,7 @@ func BenchmarkGEMVMamba130m(b *testing.B) {
 			MatMulW8A8F32(1, x, m130Inner, l.w[3], scale, nil, yf, m130Inner)
 		}
 	}
+	b.ReportMetric(float64(total)/1e6, "weight-MB")
 }
 
 // fillInt8 writes pseudo-random int8 with a xorshift generator (fast
@@ -246,7 +246,6 @@ func BenchmarkGEMVW4A8Mamba130m(b *testing.B) {
 	fillInt8(x, 99)
 	y := make([]float32, 2*m130Inner)
 	b.SetBytes(int64(d.bytes))
-	b.ReportMetric(float64(d.bytes)/1e6, "MB/op")
 	b.ResetTimer()
 	for b.Loop() {
 		for _, l := range d.w4 {
@@ -255,6 +254,7 @@ func BenchmarkGEMVW4A8Mamba130m(b *testing.B) {
 			}
 		}
 	}
+	b.ReportMetric(float64(d.bytes)/1e6, "weight-MB")
 }
 
 func BenchmarkGEMVW4A16Mamba130m(b *testing.B) {
@@ -265,7 +265,6 @@ func BenchmarkGEMVW4A16Mamba130m(b *testing.B) {
 	}
 	y := make([]float32, 2*m130Inner)
 	b.SetBytes(int64(d.bytes))
-	b.ReportMetric(float64(d.bytes)/1e6, "MB/op")
 	b.ResetTimer()
 	for b.Loop() {
 		for _, l := range d.w4 {
@@ -274,6 +273,7 @@ func BenchmarkGEMVW4A16Mamba130m(b *testing.B) {
 			}
 		}
 	}
+	b.ReportMetric(float64(d.bytes)/1e6, "weight-MB")
 }
 
 // BenchmarkGEMVReadRatio alternates, layer by layer, one decode step's

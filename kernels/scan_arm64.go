@@ -40,6 +40,27 @@ func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L
 	}
 }
 
+// scanM2 runs the NEON kernel for a float32 state; an int8 state runs the
+// pure-Go kernel on arm64.
 func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
-	scanM2Go(p, st, y, x, dt, B, C, L)
+	H, P, N, G := p.H, p.P, p.N, p.G
+	pc := P &^ 7 // channels per head for the 8-lane kernel; the rest run in Go
+	if !scanNEON() || L == 0 || pc == 0 || st.f == nil {
+		scanM2Go(p, st, y, x, dt, B, C, L)
+		return
+	}
+	nd, nb := L*2*H, L*G*N
+	b := scanScratch(nd + 2*nb + N)
+	defer scanPool.Put(b)
+	sc := *b
+	dd, bc, s := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:]
+	scanM2Prep(p, dt, B, C, L, dd, bc)
+	a := arm64.ScanM2Args{
+		X: &x[0], Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0], SX: &p.SX[0], State: &st.f[0],
+		H: H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G, H0: 0, H1: H,
+	}
+	arm64.ScanM2NEON(&a)
+	if pc < P {
+		scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)
+	}
 }

@@ -38,6 +38,7 @@
 #define E_SXTL8H(d, n)    WORD $(0x0F08A400 | ((n)<<5) | (d)) // 8 int8 (low half) -> 8 int16
 #define E_SXTL4S(d, n)    WORD $(0x0F10A400 | ((n)<<5) | (d)) // low 4 int16 -> 4 int32
 #define E_SXTL24S(d, n)   WORD $(0x4F10A400 | ((n)<<5) | (d)) // high 4 int16 -> 4 int32
+#define E_SXTL28H(d, n)   WORD $(0x4F08A400 | ((n)<<5) | (d)) // high 8 int8 -> 8 int16
 #define E_SQXTN4H(d, n)   WORD $(0x0E614800 | ((n)<<5) | (d)) // 4 int32 -> low 4 int16
 #define E_SQXTN28H(d, n)  WORD $(0x4E614800 | ((n)<<5) | (d)) // 4 int32 -> high 4 int16
 #define E_SQXTN8B(d, n)   WORD $(0x0E214800 | ((n)<<5) | (d)) // 8 int16 -> 8 int8

@@ -30,9 +30,38 @@ type ScanM1Args struct {
 //go:noescape
 func ScanM1NEON(a *ScanM1Args)
 
+// ScanM2Args are the operands of ScanM2NEON (offsets checked below).
+type ScanM2Args struct {
+	X     *int8    // [L][H*P] int8 x
+	Y     *float32 // [L][H*P] output
+	DD    *float32 // [L][2H]: delta of every head, then exp(delta*A)
+	BC    *float32 // [L][G*N] interleaved (B·SB[g], C·SC[g]) pairs
+	D     *float32 // [H]
+	SX    *float32 // [H*P] per-channel scales of x
+	State *float32 // [H][N][P] float32 state, updated in place
+	H     int      // heads (row length of DD)
+	P     int      // head dim: row stride of the state
+	PC    int      // channels per head to scan from 0, a multiple of 8
+	N     int      // state size, >= 1
+	L     int      // tokens, >= 1
+	GN    int      // G*N: row length of BC
+	HPG   int      // heads per group, H/G
+	H0    int      // first head to scan; State holds heads from H0 on
+	H1    int      // heads [H0, H1) are scanned
+}
+
+// ScanM2NEON runs the Mamba2 SSM (kernels.ScanM2) with a float32 state on
+// channels [0, a.PC) of heads [a.H0, a.H1), bit-for-bit as the pure-Go
+// kernel.
+//
+//go:noescape
+func ScanM2NEON(a *ScanM2Args)
+
 // Compile-time checks of the offsets the assembly uses.
 var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.Pre)-72]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.LC)-112]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-128]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
 )

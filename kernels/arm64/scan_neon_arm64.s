@@ -281,3 +281,210 @@ chunkdone:
 
 done:
 	RET
+
+// Field offsets of ScanM2Args.
+#define M2_X 0
+#define M2_Y 8
+#define M2_DD 16
+#define M2_BC 24
+#define M2_D 32
+#define M2_SX 40
+#define M2_STATE 48
+#define M2_H 56
+#define M2_P 64
+#define M2_PC 72
+#define M2_N 80
+#define M2_L 88
+#define M2_GN 96
+#define M2_HPG 104
+#define M2_H0 112
+#define M2_H1 120
+
+// SCAN_M2_ROW(dx, s, t, acc): one 4-lane slice of a state row:
+// S = fma(dA, S, dx*Bf[n]) into Vt (stored by the caller), acc += Cf[n]*S,
+// with V12 = Bf[n], V13 = Cf[n], V31 = dA.
+#define SCAN_M2_ROW(dx, s, t, acc) \
+	E_FMUL(t, dx, 12)  \
+	E_FMLA(t, 31, s)   \
+	E_FMLA(acc, 13, t)
+
+// func ScanM2NEON(a *ScanM2Args)
+//
+// As ScanM2AVX2: heads [H0, H1) outermost, tokens, blocks of 16 channels
+// (4 registers; then blocks of 8), state rows innermost.
+//
+// Registers:
+//   R0 a, R1 P*4 (row stride of S), R2 h, R3 &S[h][0][0], R4 h*P,
+//   R5 tokens left, R6 t*H*P, R7 &BC[t][g*N], R8 &DD[t][h], R9 p,
+//   row loop: R10 &S[h][n][p], R11 &BC[t][g*N+n], R12 rows left;
+//   R13, R14 scratch
+//   V30 delta, V31 dA, V0-V3 dx = delta*x, V4-V7 acc, V8-V11 S rows,
+//   V12 Bf[n], V13 Cf[n], V14-V17 temporaries
+TEXT ·ScanM2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD M2_P(R0), R1
+	LSL  $2, R1, R1
+	MOVD M2_H0(R0), R2
+
+m2head:
+	MOVD M2_H1(R0), R13
+	CMP  R13, R2
+	BGE  m2done
+	MOVD M2_H0(R0), R13
+	SUB  R13, R2, R3
+	MOVD M2_N(R0), R13
+	MUL  R13, R3, R3
+	MUL  R1, R3, R3
+	MOVD M2_STATE(R0), R13
+	ADD  R13, R3, R3           // state of head h: (h-H0)*N*P floats in
+	MOVD M2_P(R0), R4
+	MUL  R2, R4, R4            // h*P
+	MOVD M2_L(R0), R5
+	MOVD $0, R6
+	MOVD M2_HPG(R0), R13
+	UDIV R13, R2, R14          // g = h/HPG
+	MOVD M2_N(R0), R13
+	MUL  R13, R14, R14
+	MOVD M2_BC(R0), R7
+	ADD  R14<<3, R7, R7        // &BC[0][g*N]
+	MOVD M2_DD(R0), R8
+	ADD  R2<<2, R8, R8         // &DD[0][h]
+
+m2token:
+	VLD1R (R8), [V30.S4]       // delta
+	MOVD  M2_H(R0), R13
+	ADD   R13<<2, R8, R14
+	VLD1R (R14), [V31.S4]      // dA
+	MOVD  $0, R9
+
+m2p16:
+	MOVD M2_PC(R0), R13
+	SUB  R9, R13, R13
+	CMP  $16, R13
+	BLT  m2p8
+	// xf = x*SX; acc = D*xf; dx = delta*xf (4 registers)
+	ADD  R4, R6, R13
+	ADD  R9, R13, R13          // t*H*P + h*P + p
+	MOVD M2_X(R0), R14
+	ADD  R13, R14, R14
+	VLD1 (R14), [V14.B16]
+	E_SXTL8H(15, 14)
+	E_SXTL28H(14, 14)
+	E_SXTL4S(0, 15)
+	E_SXTL24S(1, 15)
+	E_SXTL4S(2, 14)
+	E_SXTL24S(3, 14)
+	E_SCVTF(0, 0)
+	E_SCVTF(1, 1)
+	E_SCVTF(2, 2)
+	E_SCVTF(3, 3)
+	ADD  R9, R4, R13
+	MOVD M2_SX(R0), R14
+	ADD  R13<<2, R14, R14
+	VLD1 (R14), [V14.S4, V15.S4, V16.S4, V17.S4]
+	E_FMUL(0, 0, 14)
+	E_FMUL(1, 1, 15)
+	E_FMUL(2, 2, 16)
+	E_FMUL(3, 3, 17)
+	MOVD  M2_D(R0), R14
+	ADD   R2<<2, R14, R14
+	VLD1R (R14), [V12.S4]
+	E_FMUL(4, 12, 0)
+	E_FMUL(5, 12, 1)
+	E_FMUL(6, 12, 2)
+	E_FMUL(7, 12, 3)
+	E_FMUL(0, 30, 0)
+	E_FMUL(1, 30, 1)
+	E_FMUL(2, 30, 2)
+	E_FMUL(3, 30, 3)
+	ADD  R9<<2, R3, R10
+	MOVD R7, R11
+	MOVD M2_N(R0), R12
+
+m2row16:
+	VLD1R.P 4(R11), [V12.S4]
+	VLD1R.P 4(R11), [V13.S4]
+	VLD1    (R10), [V8.S4, V9.S4, V10.S4, V11.S4]
+	SCAN_M2_ROW(0, 8, 14, 4)
+	SCAN_M2_ROW(1, 9, 15, 5)
+	SCAN_M2_ROW(2, 10, 16, 6)
+	SCAN_M2_ROW(3, 11, 17, 7)
+	VST1    [V14.S4, V15.S4, V16.S4, V17.S4], (R10)
+	ADD     R1, R10, R10
+	SUBS    $1, R12, R12
+	BNE     m2row16
+
+	ADD  R4, R6, R13
+	ADD  R9, R13, R13
+	MOVD M2_Y(R0), R14
+	ADD  R13<<2, R14, R14
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R14)
+	ADD  $16, R9
+	B    m2p16
+
+m2p8:
+	MOVD M2_PC(R0), R13
+	CMP  R13, R9
+	BGE  m2tokdone
+	ADD  R4, R6, R13
+	ADD  R9, R13, R13
+	MOVD M2_X(R0), R14
+	ADD  R13, R14, R14
+	VLD1 (R14), [V14.B8]
+	E_SXTL8H(14, 14)
+	E_SXTL4S(0, 14)
+	E_SXTL24S(1, 14)
+	E_SCVTF(0, 0)
+	E_SCVTF(1, 1)
+	ADD  R9, R4, R13
+	MOVD M2_SX(R0), R14
+	ADD  R13<<2, R14, R14
+	VLD1 (R14), [V14.S4, V15.S4]
+	E_FMUL(0, 0, 14)
+	E_FMUL(1, 1, 15)
+	MOVD  M2_D(R0), R14
+	ADD   R2<<2, R14, R14
+	VLD1R (R14), [V12.S4]
+	E_FMUL(4, 12, 0)
+	E_FMUL(5, 12, 1)
+	E_FMUL(0, 30, 0)
+	E_FMUL(1, 30, 1)
+	ADD  R9<<2, R3, R10
+	MOVD R7, R11
+	MOVD M2_N(R0), R12
+
+m2row8:
+	VLD1R.P 4(R11), [V12.S4]
+	VLD1R.P 4(R11), [V13.S4]
+	VLD1    (R10), [V8.S4, V9.S4]
+	SCAN_M2_ROW(0, 8, 14, 4)
+	SCAN_M2_ROW(1, 9, 15, 5)
+	VST1    [V14.S4, V15.S4], (R10)
+	ADD     R1, R10, R10
+	SUBS    $1, R12, R12
+	BNE     m2row8
+
+	ADD  R4, R6, R13
+	ADD  R9, R13, R13
+	MOVD M2_Y(R0), R14
+	ADD  R13<<2, R14, R14
+	VST1 [V4.S4, V5.S4], (R14)
+	ADD  $8, R9
+	B    m2p8
+
+m2tokdone:
+	MOVD M2_H(R0), R13
+	MOVD M2_P(R0), R14
+	MUL  R13, R14, R14
+	ADD  R14, R6, R6           // next token's x and y rows
+	MOVD M2_GN(R0), R13
+	ADD  R13<<3, R7, R7        // next token's BC row
+	MOVD M2_H(R0), R13
+	ADD  R13<<3, R8, R8        // next token's DD row (2H floats)
+	SUBS $1, R5, R5
+	BNE  m2token
+	ADD  $1, R2
+	B    m2head
+
+m2done:
+	RET

@@ -195,11 +195,15 @@ func gemmW8A8(groups int, x []int8, ldx int, w *W8, o *w8Out) {
 // with k ≥ K padded with zeros.
 func prepX4(groups int, x []int8, ldx, k, kb int, xp []byte) {
 	full := k / 4
+	n32 := k / 32 // 32-k chunks done by the assembly
 	for g := 0; g < groups; g++ {
 		dst := xp[g*kb*32 : (g+1)*kb*32]
+		if n32 > 0 {
+			amd64.GemmPrepX4AVX2(&x[4*g*ldx], ldx, n32, (*int8)(unsafe.Pointer(&dst[0])))
+		}
 		for t := 0; t < 4; t++ {
 			row := unsafe.Slice((*byte)(unsafe.Pointer(&x[(4*g+t)*ldx])), k)
-			for j := 0; j < full; j++ {
+			for j := 8 * n32; j < full; j++ {
 				v := binary.LittleEndian.Uint32(row[4*j:])
 				absX4(dst[j*32+t*8:], v)
 			}

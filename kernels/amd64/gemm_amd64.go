@@ -12,3 +12,10 @@ import "unsafe"
 //
 //go:noescape
 func GemmW8A8x4AVX2(xp *int8, w *int8, kb, np int, y unsafe.Pointer, ldy int, kind int, scale *float32, scaleInc int, bias *float32)
+
+// GemmPrepX4AVX2 writes the first 8·n32 k-blocks of the GemmW8A8x4AVX2
+// activation layout for the 4 rows at x, x+ldx, x+2·ldx, x+3·ldx (32·n32
+// bytes read from each). Requires AVX2.
+//
+//go:noescape
+func GemmPrepX4AVX2(x *int8, ldx int, n32 int, xp *int8)

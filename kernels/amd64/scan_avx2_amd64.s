@@ -28,24 +28,37 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 // update, the twin of kernels.scanExp2: x < -125 gives 0 (flush: no
 // subnormal results), x is clamped to [-125, 0] (NaN to -125),
 // n = roundEven(x), f = x - n (exact), 2**x = P(f) with n added to the
-// exponent bits. t0..t2 are clobbered. 17 instructions, 7 on the FMA pipes.
+// exponent bits. t0..t2 are clobbered. The constants stay in registers
+// (SCAN_EXP2_CONST: Y6..Y11 = C6..C1, Y12 = -125), so that the only
+// memory operand is C0: loads, not arithmetic, bounded the version with
+// every constant in memory. 18 instructions, 7 on the FMA pipes.
 #define SCAN_EXP2(x, t0, t1, t2) \
-	VCMPPS      $1, scanconst<>+64(SB), x, t1; /* flush mask: x < -125 */ \
-	VMAXPS      scanconst<>+64(SB), x, x; /* x > -125 ? x : -125 */ \
-	VMINPS      scanconst<>+96(SB), x, x; /* x < 0 ? x : 0 */ \
+	VCMPPS      $1, Y12, x, t1; /* flush mask: x < -125 */ \
+	VMAXPS      Y12, x, x; /* x > -125 ? x : -125 */ \
+	VXORPS      t2, t2, t2; \
+	VMINPS      t2, x, x; /* x < 0 ? x : 0 */ \
 	VROUNDPS    $8, x, t0; /* n */ \
 	VSUBPS      t0, x, x; /* f = x - n */ \
 	VCVTPS2DQ   t0, t0; \
 	VPSLLD      $23, t0, t0; /* n << 23 */ \
-	VMOVUPS     scanconst<>+128(SB), t2; /* p = C6 */ \
-	VFMADD213PS scanconst<>+160(SB), x, t2; /* p = p*f + C5 */ \
-	VFMADD213PS scanconst<>+192(SB), x, t2; \
-	VFMADD213PS scanconst<>+224(SB), x, t2; \
-	VFMADD213PS scanconst<>+256(SB), x, t2; \
-	VFMADD213PS scanconst<>+288(SB), x, t2; \
+	VMOVAPS     Y7, t2; \
+	VFMADD231PS Y6, x, t2; /* p = C6*f + C5 */ \
+	VFMADD213PS Y8, x, t2; /* p = p*f + C4 */ \
+	VFMADD213PS Y9, x, t2; \
+	VFMADD213PS Y10, x, t2; \
+	VFMADD213PS Y11, x, t2; /* p = p*f + C1 */ \
 	VFMADD213PS scanconst<>+320(SB), x, t2; /* p = p*f + C0 */ \
 	VPADDD      t0, t2, t2; /* p * 2**n */ \
 	VANDNPS     t2, t1, x /* flushed lanes to 0 */
+
+#define SCAN_EXP2_CONST \
+	VMOVUPS scanconst<>+128(SB), Y6; \
+	VMOVUPS scanconst<>+160(SB), Y7; \
+	VMOVUPS scanconst<>+192(SB), Y8; \
+	VMOVUPS scanconst<>+224(SB), Y9; \
+	VMOVUPS scanconst<>+256(SB), Y10; \
+	VMOVUPS scanconst<>+288(SB), Y11; \
+	VMOVUPS scanconst<>+64(SB), Y12
 
 // Field offsets of ScanM1Args (scan_amd64.go checks them at compile time).
 #define M1_U 0
@@ -72,7 +85,7 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 //   dA = exp2(dl*A[n]); h[n] = fma(dA, h[n], du*Bf[n]); acc = fma(Cf[n], h[n], acc)
 // arow (A row), hrow (h row), bf and cf (scalars to broadcast) are memory
 // operands; t0..t5 are temporaries. Reads Y15 (dl = delta*log2e), Y14
-// (du), updates Y13 (acc).
+// (du) and the SCAN_EXP2 constants, updates Y13 (acc).
 #define SCAN_M1_STATE(arow, hrow, bf, cf, t0, t1, t2, t3, t4, t5) \
 	VMULPS       arow, Y15, t0; /* dl*A */ \
 	SCAN_EXP2(t0, t1, t2, t3); /* dA */ \
@@ -89,8 +102,7 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 // per-(token, channel) values that do not depend on n (dl = delta*log2e,
 // du = delta*u, acc0 = D*u, the gate g) into a.Pre, 8 independent channels at a time;
 // then for each block of 8 channels (one lane per channel) and each token
-// of the chunk, the N state rows are updated (two per iteration, two
-// independent exp chains) and y = acc*g is stored. Keeping the long
+// of the chunk, the N state rows are updated and y = acc*g is stored. Keeping the long
 // softplus and gate chains out of the state loop lets consecutive blocks
 // overlap in the out-of-order window.
 //
@@ -103,8 +115,9 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 //   prepass: BX c, DX t*E + c, SI &Pre[tt][0][c], R9 tokens left
 //   states:  BX c, SI &h[c/8][0][0], DI &A[c/8][0][0], R13 &Pre[tt][0][c],
 //            R14 &BC[t][0], R9 &y[t][c], 8(SP) tokens left;
-//            row loop: AX &A[c/8][n][0], DX &h[c/8][n][0], R12 &BC[t][n], CX rows left
-//   Y15 dl, Y14 du, Y13 acc, Y12 g
+//            row loop: CX n*32 (offset of row n in A and h), AX N*32,
+//            R12 &BC[t][n]
+//   Y15 dl, Y14 du, Y13 acc, Y6-Y12 SCAN_EXP2 constants, Y0-Y5 temporaries
 TEXT ·ScanM1AVX2(SB), NOSPLIT, $16-8
 	MOVQ a+0(FP), R8
 	MOVQ M1_E(R8), R10
@@ -182,6 +195,7 @@ pretokdone:
 	JNZ  pretoken
 
 	// State updates, block by block.
+	SCAN_EXP2_CONST
 	XORQ BX, BX
 
 block:
@@ -213,32 +227,20 @@ token:
 	VMOVUPS (R13), Y15             // dl
 	VMOVUPS (R13)(R10*1), Y14      // du
 	VMOVUPS (R13)(R10*2), Y13      // acc = D*u
-	LEAQ    (R13)(R10*2), AX
-	VMOVUPS (AX)(R10*1), Y12       // g
-	MOVQ    DI, AX
-	MOVQ    SI, DX
 	MOVQ    R14, R12
-	MOVQ    M1_N(R8), CX
-	CMPQ    CX, $2
-	JLT     state1
+	XORQ    CX, CX
+	MOVQ    M1_N(R8), AX
+	SHLQ    $5, AX                 // N*32: bytes of a block's rows
 
-state2:
-	SCAN_M1_STATE((AX), (DX), (R12), 4(R12), Y0, Y1, Y2, Y3, Y4, Y5)
-	SCAN_M1_STATE(32(AX), 32(DX), 8(R12), 12(R12), Y6, Y7, Y8, Y9, Y10, Y11)
-	ADDQ $64, AX
-	ADDQ $64, DX
-	ADDQ $16, R12
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  state2
+state:
+	SCAN_M1_STATE((DI)(CX*1), (SI)(CX*1), (R12), 4(R12), Y0, Y1, Y2, Y3, Y4, Y5)
+	ADDQ $8, R12
+	ADDQ $32, CX
+	CMPQ CX, AX
+	JNE  state
 
-state1:
-	TESTQ CX, CX
-	JZ    statesdone
-	SCAN_M1_STATE((AX), (DX), (R12), 4(R12), Y0, Y1, Y2, Y3, Y4, Y5)
-
-statesdone:
-	VMULPS  Y12, Y13, Y13          // y = acc*g
+	LEAQ    (R13)(R10*2), AX
+	VMULPS  (AX)(R10*1), Y13, Y13  // y = acc*g
 	VMOVUPS Y13, (R9)
 	ADDQ    R10, R9
 	LEAQ    (R13)(R10*4), R13

@@ -4,63 +4,118 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/arm64"
 
-// scanM1PreFloats bounds the NEON Mamba1 prepass buffer (4 floats per token
-// and channel): prefills are scanned in chunks of scanM1PreFloats/(4E)
-// tokens. A variable for the tests.
-var scanM1PreFloats = 32 << 10
-
 // scanNEON reports whether the scans run the NEON kernels.
 func scanNEON() bool { return active == NEON || active == NEONDot }
 
-// scanM1 runs the NEON kernel for a float32 state; an int8 state runs the
-// pure-Go kernel on arm64.
+// scanM1PreFloats bounds the NEON Mamba1 prepass buffer (4 floats per token
+// and channel): prefills are scanned in chunks of scanM1PreFloats/(4E)
+// tokens, so that it stays in L2 next to A and the state. A variable for
+// the tests.
+var scanM1PreFloats = 32 << 10
+
 func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
 	E, N := p.E, p.N
 	nc := E &^ 7 // channels for the 8-lane kernel; the rest run in Go
-	if !scanNEON() || L == 0 || nc == 0 || st.f == nil {
+	if !scanNEON() || L == 0 || nc == 0 || (st.f == nil && st.q.Group%8 != 0) {
 		scanM1Go(p, st, y, u, dt, B, C, z, L)
 		return
 	}
 	lc := min(L, max(1, scanM1PreFloats/(4*E)))
 	LN := L * N
-	b := scanScratch(2*LN + 4*lc*E + N)
+	nf := 2*LN + 4*lc*E + N
+	if st.f == nil {
+		nf += nc*N + len(st.q.Scale)
+	}
+	b := scanScratch(nf)
 	defer scanPool.Put(b)
 	sc := *b
-	bc, pre, h := sc[:2*LN], sc[2*LN:2*LN+4*lc*E], sc[2*LN+4*lc*E:]
+	bc, pre, h, rest := sc[:2*LN], sc[2*LN:2*LN+4*lc*E], sc[2*LN+4*lc*E:2*LN+4*lc*E+N], sc[2*LN+4*lc*E+N:]
 	scanDequantBC(bc, B[:LN], C[:LN], p.SB, p.SC)
+
+	state := st.f
+	var qa arm64.ScanQ8Args
+	var inv []float32
+	if st.f == nil {
+		// The kernel updates a float32 copy of the int8 state's SIMD blocks.
+		hf := rest[:nc*N]
+		inv = rest[nc*N:]
+		scanRecip(inv, st.q.Scale)
+		qa = arm64.ScanQ8Args{
+			Q: &st.q.Q[0], F: &hf[0], Scale: &st.q.Scale[0],
+			Blocks: nc / 8, N: N, W: 8, WC: 8, Group: st.q.Group, G0: 0, Rem0: st.q.Group,
+		}
+		arm64.ScanQ8LoadNEON(&qa)
+		state = hf
+	}
 	a := arm64.ScanM1Args{
 		U: &u[0], Dt: &dt[0], Z: &z[0], Y: &y[0], BC: &bc[0],
-		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], State: &st.f[0], Pre: &pre[0],
+		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], State: &state[0], Pre: &pre[0],
 		E: E, NC: nc, N: N, L: L, LC: lc,
 		SU: p.SU, SDt: p.SDt, SZ: p.SZ,
 	}
 	arm64.ScanM1NEON(&a)
+	if st.f == nil {
+		qa.Scale = &inv[0]
+		arm64.ScanQ8StoreNEON(&qa)
+	}
 	if nc < E {
 		scanM1Generic(p, st, y, u, dt, z, bc, L, nc, E, h)
 	}
 }
 
-// scanM2 runs the NEON kernel for a float32 state; an int8 state runs the
-// pure-Go kernel on arm64.
+// scanRecip sets inv[i] = 1/s[i] in float32, as scanStoreQ8 does.
+func scanRecip(inv, s []float32) {
+	n := len(s) &^ 3
+	arm64.ScanRecipNEON(inv[:n], s[:n])
+	for i := n; i < len(s); i++ {
+		inv[i] = 1 / s[i]
+	}
+}
+
 func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
 	H, P, N, G := p.H, p.P, p.N, p.G
 	pc := P &^ 7 // channels per head for the 8-lane kernel; the rest run in Go
-	if !scanNEON() || L == 0 || pc == 0 || st.f == nil {
+	if !scanNEON() || L == 0 || pc == 0 || (st.f == nil && (st.q.Group%8 != 0 || P%8 != 0)) {
 		scanM2Go(p, st, y, x, dt, B, C, L)
 		return
 	}
 	nd, nb := L*2*H, L*G*N
-	b := scanScratch(nd + 2*nb + N)
+	nf := nd + 2*nb + N
+	if st.f == nil {
+		nf += N*P + len(st.q.Scale)
+	}
+	b := scanScratch(nf)
 	defer scanPool.Put(b)
 	sc := *b
-	dd, bc, s := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:]
+	dd, bc, s, rest := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:nd+2*nb+N], sc[nd+2*nb+N:]
 	scanM2Prep(p, dt, B, C, L, dd, bc)
 	a := arm64.ScanM2Args{
-		X: &x[0], Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0], SX: &p.SX[0], State: &st.f[0],
-		H: H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G, H0: 0, H1: H,
+		X: &x[0], Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0], SX: &p.SX[0],
+		H: H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G,
 	}
-	arm64.ScanM2NEON(&a)
-	if pc < P {
-		scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)
+	if st.f != nil {
+		a.State, a.H0, a.H1 = &st.f[0], 0, H
+		arm64.ScanM2NEON(&a)
+		if pc < P {
+			scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)
+		}
+		return
+	}
+	// int8 state (P % 8 == 0): head by head, dequantize into a float32
+	// head buffer (N*P floats, L1/L2-resident), scan, requantize.
+	hf, inv := rest[:N*P], rest[N*P:]
+	scanRecip(inv, st.q.Scale)
+	gs := st.q.Group
+	for hd := range H {
+		c0 := hd * P
+		qa := arm64.ScanQ8Args{
+			Q: &st.q.Q[hd*N*P], F: &hf[0], Scale: &st.q.Scale[0],
+			Blocks: 1, N: N, W: P, WC: P, Group: gs, G0: c0 / gs, Rem0: gs - c0%gs,
+		}
+		arm64.ScanQ8LoadNEON(&qa)
+		a.State, a.H0, a.H1 = &hf[0], hd, hd+1
+		arm64.ScanM2NEON(&a)
+		qa.Scale = &inv[0]
+		arm64.ScanQ8StoreNEON(&qa)
 	}
 }

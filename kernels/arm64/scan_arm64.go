@@ -65,3 +65,42 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
 )
+
+// ScanQ8Args describe an int8 state and its float32 copy for ScanQ8LoadNEON
+// and ScanQ8StoreNEON, as the amd64 kernels': Blocks blocks of N rows of W
+// elements (Mamba1: E/8 blocks [N][8]; Mamba2: H blocks [N][P]). Element w
+// of row n of block b is channel c = C0 + b*W + w, state index n, with
+// scale Scale[(c/Group)*N + n]; the caller gives G0 = C0/Group and
+// Rem0 = Group - C0%Group instead of C0.
+type ScanQ8Args struct {
+	Q      *int8    // [Blocks][N][W]
+	F      *float32 // [Blocks][N][W]
+	Scale  *float32 // [channels/Group][N] (reciprocals for the store)
+	Blocks int
+	N      int
+	W      int // row length (stride)
+	WC     int // elements converted per row from 0, a multiple of 8
+	Group  int // a multiple of 8 (blocks of 8 never straddle two groups)
+	G0     int // group of the first channel
+	Rem0   int // channels of group G0 from the first channel on
+}
+
+// ScanQ8LoadNEON sets F = float32(Q)·scale on the first WC elements of
+// every row.
+//
+//go:noescape
+func ScanQ8LoadNEON(a *ScanQ8Args)
+
+// ScanQ8StoreNEON sets Q = saturate(roundEven(F·inv)) on the first WC
+// elements of every row, where Scale holds the reciprocals inv = 1/scale.
+//
+//go:noescape
+func ScanQ8StoreNEON(a *ScanQ8Args)
+
+// ScanRecipNEON sets dst[i] = 1/src[i] (float32 division) for i < len(src)
+// rounded down to a multiple of 4; len(dst) >= len(src).
+//
+//go:noescape
+func ScanRecipNEON(dst, src []float32)
+
+var _ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Rem0)-72]

@@ -488,3 +488,151 @@ m2tokdone:
 
 m2done:
 	RET
+
+// Field offsets of ScanQ8Args.
+#define Q8_Q 0
+#define Q8_F 8
+#define Q8_SCALE 16
+#define Q8_BLOCKS 24
+#define Q8_N 32
+#define Q8_W 40
+#define Q8_WC 48
+#define Q8_GROUP 56
+#define Q8_G0 64
+#define Q8_REM0 72
+
+// Q8_LOOP is the loop nest of ScanQ8LoadNEON and ScanQ8StoreNEON, as the
+// amd64 one: body converts 8 elements at R10 (int8) / R11 (float32) with
+// the scale broadcast in V1. Channel groups are followed by counting.
+//
+// Registers: R0 a, R1 block b, R2 row n, R3 &Q[b][n][0], R4 &F[b][n][0],
+//   R5 group of the block's first channel, R6 channels left in it,
+//   R13 &Scale[R5][n], R7 &Scale[group][n], R8 elements left in the row,
+//   R9 channels left in the current group, R10/R11 element pointers,
+//   R12 scratch.
+#define Q8_LOOP(body, lblock, lrow, lelem, lrowdone, lblockdone, ladvance, ladvanced, ldone) \
+	MOVD  a+0(FP), R0 \
+	MOVD  Q8_Q(R0), R3 \
+	MOVD  Q8_F(R0), R4 \
+	MOVD  $0, R1 \
+	MOVD  Q8_G0(R0), R5 \
+	MOVD  Q8_REM0(R0), R6 \
+lblock: \
+	MOVD  Q8_BLOCKS(R0), R12 \
+	CMP   R12, R1 \
+	BGE   ldone \
+	MOVD  Q8_N(R0), R12 \
+	MUL   R5, R12, R12 \
+	MOVD  Q8_SCALE(R0), R13 \
+	ADD   R12<<2, R13, R13 \
+	MOVD  $0, R2 \
+lrow: \
+	MOVD  Q8_N(R0), R12 \
+	CMP   R12, R2 \
+	BGE   lblockdone \
+	MOVD  R13, R7 \
+	VLD1R (R7), [V1.S4] \
+	MOVD  R6, R9 \
+	MOVD  R3, R10 \
+	MOVD  R4, R11 \
+	MOVD  Q8_WC(R0), R8 \
+lelem: \
+	body \
+	ADD   $8, R10 \
+	ADD   $32, R11 \
+	SUBS  $8, R8, R8 \
+	BEQ   lrowdone \
+	SUBS  $8, R9, R9 \
+	BNE   lelem \
+	MOVD  Q8_GROUP(R0), R9 \
+	MOVD  Q8_N(R0), R12 \
+	ADD   R12<<2, R7, R7 \
+	VLD1R (R7), [V1.S4] \
+	B     lelem \
+lrowdone: \
+	MOVD  Q8_W(R0), R12 \
+	ADD   R12, R3, R3 \
+	ADD   R12<<2, R4, R4 \
+	ADD   $4, R13 \
+	ADD   $1, R2 \
+	B     lrow \
+lblockdone: \
+	MOVD  Q8_W(R0), R12 \
+ladvance: \
+	CMP   R6, R12 \
+	BLT   ladvanced \
+	SUB   R6, R12, R12 \
+	ADD   $1, R5 \
+	MOVD  Q8_GROUP(R0), R6 \
+	B     ladvance \
+ladvanced: \
+	SUB   R12, R6, R6 \
+	ADD   $1, R1 \
+	B     lblock \
+ldone: \
+	RET
+
+// h = float32(q)*scale on 8 elements
+#define Q8_LOAD_BODY \
+	VLD1 (R10), [V0.B8] \
+	E_SXTL8H(0, 0)   \
+	E_SXTL24S(3, 0)  \
+	E_SXTL4S(2, 0)   \
+	E_SCVTF(2, 2)    \
+	E_SCVTF(3, 3)    \
+	E_FMUL(2, 2, 1)  \
+	E_FMUL(3, 3, 1)  \
+	VST1 [V2.S4, V3.S4], (R11)
+
+// q = saturate(roundEven(h*inv)), V1 = inv, V4 = -128, V5 = 127: FMAXNM
+// first so that NaN becomes -128 as on x86 and in the Go code.
+#define Q8_STORE_BODY \
+	VLD1 (R11), [V2.S4, V3.S4] \
+	E_FMUL(2, 2, 1)    \
+	E_FMUL(3, 3, 1)    \
+	E_FMAXNM(2, 2, 4)  \
+	E_FMAXNM(3, 3, 4)  \
+	E_FMINNM(2, 2, 5)  \
+	E_FMINNM(3, 3, 5)  \
+	E_FCVTNS(2, 2)     \
+	E_FCVTNS(3, 3)     \
+	E_SQXTN4H(0, 2)    \
+	E_SQXTN28H(0, 3)   \
+	E_SQXTN8B(0, 0)    \
+	VST1 [V0.B8], (R10)
+
+DATA q8neonc<>+0(SB)/4, $0xc3000000 // -128.0
+DATA q8neonc<>+4(SB)/4, $0x42fe0000 // 127.0
+GLOBL q8neonc<>(SB), RODATA|NOPTR, $8
+
+// func ScanQ8LoadNEON(a *ScanQ8Args)
+TEXT ·ScanQ8LoadNEON(SB), NOSPLIT, $0-8
+	Q8_LOOP(Q8_LOAD_BODY, qlblock, qlrow, qlelem, qlrowdone, qlblockdone, qladvance, qladvanced, qldone)
+
+// func ScanQ8StoreNEON(a *ScanQ8Args)
+TEXT ·ScanQ8StoreNEON(SB), NOSPLIT, $0-8
+	MOVD    $q8neonc<>(SB), R12
+	VLD1R.P 4(R12), [V4.S4]
+	VLD1R   (R12), [V5.S4]
+	Q8_LOOP(Q8_STORE_BODY, qsblock, qsrow, qselem, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)
+
+// func ScanRecipNEON(dst, src []float32)
+// dst[i] = 1/src[i] for i < len(src) rounded down to a multiple of 4.
+TEXT ·ScanRecipNEON(SB), NOSPLIT, $0-48
+	MOVD    dst_base+0(FP), R0
+	MOVD    src_base+24(FP), R1
+	MOVD    src_len+32(FP), R2
+	LSR     $2, R2, R2
+	CBZ     R2, recipdone
+	FMOVS   $1.0, F2
+	VDUP    V2.S[0], V2.S4
+
+recip:
+	VLD1.P  16(R1), [V0.S4]
+	E_FDIV(3, 2, 0)
+	VST1.P  [V3.S4], 16(R0)
+	SUBS    $1, R2, R2
+	BNE     recip
+
+recipdone:
+	RET

@@ -90,6 +90,7 @@ group:
 
 	// One block (8 k × 16 rows, 64 bytes of codes) per iteration.
 block:
+	PREFETCHT0	2048(DX)
 	VMOVDQU	(DX), Y10
 	VMOVDQU	32(DX), Y14
 	VPSRLW	$4, Y10, Y11

@@ -51,9 +51,10 @@ GLOBL	w4inv24<>(SB), RODATA|NOPTR, $4
 // dword to the top byte and clears the rest: VCVTDQ2PS then gives
 // (q−8)·2^24 exactly, which is multiplied-added with x[k] broadcast. The
 // factor 2^24 is taken out again, exactly, by scaling gs with 2^-24, so the
-// result is that of the unscaled sums (no overflow for |x| < 2^100). Every k goes to accumulator b = k mod 4 so that 4 independent
-// FMA chains per half hide the FMA latency; a group's 4 partial sums are
-// added and scaled by gs with one more FMA.
+// result is that of the unscaled sums (no overflow while |x| < 2^90). Every
+// k goes to accumulator b = k mod 4, so that 4 independent FMA chains per
+// half hide the FMA latency; a group's 4 partial sums are added and scaled
+// by gs·2^-24 with one more FMA.
 //
 // Registers:
 //	AX  x cursor   SI  x     DX  codes   R8 gs   R9 rs   DI y

@@ -657,3 +657,38 @@ func TestMatMulW8A8I8NonFinite(t *testing.T) {
 		}
 	})
 }
+
+// Disjoint panel views on several goroutines give the single-call result.
+func TestPanelsConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	const m, n, k = 9, 150, 200
+	w := randW8(rng, n, k, k, 0)
+	x := randX(rng, m, k, k, 0)
+	p, err := PackW8(n, k, w, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale, bias := testScales(rng, n, true, 1e-3)
+	forEachTier(t, func(t *testing.T) {
+		want := make([]float32, m*n)
+		MatMulW8A8F32(m, x, k, p, scale, bias, want, n)
+		got := make([]float32, m*n)
+		done := make(chan bool)
+		np := p.NumPanels()
+		for lo := 0; lo < np; lo += 3 {
+			go func(lo, hi int) {
+				v := p.Panels(lo, hi)
+				MatMulW8A8F32(m, x, k, v, scale[16*lo:], bias[16*lo:], got[16*lo:], n)
+				done <- true
+			}(lo, min(lo+3, np))
+		}
+		for lo := 0; lo < np; lo += 3 {
+			<-done
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("y[%d] = %v, want %v", i, got[i], want[i])
+			}
+		}
+	})
+}

@@ -92,7 +92,7 @@ type StateQ8 struct {
 // the exact delta·A its error is dominated, as for any float32 evaluation,
 // by the rounding of the argument: about |delta·A|·2**-24 relative.
 func ScanM1(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8, L int) {
-	p.check(y, u, dt, B, C, z, L)
+	p.check(y, len(u), len(dt), len(B), len(C), len(z), L)
 	if n := ScanLenM1(p.E, p.N); len(state) < n {
 		panic(fmt.Sprintf("kernels.ScanM1: len(state) = %d < ScanLenM1(E, N) = %d", len(state), n))
 	}
@@ -104,18 +104,33 @@ func ScanM1Step(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8) {
 	ScanM1(p, state, y, u, dt, B, C, z, 1)
 }
 
+// ScanM1F32 is ScanM1 for float32 inputs (W4A16, where activations stay
+// float): u, dt, z [L][E] and B, C [L][N] are float32, dt is dt_proj's
+// output without its bias, and the scales SU..SZ are ignored. It computes
+// exactly what ScanM1 computes with every scale 1 (fma(1, dt, DtBias) is
+// dt + DtBias rounded once; u·1 = u), on the same kernels.
+func ScanM1F32(p *ScanM1Params, state, y, u, dt, B, C, z []float32, L int) {
+	q := *p
+	q.SU, q.SDt, q.SB, q.SC, q.SZ = 1, 1, 1, 1, 1
+	q.check(y, len(u), len(dt), len(B), len(C), len(z), L)
+	if n := ScanLenM1(p.E, p.N); len(state) < n {
+		panic(fmt.Sprintf("kernels.ScanM1F32: len(state) = %d < ScanLenM1(E, N) = %d", len(state), n))
+	}
+	scanM1(&q, scanState{f: state}, y, u, dt, B, C, z, L)
+}
+
 // ScanM1StateQ8 is ScanM1 with an int8 state: the state is dequantized,
 // the L tokens are scanned in float32 exactly as ScanM1 does (y is computed
 // from the float32 state), and the final state is requantized into st.Q
 // (st.Q in the scan layout, st.Scale [E/st.Group][N]). A prefill from
 // an empty state passes zeros; a decode step passes L = 1.
 func ScanM1StateQ8(p *ScanM1Params, st StateQ8, y []float32, u, dt, B, C, z []int8, L int) {
-	p.check(y, u, dt, B, C, z, L)
+	p.check(y, len(u), len(dt), len(B), len(C), len(z), L)
 	st.check("ScanM1StateQ8", p.E, p.N, ScanLenM1(p.E, p.N))
 	scanM1(p, scanState{q: st}, y, u, dt, B, C, z, L)
 }
 
-func (p *ScanM1Params) check(y []float32, u, dt, B, C, z []int8, L int) {
+func (p *ScanM1Params) check(y []float32, nu, ndt, nB, nC, nz, L int) {
 	E, N := p.E, p.N
 	if E <= 0 || N <= 0 || L < 0 {
 		panic(fmt.Sprintf("kernels.ScanM1: bad sizes E=%d N=%d L=%d", E, N, L))
@@ -129,11 +144,11 @@ func (p *ScanM1Params) check(y []float32, u, dt, B, C, z []int8, L int) {
 	need("D", len(p.D), E)
 	need("DtBias", len(p.DtBias), E)
 	need("y", len(y), L*E)
-	need("u", len(u), L*E)
-	need("dt", len(dt), L*E)
-	need("z", len(z), L*E)
-	need("B", len(B), L*N)
-	need("C", len(C), L*N)
+	need("u", nu, L*E)
+	need("dt", ndt, L*E)
+	need("z", nz, L*E)
+	need("B", nB, L*N)
+	need("C", nC, L*N)
 }
 
 func (st *StateQ8) check(fn string, channels, N, size int) {
@@ -153,7 +168,7 @@ type scanState struct {
 
 // scanDequantBC interleaves dequantized B and C: bc[2i] = B[i]·sB,
 // bc[2i+1] = C[i]·sC, so that a kernel reaches both with one pointer.
-func scanDequantBC(bc []float32, B, C []int8, sB, sC float32) {
+func scanDequantBC[T int8 | float32](bc []float32, B, C []T, sB, sC float32) {
 	for i := range B {
 		bc[2*i] = float32(B[i]) * sB
 		bc[2*i+1] = float32(C[i]) * sC
@@ -162,7 +177,7 @@ func scanDequantBC(bc []float32, B, C []int8, sB, sC float32) {
 
 // scanM1Generic scans channels [c0, c1). bc holds [L][N] interleaved
 // (SB·B, SC·C) pairs (scanDequantBC); h is scratch for N values.
-func scanM1Generic(p *ScanM1Params, st scanState, y []float32, u, dt, z []int8, bc []float32, L, c0, c1 int, h []float32) {
+func scanM1Generic[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, z []T, bc []float32, L, c0, c1 int, h []float32) {
 	E, N := p.E, p.N
 	for c := c0; c < c1; c++ {
 		o := ScanIndexM1(c, 0, N) // row n at o + 8n
@@ -503,7 +518,7 @@ func scanScratch(n int) *[]float32 {
 }
 
 // scanM1Go is the pure-Go ScanM1 over all channels.
-func scanM1Go(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
+func scanM1Go[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []T, L int) {
 	LN := L * p.N
 	b := scanScratch(2*LN + p.N)
 	defer scanPool.Put(b)

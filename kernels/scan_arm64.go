@@ -13,7 +13,7 @@ func scanNEON() bool { return active == NEON || active == NEONDot }
 // the tests.
 var scanM1PreFloats = 32 << 10
 
-func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
+func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []T, L int) {
 	E, N := p.E, p.N
 	nc := E &^ 7 // channels for the 8-lane kernel; the rest run in Go
 	if !scanNEON() || L == 0 || nc == 0 || (st.f == nil && st.q.Group%8 != 0) {
@@ -48,11 +48,12 @@ func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L
 		state = hf
 	}
 	a := arm64.ScanM1Args{
-		U: &u[0], Dt: &dt[0], Z: &z[0], Y: &y[0], BC: &bc[0],
+		Y: &y[0], BC: &bc[0],
 		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], State: &state[0], Pre: &pre[0],
 		E: E, NC: nc, N: N, L: L, LC: lc,
 		SU: p.SU, SDt: p.SDt, SZ: p.SZ,
 	}
+	scanM1Inputs(&a, u, dt, z)
 	arm64.ScanM1NEON(&a)
 	if st.f == nil {
 		qa.Scale = &inv[0]
@@ -118,4 +119,13 @@ func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L in
 		qa.Scale = &inv[0]
 		arm64.ScanQ8StoreNEON(&qa)
 	}
+}
+
+// scanM1Inputs points the kernel at int8 or float32 inputs.
+func scanM1Inputs[T int8 | float32](a *arm64.ScanM1Args, u, dt, z []T) {
+	if f, ok := any(u).([]float32); ok {
+		a.UF, a.DtF, a.ZF, a.F32 = &f[0], &any(dt).([]float32)[0], &any(z).([]float32)[0], 1
+		return
+	}
+	a.U, a.Dt, a.Z = &any(u).([]int8)[0], &any(dt).([]int8)[0], &any(z).([]int8)[0]
 }

@@ -5,7 +5,7 @@ package kernels
 // scanM1PreFloats only matters to the AVX2 kernels.
 var scanM1PreFloats = 32 << 10
 
-func scanM1(p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []int8, L int) {
+func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []T, L int) {
 	scanM1Go(p, st, y, u, dt, B, C, z, L)
 }
 

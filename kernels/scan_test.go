@@ -614,3 +614,39 @@ func TestScanExp2(t *testing.T) {
 		}
 	}
 }
+
+// TestScanM1F32 checks the float-input scan on every tier against the
+// int8 one: with a power-of-two SDt, feeding the dequantized inputs
+// (float32(q)·scale) must give the same bits.
+func TestScanM1F32(t *testing.T) {
+	r := rand.New(rand.NewPCG(30, 31))
+	deq := func(q []int8, s float32) []float32 {
+		f := make([]float32, len(q))
+		for i, v := range q {
+			f[i] = float32(v) * s
+		}
+		return f
+	}
+	for _, sz := range m1Sizes {
+		k := newM1Case(r, sz.E, sz.N, sz.L)
+		k.p.SDt = 0.0625
+		S := ScanLenM1(sz.E, sz.N)
+		s0 := make([]float32, S)
+		ScanLayoutM1(s0, k.s0Nat, sz.E, sz.N)
+		wantS := append([]float32{}, s0...)
+		wantY := make([]float32, sz.L*sz.E)
+		withTier(t, Generic, func() { ScanM1(&k.p, wantS, wantY, k.u, k.dt, k.B, k.C, k.z, sz.L) })
+		u, dt, z := deq(k.u, k.p.SU), deq(k.dt, k.p.SDt), deq(k.z, k.p.SZ)
+		B, C := deq(k.B, k.p.SB), deq(k.C, k.p.SC)
+		for _, tier := range Supported() {
+			name := fmt.Sprintf("%s E%d N%d L%d float inputs", tier, sz.E, sz.N, sz.L)
+			state := append(append([]float32{}, s0...), 7)
+			y := make([]float32, sz.L*sz.E+1)
+			withTier(t, tier, func() { ScanM1F32(&k.p, state[:S], y[:sz.L*sz.E], u, dt, B, C, z, sz.L) })
+			checkGuard(t, name+" y", y[sz.L*sz.E:], 0)
+			checkGuard(t, name+" state", state[S:], 7)
+			checkBits(t, name+" y", y, wantY)
+			checkBits(t, name+" state", state, wantS)
+		}
+	}
+}

@@ -7,7 +7,7 @@ import "unsafe"
 // ScanM1Args are the operands of ScanM1AVX2. The assembly reads the fields
 // at fixed offsets (checked below); keep the order.
 type ScanM1Args struct {
-	U, Dt, Z *int8    // [L][E] int8 inputs, from channel 0
+	U, Dt, Z *int8    // [L][E] int8 inputs, from channel 0 (when F32 is 0)
 	Y        *float32 // [L][E] output
 	BC       *float32 // [L][N] interleaved (SB·B, SC·C) pairs
 	A        *float32 // [E/8][N][8] blocked scan layout
@@ -22,6 +22,9 @@ type ScanM1Args struct {
 	LC       int      // tokens per chunk (rows of Pre), >= 1
 
 	SU, SDt, SZ float32 // scales of u, dt, z
+
+	UF, DtF, ZF *float32 // float32 inputs [L][E] instead of U, Dt, Z when F32 is 1
+	F32         int
 }
 
 // ScanM1AVX2 runs the Mamba1 selective scan (kernels.ScanM1) with a float32
@@ -102,6 +105,8 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.E)-80]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.LC)-112]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-128]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.UF)-136]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.F32)-160]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H)-56]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.HPG)-104]

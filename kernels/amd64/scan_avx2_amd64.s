@@ -79,6 +79,25 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 #define M1_SU 120
 #define M1_SDT 124
 #define M1_SZ 128
+#define M1_UF 136
+#define M1_DTF 144
+#define M1_ZF 152
+#define M1_F32 160
+
+// M1_IN loads 8 inputs of token-channel index DX as float32 into dst:
+// int8 (field oi8, converted) or float32 (field of32, when a.F32 is set).
+// Clobbers AX.
+#define M1_IN(oi8, of32, dst, lf, ld) \
+	CMPQ      M1_F32(R8), $0; \
+	JNE       lf; \
+	MOVQ      oi8(R8), AX; \
+	VPMOVSXBD (AX)(DX*1), dst; \
+	VCVTDQ2PS dst, dst; \
+	JMP       ld; \
+lf: \
+	MOVQ      of32(R8), AX; \
+	VMOVUPS   (AX)(DX*4), dst; \
+ld:
 
 // SCAN_M1_STATE updates state row n of the 8 channels of a block and
 // accumulates its output term:
@@ -102,7 +121,8 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 // per-(token, channel) values that do not depend on n (dl = delta*log2e,
 // du = delta*u, acc0 = D*u, the gate g) into a.Pre, 8 independent channels at a time;
 // then for each block of 8 channels (one lane per channel) and each token
-// of the chunk, the N state rows are updated and y = acc*g is stored. Keeping the long
+// of the chunk, the N state rows are updated and y = acc*g is stored.
+// Inputs are int8, or float32 with a.F32 set (the scales are then 1). Keeping the long
 // softplus and gate chains out of the state loop lets consecutive blocks
 // overlap in the out-of-order window.
 //
@@ -149,17 +169,13 @@ preblock:
 	CMPQ BX, M1_NC(R8)
 	JGE  pretokdone
 	// delta = softplus(fma(SDt, dt, DtBias))
-	MOVQ         M1_DT(R8), AX
-	VPMOVSXBD    (AX)(DX*1), Y0
-	VCVTDQ2PS    Y0, Y0
+	M1_IN(M1_DT, M1_DTF, Y0, dtf32, dtin)
 	VBROADCASTSS M1_SDT(R8), Y1
 	MOVQ         M1_DTBIAS(R8), AX
 	VFMADD213PS  (AX)(BX*4), Y1, Y0
 	SOFTPLUS_AVX2(Y0, Y1, Y2, Y3, Y4)
 	// uf = u*SU; du = delta*uf; acc0 = D*uf
-	MOVQ         M1_U(R8), AX
-	VPMOVSXBD    (AX)(DX*1), Y1
-	VCVTDQ2PS    Y1, Y1
+	M1_IN(M1_U, M1_UF, Y1, uf32, uin)
 	VBROADCASTSS M1_SU(R8), Y2
 	VMULPS       Y2, Y1, Y1
 	VMULPS       Y1, Y0, Y2
@@ -167,9 +183,7 @@ preblock:
 	MOVQ         M1_D(R8), AX
 	VMULPS       (AX)(BX*4), Y1, Y3
 	// g = zf / (1 + exp(-zf)), zf = z*SZ
-	MOVQ         M1_Z(R8), AX
-	VPMOVSXBD    (AX)(DX*1), Y4
-	VCVTDQ2PS    Y4, Y4
+	M1_IN(M1_Z, M1_ZF, Y4, zf32, zin)
 	VBROADCASTSS M1_SZ(R8), Y5
 	VMULPS       Y5, Y4, Y4
 	VXORPS       expconst<>+416(SB), Y4, Y5

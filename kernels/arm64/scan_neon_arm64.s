@@ -88,6 +88,26 @@ GLOBL scanneonc<>(SB), RODATA|NOPTR, $36
 #define M1_SU 120
 #define M1_SDT 124
 #define M1_SZ 128
+#define M1_UF 136
+#define M1_DTF 144
+#define M1_ZF 152
+#define M1_F32 160
+
+// M1_IN(oi8, of32, lf, ld): V2, V3 = the 8 inputs at token-channel
+// index R9 as float32: int8 (field oi8, converted) or float32 (field of32,
+// when a.F32 is set). Clobbers R10, R12, V0.
+#define M1_IN(oi8, of32, lf, ld) \
+	MOVD M1_F32(R0), R12 \
+	CBNZ R12, lf \
+	MOVD oi8(R0), R10 \
+	ADD  R9, R10, R10 \
+	LOAD8I8(R10, 2, 3) \
+	B    ld \
+lf: \
+	MOVD of32(R0), R10 \
+	ADD  R9<<2, R10, R10 \
+	VLD1 (R10), [V2.S4, V3.S4] \
+ld:
 
 // func ScanM1NEON(a *ScanM1Args)
 //
@@ -138,9 +158,7 @@ preblock:
 	BGE  pretokdone
 	ADD  R6, R8, R9            // t*E + c
 	// v = fma(SDt, dt, DtBias); delta = softplus(v)
-	MOVD M1_DT(R0), R10
-	ADD  R9, R10, R10
-	LOAD8I8(R10, 2, 3)
+	M1_IN(M1_DT, M1_DTF, dtf32, dtin)
 	ADD  $M1_SDT, R0, R10
 	VLD1R (R10), [V4.S4]
 	MOVD M1_DTBIAS(R0), R10
@@ -151,9 +169,7 @@ preblock:
 	SOFTPLUS_NEON(6, 2, 3, 4, 5)
 	SOFTPLUS_NEON(7, 2, 3, 4, 5)
 	// uf = u*SU; du = delta*uf; dl = delta*log2e
-	MOVD M1_U(R0), R10
-	ADD  R9, R10, R10
-	LOAD8I8(R10, 2, 3)
+	M1_IN(M1_U, M1_UF, uf32, uin)
 	ADD  $M1_SU, R0, R10
 	VLD1R (R10), [V4.S4]
 	E_FMUL(2, 2, 4)
@@ -175,9 +191,7 @@ preblock:
 	ADD  R1<<1, R11, R10
 	VST1 [V4.S4, V5.S4], (R10)
 	// g = zf / (1 + exp(-zf)), zf = z*SZ
-	MOVD M1_Z(R0), R10
-	ADD  R9, R10, R10
-	LOAD8I8(R10, 2, 3)
+	M1_IN(M1_Z, M1_ZF, zf32, zin)
 	ADD  $M1_SZ, R0, R10
 	VLD1R (R10), [V4.S4]
 	E_FMUL(2, 2, 4)

@@ -15,28 +15,25 @@ import (
 func hasAVX2(t Tier) bool { return t == AVX2 || t == AVX512 }
 
 // w8Out is the epilogue of a W8A8 product in the form the assembly takes.
+// It lives on the caller's stack: it holds no pointer to itself.
 type w8Out struct {
 	ep       *epilogue
 	kind     int
 	elem     int // bytes per output element
-	scale    *float32
-	scaleInc int // bytes per panel: 64 per row, 0 per tensor
+	scaleInc int // bytes per panel: 64 per row, 0 per tensor (or int32 output)
 	splat    [PanelRows]float32
 }
 
-func newW8Out(ep *epilogue) *w8Out {
-	o := &w8Out{ep: ep, kind: int(ep.kind)}
-	o.elem = [...]int{4, 4, 2, 1}[ep.kind]
+func makeW8Out(ep *epilogue) w8Out {
+	o := w8Out{ep: ep, kind: int(ep.kind), elem: [...]int{4, 4, 2, 1}[ep.kind]}
 	switch {
 	case ep.kind == epI32:
-		o.scale = &o.splat[0]
 	case len(ep.scale) == 1:
 		for i := range o.splat {
 			o.splat[i] = ep.scale[0]
 		}
-		o.scale = &o.splat[0]
 	default:
-		o.scale, o.scaleInc = &ep.scale[0], 4*PanelRows
+		o.scaleInc = 4 * PanelRows
 	}
 	return o
 }
@@ -62,8 +59,13 @@ func (o *w8Out) bias(n int) *float32 {
 	return &o.ep.bias[n]
 }
 
+// scaleAt is the address of the scale of output row n (the splat for a
+// per-tensor scale).
 func (o *w8Out) scaleAt(n int) *float32 {
-	return (*float32)(unsafe.Add(unsafe.Pointer(o.scale), o.scaleInc/PanelRows*n))
+	if o.scaleInc == 0 {
+		return &o.splat[0]
+	}
+	return &o.ep.scale[n]
 }
 
 // tailPanel holds the scales, biases and outputs of a last, partial panel,
@@ -76,7 +78,7 @@ type tailPanel struct {
 // setup copies the scales and biases of rows [n0, N).
 func (tp *tailPanel) setup(o *w8Out, n0, n int) (scale, bias *float32) {
 	for r := 0; r < n-n0; r++ {
-		tp.scale[r] = *(*float32)(unsafe.Add(unsafe.Pointer(o.scaleAt(n0)), o.scaleInc/PanelRows*r))
+		tp.scale[r] = *o.scaleAt(n0 + r)
 		if o.ep.bias != nil {
 			tp.bias[r] = o.ep.bias[n0+r]
 		}
@@ -108,10 +110,10 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 	if !hasAVX2(t) {
 		return false
 	}
-	o := newW8Out(ep)
+	o := makeW8Out(ep)
 	groups := m / 4
 	if m > 1 && groups > 0 {
-		gemmW8A8(groups, x, ldx, w, o)
+		gemmW8A8(groups, x, ldx, w, &o)
 	}
 	// Single rows: the decode GEMV, and the last m%4 rows of a GEMM.
 	kp := w.kp()
@@ -132,7 +134,7 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 			clear(b[w.K:])
 			xi = (*int8)(unsafe.Pointer(&b[0]))
 		}
-		gemvW8A8(xi, w, o, i)
+		gemvW8A8(xi, w, &o, i)
 	}
 	return true
 }
@@ -231,7 +233,7 @@ func gemvW8A8(x *int8, w *W8, o *w8Out, i int) {
 	kp := w.kp()
 	full := w.N / PanelRows
 	if full > 0 {
-		amd64.GemvW8A8AVX2(x, &w.data[0], kp/4, full, o.y(i, 0), o.kind, o.scale, o.scaleInc, o.bias(0))
+		amd64.GemvW8A8AVX2(x, &w.data[0], kp/4, full, o.y(i, 0), o.kind, o.scaleAt(0), o.scaleInc, o.bias(0))
 	}
 	if n0 := full * PanelRows; n0 < w.N {
 		var tp tailPanel

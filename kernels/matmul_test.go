@@ -692,3 +692,38 @@ func TestPanelsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// The decode path must not allocate: it runs for every token.
+func TestMatMulNoAllocs(t *testing.T) {
+	if Active() != AVX2 {
+		t.Skip("allocation-free binding checked on the AVX2 tier")
+	}
+	rng := rand.New(rand.NewPCG(25, 26))
+	const n, k = 100, 300
+	w8, err := PackW8(n, k, randW8(rng, n, k, k, 0), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := make([]uint8, n*k)
+	w4, err := PackW4(n, k, q, k, make([]float32, n*3), make([]float32, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randX(rng, 4, k, k, 0)
+	xf := make([]float32, 4*k)
+	yi, yf := make([]int8, 4*n), make([]float32, 4*n)
+	scale := []float32{0.5}
+	for _, m := range []int{1, 4} {
+		for name, f := range map[string]func(){
+			"W8A8I8":  func() { MatMulW8A8I8(m, x, k, w8, scale, yi, n) },
+			"W8A8F32": func() { MatMulW8A8F32(m, x, k, w8, scale, nil, yf, n) },
+			"W4A8":    func() { MatMulW4A8F32(m, x, k, 1, w4, yf, n) },
+			"W4A16":   func() { MatMulW4A16F32(m, xf, k, w4, yf, n) },
+		} {
+			f() // fill the scratch pool
+			if a := testing.AllocsPerRun(20, f); a != 0 {
+				t.Errorf("%s m=%d: %v allocations per call", name, m, a)
+			}
+		}
+	}
+}

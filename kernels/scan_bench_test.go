@@ -216,7 +216,7 @@ func ExampleScanM1Step() {
 	const E, N = 8, 2
 	p := &ScanM1Params{
 		E: E, N: N,
-		A:      make([]float32, N*E), // [N][E] scan layout
+		A:      make([]float32, ScanLenM1(E, N)), // scan layout
 		D:      make([]float32, E),
 		DtBias: make([]float32, E),
 		SU:     0.1, SDt: 0.1, SB: 0.1, SC: 0.1, SZ: 0.1,
@@ -224,7 +224,7 @@ func ExampleScanM1Step() {
 	for i := range p.A {
 		p.A[i] = -1
 	}
-	state := make([]float32, N*E) // fresh state
+	state := make([]float32, ScanLenM1(E, N)) // fresh state
 	u := []int8{10, 10, 10, 10, 10, 10, 10, 10}
 	dt := make([]int8, E) // delta = softplus(0) = ln 2
 	B, C := []int8{10, 0}, []int8{10, 10}

@@ -111,8 +111,9 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 		return false
 	}
 	o := makeW8Out(ep)
+	// Groups of 4 rows: the GEMM micro-kernel.
 	groups := m / 4
-	if m > 1 && groups > 0 {
+	if groups > 0 {
 		gemmW8A8(groups, x, ldx, w, &o)
 	}
 	// Single rows: the decode GEMV, and the last m%4 rows of a GEMM.
@@ -122,11 +123,7 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 		padded = getScratch(kp)
 		defer putScratch(padded)
 	}
-	i0 := 0
-	if m > 1 {
-		i0 = 4 * groups
-	}
-	for i := i0; i < m; i++ {
+	for i := 4 * groups; i < m; i++ {
 		xi := &x[i*ldx]
 		if padded != nil {
 			b := padded.b

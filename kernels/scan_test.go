@@ -140,6 +140,7 @@ func checkClose(t *testing.T, what string, got []float32, want, mag []float64) f
 
 var m1Sizes = []struct{ E, N, L int }{
 	{37, 16, 37}, {13, 1, 2}, {24, 128, 5}, {40, 16, 1}, {9, 128, 37}, {8, 16, 2}, {1, 16, 3}, {67, 5, 4},
+	{48, 16, 1}, {35, 3, 1},
 }
 
 // TestScanM1Reference checks the pure-Go kernel against float64.
@@ -189,6 +190,9 @@ func testScanM1Tiers(t *testing.T) {
 		groups := []int{sz.E}
 		if sz.E%8 == 0 {
 			groups = append(groups, 8)
+		}
+		if sz.E%16 == 0 && sz.E != 16 {
+			groups = append(groups, 16)
 		}
 		if sz.E%3 == 0 && sz.E != 3 {
 			groups = append(groups, 3) // not a multiple of 8: pure Go on every tier

@@ -83,6 +83,10 @@ GLOBL scanconst<>(SB), RODATA|NOPTR, $352
 #define M1_DTF 144
 #define M1_ZF 152
 #define M1_F32 160
+#define M1_Q 168
+#define M1_QSCALE 176
+#define M1_QINV 184
+#define M1_QGROUP 192
 
 // M1_IN loads 8 inputs of token-channel index DX as float32 into dst:
 // int8 (field oi8, converted) or float32 (field of32, when a.F32 is set).
@@ -138,7 +142,7 @@ ld:
 //            row loop: CX n*32 (offset of row n in A and h), AX N*32,
 //            R12 &BC[t][n]
 //   Y15 dl, Y14 du, Y13 acc, Y6-Y12 SCAN_EXP2 constants, Y0-Y5 temporaries
-TEXT ·ScanM1AVX2(SB), NOSPLIT, $16-8
+TEXT ·ScanM1AVX2(SB), NOSPLIT, $32-8
 	MOVQ a+0(FP), R8
 	MOVQ M1_E(R8), R10
 	SHLQ $2, R10
@@ -211,6 +215,9 @@ pretokdone:
 	// State updates, block by block.
 	SCAN_EXP2_CONST
 	XORQ BX, BX
+	MOVQ M1_QGROUP(R8), AX
+	MOVQ AX, 16(SP)                // int8 state: channels left in the group
+	MOVQ $0, 24(SP)                // int8 state: byte offset of the group's scale row
 
 block:
 	CMPQ BX, M1_NC(R8)
@@ -236,6 +243,8 @@ block:
 	ADDQ  AX, R9                   // &y[t0][c]
 	MOVQ  0(SP), AX
 	MOVQ  AX, 8(SP)
+	CMPQ  M1_Q(R8), $0
+	JNE   qstep
 
 token:
 	VMOVUPS (R13), Y15             // dl
@@ -262,6 +271,70 @@ state:
 	LEAQ    (R14)(AX*8), R14
 	DECQ    8(SP)
 	JNZ     token
+	ADDQ    $8, BX
+	JMP     block
+
+	// Decode step on an int8 state (a.L = 1, one chunk of one token):
+	// each row is dequantized, updated and requantized in registers.
+	// CX = 4n indexes everything: A row (DI)(CX*8), int8 row (SI)(CX*2),
+	// scale (DX)(CX*1), reciprocal (R9)(CX*1), Bf/Cf (R14)(CX*2).
+qstep:
+	MOVQ    BX, SI
+	IMULQ   M1_N(R8), SI
+	ADDQ    M1_Q(R8), SI           // &Q[c/8][0][0]
+	MOVQ    24(SP), AX
+	MOVQ    M1_QSCALE(R8), DX
+	ADDQ    AX, DX                 // &QScale[c/Group][0]
+	MOVQ    M1_QINV(R8), R9
+	ADDQ    AX, R9                 // &QInv[c/Group][0]
+	VMOVUPS (R13), Y15             // dl
+	VMOVUPS (R13)(R10*1), Y14      // du
+	VMOVUPS (R13)(R10*2), Y13      // acc = D*u
+	XORQ    CX, CX
+	MOVQ    M1_N(R8), AX
+	SHLQ    $2, AX
+
+qstate:
+	VPMOVSXBD    (SI)(CX*2), Y5
+	VCVTDQ2PS    Y5, Y5
+	VBROADCASTSS (DX)(CX*1), Y4
+	VMULPS       Y4, Y5, Y5        // h = q*scale
+	VMULPS       (DI)(CX*8), Y15, Y0 // dl*A
+	SCAN_EXP2(Y0, Y1, Y2, Y3)      // dA
+	VBROADCASTSS (R14)(CX*2), Y4
+	VMULPS       Y4, Y14, Y4       // du*Bf[n]
+	VFMADD231PS  Y5, Y0, Y4        // h = dA*h + du*Bf[n]
+	VBROADCASTSS 4(R14)(CX*2), Y5
+	VFMADD231PS  Y4, Y5, Y13       // acc += Cf[n]*h
+	VBROADCASTSS (R9)(CX*1), Y0
+	VMULPS       Y0, Y4, Y4        // h*(1/scale)
+	VMOVUPS      scanconst<>+0(SB), Y1
+	VMINPS       Y4, Y1, Y4        // min(127, v); NaN stays
+	VMOVUPS      scanconst<>+32(SB), Y1
+	VMAXPS       Y4, Y1, Y4        // max(-128, v)
+	VCVTPS2DQ    Y4, Y4            // round half to even
+	VEXTRACTI128 $1, Y4, X1
+	VPACKSSDW    X1, X4, X4
+	VPACKSSWB    X4, X4, X4
+	MOVQ         X4, (SI)(CX*2)
+	ADDQ         $4, CX
+	CMPQ         CX, AX
+	JNE          qstate
+
+	LEAQ    (R13)(R10*2), AX
+	VMULPS  (AX)(R10*1), Y13, Y13  // y = acc*g
+	MOVQ    M1_Y(R8), AX
+	VMOVUPS Y13, (AX)(BX*4)        // y[0][c]
+	// Next block: follow the scale group.
+	SUBQ    $8, 16(SP)
+	JNZ     qnext
+	MOVQ    M1_QGROUP(R8), AX
+	MOVQ    AX, 16(SP)
+	MOVQ    M1_N(R8), AX
+	SHLQ    $2, AX
+	ADDQ    AX, 24(SP)
+
+qnext:
 	ADDQ    $8, BX
 	JMP     block
 

@@ -1,0 +1,181 @@
+package kernels
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the float32 products on mamba-130m shapes, single-threaded,
+// on the active tier (QUAMBA_KERNELS selects a lower one). The GEMV GB/s
+// are judged against BenchmarkDRAMRead / the interleaved read of
+// BenchmarkF32GEMVReadRatio; the GEMM reports MAC/cycle against the AVX2
+// FMA peak of 16 float32 multiply-adds per cycle (two 8-lane FMAs).
+
+// benchF32 returns a random packed float32 matrix.
+func benchF32(n, k int, seed uint64) *F32 {
+	q := make([]int8, n*k)
+	fillInt8(q, seed)
+	w := make([]float32, n*k)
+	for i, v := range q {
+		w[i] = float32(v) / 1024
+	}
+	p, err := PackF32(n, k, w, k)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func benchF32X(m, k int, seed uint64) []float32 {
+	q := make([]int8, m*k)
+	fillInt8(q, seed)
+	x := make([]float32, m*k)
+	for i, v := range q {
+		x[i] = float32(v) / 64
+	}
+	return x
+}
+
+// f32Layers returns the 24 layers' four matrices and their total bytes.
+func f32Layers() ([][4]*F32, int) {
+	layers := make([][4]*F32, m130Layers)
+	total := 0
+	for l := range layers {
+		for j, s := range m130Shapes {
+			layers[l][j] = benchF32(s.n, s.k, uint64(l*4+j+1))
+			total += layers[l][j].Bytes()
+		}
+	}
+	return layers, total
+}
+
+// BenchmarkF32GEMVMamba130m runs one decode step's float32 GEMVs over the
+// 24 layers (in_proj, x_proj, dt_proj + bias, out_proj): 358 MB of weights
+// per op, each byte read once, far more than the caches hold.
+func BenchmarkF32GEMVMamba130m(b *testing.B) {
+	layers, total := f32Layers()
+	x := benchF32X(1, m130Inner, 99)
+	y := make([]float32, 2*m130Inner)
+	bias := benchF32X(1, m130Inner, 98)
+	b.SetBytes(int64(total))
+	b.ReportMetric(float64(total)/1e6, "weight-MB")
+	b.ResetTimer()
+	stop := startCPUTimer(b)
+	for b.Loop() {
+		for _, l := range layers {
+			for j := range m130Shapes {
+				var bj []float32
+				if j == 2 {
+					bj = bias
+				}
+				MatMulF32(1, x, 0, l[j], bj, y, 0)
+			}
+		}
+	}
+	stop()
+}
+
+// BenchmarkF32GEMVLMHead is the lm_head GEMV of mamba-130m (50280 x 768,
+// 154 MB).
+func BenchmarkF32GEMVLMHead(b *testing.B) {
+	const n, k = 50280, m130Model
+	w := benchF32(n, k, 11)
+	x := benchF32X(1, k, 12)
+	y := make([]float32, n)
+	b.SetBytes(int64(w.Bytes()))
+	b.ResetTimer()
+	stop := startCPUTimer(b)
+	for b.Loop() {
+		MatMulF32(1, x, k, w, nil, y, n)
+	}
+	stop()
+}
+
+// BenchmarkF32GEMVReadRatio alternates, layer by layer, the decode GEMVs
+// with a plain streaming read of as many bytes from another buffer and
+// reports both bandwidths and their ratio: at this grain the noise of a
+// shared machine affects both alike.
+func BenchmarkF32GEMVReadRatio(b *testing.B) {
+	layers, total := f32Layers()
+	per := total / m130Layers / 256 * 256
+	buf := make([]byte, per*m130Layers)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	x := benchF32X(1, m130Inner, 99)
+	y := make([]float32, 2*m130Inner)
+	var tg, tr time.Duration
+	for b.Loop() {
+		for l, ws := range layers {
+			t0 := time.Now()
+			for _, w := range ws {
+				MatMulF32(1, x, 0, w, nil, y, 0)
+			}
+			t1 := time.Now()
+			sink ^= readStream(buf[l*per : (l+1)*per])
+			tg += t1.Sub(t0)
+			tr += time.Since(t1)
+		}
+	}
+	g := float64(total) / tg.Seconds()
+	r := float64(len(buf)) / tr.Seconds()
+	n := float64(b.N)
+	b.ReportMetric(g*n/1e9, "gemv-GB/s")
+	b.ReportMetric(r*n/1e9, "read-GB/s")
+	b.ReportMetric(g/r, "gemv/read")
+}
+
+// BenchmarkF32GEMVCached runs the GEMV on a matrix that stays in L2 (N=128,
+// K=768, 384 KB) and reports weight bytes per second of thread CPU time and
+// per cycle: the kernel's compute ceiling, to compare with DRAM bandwidth.
+func BenchmarkF32GEMVCached(b *testing.B) {
+	const n, k = 128, m130Model
+	w := benchF32(n, k, 1)
+	x := benchF32X(1, k, 2)
+	y := make([]float32, n)
+	ghz := clockGHz()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const reps = 100
+	MatMulF32(1, x, k, w, nil, y, n)
+	b.SetBytes(int64(reps * w.Bytes()))
+	b.ResetTimer()
+	c0 := threadCPU()
+	for b.Loop() {
+		for range reps {
+			MatMulF32(1, x, k, w, nil, y, n)
+		}
+	}
+	cpu := threadCPU() - c0
+	if cpu > 0 && ghz > 0 {
+		bps := float64(reps*w.Bytes()) * float64(b.N) / cpu.Seconds()
+		b.ReportMetric(bps/1e9, "cpu-GB/s")
+		b.ReportMetric(bps/(ghz*1e9), "B/cycle")
+	}
+}
+
+// BenchmarkF32GEMM runs, first, the prefill in_proj of mamba-130m for a
+// 512-token prompt (M=512, N=3072, K=768); the other sub-benchmarks are the
+// other prefill shapes. MAC/cycle is per core at the measured clock; the
+// AVX2 FMA peak is 16.
+func BenchmarkF32GEMM(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		m, n, k int
+	}{
+		{"in_proj", 512, 2 * m130Inner, m130Model},
+		{"x_proj", 512, m130DtRank + 2*m130State, m130Inner},
+		{"dt_proj", 512, m130Inner, m130DtRank},
+		{"out_proj", 512, m130Model, m130Inner},
+		{"in_proj_m64", 64, 2 * m130Inner, m130Model},
+	} {
+		b.Run(fmt.Sprintf("%s_m%d_n%d_k%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
+			w := benchF32(s.n, s.k, 3)
+			x := benchF32X(s.m, s.k, 4)
+			y := make([]float32, s.m*s.n)
+			benchGEMM(b, s.m, s.n, s.k, func() { MatMulF32(s.m, x, s.k, w, nil, y, s.n) })
+		})
+	}
+}

@@ -76,8 +76,8 @@ type StateQ8 struct {
 // u, dt, z are [L][E] int8, B and C [L][N] int8, y is [L][E] float32, and
 // state is the float32 scan-layout state (ScanLenM1(E, N) elements), read
 // as the initial state and overwritten with the final one (zero it for a
-// fresh prefill). A
-// decode step is L = 1 (ScanM1Step). It panics on short slices.
+// fresh prefill). A decode step is L = 1 (ScanM1Step). It panics on short
+// slices.
 //
 // The float32 operation order (fused where noted) is, per channel:
 //

@@ -304,7 +304,7 @@ type ScanM2Params struct {
 //	for n: S = fma(dA, S, dx·Bf[n]); acc = fma(Cf[n], S, acc)
 //	y = acc              (Bf[n] = B[n]·SB[g], Cf[n] = C[n]·SC[g])
 func ScanM2(p *ScanM2Params, state, y []float32, x, dt, B, C []int8, L int) {
-	p.check(y, x, dt, B, C, L)
+	p.check(y, len(x), len(dt), len(B), len(C), L, true)
 	if len(state) < p.H*p.P*p.N {
 		panic(fmt.Sprintf("kernels.ScanM2: len(state) = %d < H*P*N = %d", len(state), p.H*p.P*p.N))
 	}
@@ -316,17 +316,47 @@ func ScanM2Step(p *ScanM2Params, state, y []float32, x, dt, B, C []int8) {
 	ScanM2(p, state, y, x, dt, B, C, 1)
 }
 
+// ScanM2F32 is ScanM2 for float32 inputs (W4A16): x [L][H*P], dt [L][H]
+// (dt_proj's output without its bias) and B, C [L][G*N] are float32, and
+// the scales SDt, SX, SB, SC are ignored. It computes exactly what ScanM2
+// computes with every scale 1, on the same kernels.
+func ScanM2F32(p *ScanM2Params, state, y, x, dt, B, C []float32, L int) {
+	q := *p
+	q.SDt, q.SX = 1, nil
+	q.SB, q.SC = scanOnes(p.G), scanOnes(p.G)
+	q.check(y, len(x), len(dt), len(B), len(C), L, false)
+	if len(state) < p.H*p.P*p.N {
+		panic(fmt.Sprintf("kernels.ScanM2F32: len(state) = %d < H*P*N = %d", len(state), p.H*p.P*p.N))
+	}
+	scanM2(&q, scanState{f: state}, y, x, dt, B, C, L)
+}
+
+var scanOnes64 = [64]float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+
+// scanOnes returns n ones (the unit scales of the float-input scans).
+func scanOnes(n int) []float32 {
+	if n <= len(scanOnes64) {
+		return scanOnes64[:n:n]
+	}
+	o := make([]float32, n)
+	for i := range o {
+		o[i] = 1
+	}
+	return o
+}
+
 // ScanM2StateQ8 is ScanM2 with an int8 state (st.Q in the [H][N][P] scan
 // layout, st.Scale [H*P/st.Group][N] over the flat channel index h*P+p):
 // dequantize, scan L tokens in float32 as ScanM2, requantize the final
 // state.
 func ScanM2StateQ8(p *ScanM2Params, st StateQ8, y []float32, x, dt, B, C []int8, L int) {
-	p.check(y, x, dt, B, C, L)
+	p.check(y, len(x), len(dt), len(B), len(C), L, true)
 	st.check("ScanM2StateQ8", p.H*p.P, p.N, p.H*p.P*p.N)
 	scanM2(p, scanState{q: st}, y, x, dt, B, C, L)
 }
 
-func (p *ScanM2Params) check(y []float32, x, dt, B, C []int8, L int) {
+func (p *ScanM2Params) check(y []float32, nx, ndt, nB, nC, L int, scaled bool) {
 	H, P, N, G := p.H, p.P, p.N, p.G
 	if H <= 0 || P <= 0 || N <= 0 || G <= 0 || H%G != 0 || L < 0 {
 		panic(fmt.Sprintf("kernels.ScanM2: bad sizes H=%d P=%d N=%d G=%d L=%d", H, P, N, G, L))
@@ -339,20 +369,22 @@ func (p *ScanM2Params) check(y []float32, x, dt, B, C []int8, L int) {
 	need("A", len(p.A), H)
 	need("D", len(p.D), H)
 	need("DtBias", len(p.DtBias), H)
-	need("SX", len(p.SX), H*P)
-	need("SB", len(p.SB), G)
-	need("SC", len(p.SC), G)
+	if scaled {
+		need("SX", len(p.SX), H*P)
+		need("SB", len(p.SB), G)
+		need("SC", len(p.SC), G)
+	}
 	need("y", len(y), L*H*P)
-	need("x", len(x), L*H*P)
-	need("dt", len(dt), L*H)
-	need("B", len(B), L*G*N)
-	need("C", len(C), L*G*N)
+	need("x", nx, L*H*P)
+	need("dt", ndt, L*H)
+	need("B", nB, L*G*N)
+	need("C", nC, L*G*N)
 }
 
 // scanM2Prep computes per token and head delta and dA = Exp(delta·A), and
 // the dequantized B and C: dd is [L][2H] (delta then dA), bc [L][G*N]
 // interleaved (B·SB[g], C·SC[g]) pairs.
-func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, bc []float32) {
+func scanM2Prep[T int8 | float32](p *ScanM2Params, dt, B, C []T, L int, dd, bc []float32) {
 	H, GN := p.H, p.G*p.N
 	for t := range L {
 		for h := range H {
@@ -371,8 +403,8 @@ func scanM2Prep(p *ScanM2Params, dt, B, C []int8, L int, dd, bc []float32) {
 }
 
 // scanM2Generic scans channels [p0, p1) of every head; h is scratch for N
-// values.
-func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, bc []float32, L, p0, p1 int, s []float32) {
+// values. With p.SX nil (float inputs) x is used unscaled.
+func scanM2Generic[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x []T, dd, bc []float32, L, p0, p1 int, s []float32) {
 	H, P, N := p.H, p.P, p.N
 	GN, hpg := p.G*N, H/p.G
 	for hd := range H {
@@ -389,7 +421,10 @@ func scanM2Generic(p *ScanM2Params, st scanState, y []float32, x []int8, dd, bc 
 			}
 			for t := range L {
 				delta, dA := dd[t*2*H+hd], dd[t*2*H+H+hd]
-				xf := float32(x[t*H*P+c]) * p.SX[c]
+				xf := float32(x[t*H*P+c])
+				if p.SX != nil {
+					xf *= p.SX[c]
+				}
 				dx := delta * xf
 				acc := p.D[hd] * xf
 				o := 2 * (t*GN + g*N)
@@ -528,7 +563,7 @@ func scanM1Go[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, d
 }
 
 // scanM2Go is the pure-Go ScanM2 over all channels.
-func scanM2Go(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
+func scanM2Go[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x, dt, B, C []T, L int) {
 	nd, nb := L*2*p.H, L*p.G*p.N
 	b := scanScratch(nd + 2*nb + p.N)
 	defer scanPool.Put(b)

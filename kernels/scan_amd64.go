@@ -85,7 +85,7 @@ func scanRecip(inv, s []float32) {
 	}
 }
 
-func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
+func scanM2[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x, dt, B, C []T, L int) {
 	H, P, N, G := p.H, p.P, p.N, p.G
 	pc := P &^ 7 // channels per head for the 8-lane kernel; the rest run in Go
 	if !scanAVX2() || L == 0 || pc == 0 || (st.f == nil && (st.q.Group%8 != 0 || P%8 != 0)) {
@@ -103,9 +103,10 @@ func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L in
 	dd, bc, s, rest := sc[:nd], sc[nd:nd+2*nb], sc[nd+2*nb:nd+2*nb+N], sc[nd+2*nb+N:]
 	scanM2Prep(p, dt, B, C, L, dd, bc)
 	a := amd64.ScanM2Args{
-		X: &x[0], Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0], SX: &p.SX[0],
+		Y: &y[0], DD: &dd[0], BC: &bc[0], D: &p.D[0],
 		H: H, P: P, PC: pc, N: N, L: L, GN: G * N, HPG: H / G,
 	}
+	scanM2Inputs(&a, p, x)
 	if st.f != nil {
 		a.State, a.H0, a.H1 = &st.f[0], 0, H
 		amd64.ScanM2AVX2(&a)
@@ -140,4 +141,13 @@ func scanM1Inputs[T int8 | float32](a *amd64.ScanM1Args, u, dt, z []T) {
 		return
 	}
 	a.U, a.Dt, a.Z = &any(u).([]int8)[0], &any(dt).([]int8)[0], &any(z).([]int8)[0]
+}
+
+// scanM2Inputs points the kernel at int8 x with its scales, or at float32 x.
+func scanM2Inputs[T int8 | float32](a *amd64.ScanM2Args, p *ScanM2Params, x []T) {
+	if f, ok := any(x).([]float32); ok {
+		a.XF, a.F32 = &f[0], 1
+		return
+	}
+	a.X, a.SX = &any(x).([]int8)[0], &p.SX[0]
 }

@@ -9,6 +9,6 @@ func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt,
 	scanM1Go(p, st, y, u, dt, B, C, z, L)
 }
 
-func scanM2(p *ScanM2Params, st scanState, y []float32, x, dt, B, C []int8, L int) {
+func scanM2[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x, dt, B, C []T, L int) {
 	scanM2Go(p, st, y, x, dt, B, C, L)
 }

@@ -654,3 +654,47 @@ func TestScanM1F32(t *testing.T) {
 		}
 	}
 }
+
+// TestScanM2F32 checks the float-input SSM on every tier against the int8
+// one: with a power-of-two SDt, feeding the dequantized inputs must give
+// the same bits.
+func TestScanM2F32(t *testing.T) {
+	r := rand.New(rand.NewPCG(32, 33))
+	for i, sz := range m2Sizes {
+		k := newM2Case(r, sz.H, sz.P, sz.N, sz.G, sz.L)
+		k.p.SDt = 0.0625
+		if i == 1 {
+			k.p.DtLimit, k.p.DtMin, k.p.DtMax = true, 0.01, 0.5
+		}
+		HP, GN, S := sz.H*sz.P, sz.G*sz.N, sz.H*sz.P*sz.N
+		s0 := make([]float32, S)
+		ScanLayoutM2(s0, k.s0Nat, sz.H, sz.P, sz.N)
+		wantS := append([]float32{}, s0...)
+		wantY := make([]float32, sz.L*HP)
+		withTier(t, Generic, func() { ScanM2(&k.p, wantS, wantY, k.x, k.dt, k.B, k.C, sz.L) })
+		x := make([]float32, len(k.x))
+		for i, v := range k.x {
+			x[i] = float32(v) * k.p.SX[i%HP]
+		}
+		dt := make([]float32, len(k.dt))
+		for i, v := range k.dt {
+			dt[i] = float32(v) * k.p.SDt
+		}
+		B, C := make([]float32, len(k.B)), make([]float32, len(k.C))
+		for i := range k.B {
+			g := i % GN / sz.N
+			B[i] = float32(k.B[i]) * k.p.SB[g]
+			C[i] = float32(k.C[i]) * k.p.SC[g]
+		}
+		for _, tier := range Supported() {
+			name := fmt.Sprintf("%s H%d P%d N%d G%d L%d float inputs", tier, sz.H, sz.P, sz.N, sz.G, sz.L)
+			state := append(append([]float32{}, s0...), 7)
+			y := make([]float32, sz.L*HP+1)
+			withTier(t, tier, func() { ScanM2F32(&k.p, state[:S], y[:sz.L*HP], x, dt, B, C, sz.L) })
+			checkGuard(t, name+" y", y[sz.L*HP:], 0)
+			checkGuard(t, name+" state", state[S:], 7)
+			checkBits(t, name+" y", y, wantY)
+			checkBits(t, name+" state", state, wantS)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func ScanM1AVX2(a *ScanM1Args)
 
 // ScanM2Args are the operands of ScanM2AVX2 (offsets checked below).
 type ScanM2Args struct {
-	X     *int8    // [L][H*P] int8 x
+	X     *int8    // [L][H*P] int8 x (when F32 is 0)
 	Y     *float32 // [L][H*P] output
 	DD    *float32 // [L][2H]: delta of every head, then exp(delta*A)
 	BC    *float32 // [L][G*N] interleaved (B·SB[g], C·SC[g]) pairs
@@ -59,6 +59,9 @@ type ScanM2Args struct {
 	HPG   int      // heads per group, H/G
 	H0    int      // first head to scan; State holds heads from H0 on
 	H1    int      // heads [H0, H1) are scanned
+
+	XF  *float32 // float32 x [L][H*P] instead of X and SX when F32 is 1
+	F32 int
 }
 
 // ScanM2AVX2 runs the Mamba2 SSM (kernels.ScanM2) with a float32 state on
@@ -119,6 +122,7 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H)-56]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.HPG)-104]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.F32)-136]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Blocks)-24]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Group)-56]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanQ8Args{}.Rem0)-72]

@@ -363,6 +363,8 @@ done:
 #define M2_HPG 104
 #define M2_H0 112
 #define M2_H1 120
+#define M2_XF 128
+#define M2_F32 136
 
 // SCAN_M2_ROW updates one state row n of a block of 8 channels:
 //   S = fma(dA, S, dx*Bf[n]); acc = fma(Cf[n], S, acc)
@@ -379,7 +381,8 @@ done:
 // Loop structure: heads [H0, H1) outermost (a head's state, N rows of P
 // floats, stays in L1/L2 across the tokens of a prefill), tokens, blocks of 32 channels
 // (4 vectors; then blocks of 8), state rows n innermost. delta and
-// dA = exp(delta*A) per token and head come precomputed in a.DD.
+// dA = exp(delta*A) per token and head come precomputed in a.DD. x is
+// int8 with per-channel scales, or float32 (a.F32 set) used unscaled.
 //
 // Registers:
 //   R8  a                      BX  h
@@ -432,6 +435,8 @@ m2p32:
 	// xf = x*SX; acc = D*xf; dx = delta*xf (4 vectors)
 	LEAQ         (R11)(DI*1), AX
 	ADDQ         CX, AX
+	CMPQ         M2_F32(R8), $0
+	JNE          m2x32f
 	MOVQ         M2_X(R8), DX
 	VPMOVSXBD    (DX)(AX*1), Y0
 	VPMOVSXBD    8(DX)(AX*1), Y1
@@ -448,6 +453,17 @@ m2p32:
 	VMULPS       32(DX), Y1, Y1
 	VMULPS       64(DX), Y2, Y2
 	VMULPS       96(DX), Y3, Y3
+	JMP          m2x32done
+
+m2x32f:
+	// float32 x: used unscaled
+	MOVQ         M2_XF(R8), DX
+	VMOVUPS      (DX)(AX*4), Y0
+	VMOVUPS      32(DX)(AX*4), Y1
+	VMOVUPS      64(DX)(AX*4), Y2
+	VMOVUPS      96(DX)(AX*4), Y3
+
+m2x32done:
 	MOVQ         M2_D(R8), DX
 	VBROADCASTSS (DX)(BX*4), Y12
 	VMULPS       Y0, Y12, Y4
@@ -489,6 +505,8 @@ m2p8:
 	JGE          m2tokdone
 	LEAQ         (R11)(DI*1), AX
 	ADDQ         CX, AX
+	CMPQ         M2_F32(R8), $0
+	JNE          m2x8f
 	MOVQ         M2_X(R8), DX
 	VPMOVSXBD    (DX)(AX*1), Y0
 	VCVTDQ2PS    Y0, Y0
@@ -496,6 +514,13 @@ m2p8:
 	SHLQ         $2, DX
 	ADDQ         M2_SX(R8), DX
 	VMULPS       (DX), Y0, Y0
+	JMP          m2x8done
+
+m2x8f:
+	MOVQ         M2_XF(R8), DX
+	VMOVUPS      (DX)(AX*4), Y0
+
+m2x8done:
 	MOVQ         M2_D(R8), DX
 	VBROADCASTSS (DX)(BX*4), Y12
 	VMULPS       Y0, Y12, Y4

@@ -35,7 +35,7 @@ func ScanM1NEON(a *ScanM1Args)
 
 // ScanM2Args are the operands of ScanM2NEON (offsets checked below).
 type ScanM2Args struct {
-	X     *int8    // [L][H*P] int8 x
+	X     *int8    // [L][H*P] int8 x (when F32 is 0)
 	Y     *float32 // [L][H*P] output
 	DD    *float32 // [L][2H]: delta of every head, then exp(delta*A)
 	BC    *float32 // [L][G*N] interleaved (B·SB[g], C·SC[g]) pairs
@@ -51,6 +51,9 @@ type ScanM2Args struct {
 	HPG   int      // heads per group, H/G
 	H0    int      // first head to scan; State holds heads from H0 on
 	H1    int      // heads [H0, H1) are scanned
+
+	XF  *float32 // float32 x [L][H*P] instead of X and SX when F32 is 1
+	F32 int
 }
 
 // ScanM2NEON runs the Mamba2 SSM (kernels.ScanM2) with a float32 state on
@@ -69,6 +72,7 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.F32)-160]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.F32)-136]
 )
 
 // ScanQ8Args describe an int8 state and its float32 copy for ScanQ8LoadNEON

@@ -313,6 +313,8 @@ done:
 #define M2_HPG 104
 #define M2_H0 112
 #define M2_H1 120
+#define M2_XF 128
+#define M2_F32 136
 
 // SCAN_M2_ROW(dx, s, t, acc): one 4-lane slice of a state row:
 // S = fma(dA, S, dx*Bf[n]) into Vt (stored by the caller), acc += Cf[n]*S,
@@ -379,6 +381,8 @@ m2p16:
 	// xf = x*SX; acc = D*xf; dx = delta*xf (4 registers)
 	ADD  R4, R6, R13
 	ADD  R9, R13, R13          // t*H*P + h*P + p
+	MOVD M2_F32(R0), R14
+	CBNZ R14, m2x16f
 	MOVD M2_X(R0), R14
 	ADD  R13, R14, R14
 	VLD1 (R14), [V14.B16]
@@ -400,6 +404,15 @@ m2p16:
 	E_FMUL(1, 1, 15)
 	E_FMUL(2, 2, 16)
 	E_FMUL(3, 3, 17)
+	B    m2x16done
+
+m2x16f:
+	// float32 x: used unscaled
+	MOVD M2_XF(R0), R14
+	ADD  R13<<2, R14, R14
+	VLD1 (R14), [V0.S4, V1.S4, V2.S4, V3.S4]
+
+m2x16done:
 	MOVD  M2_D(R0), R14
 	ADD   R2<<2, R14, R14
 	VLD1R (R14), [V12.S4]
@@ -442,6 +455,8 @@ m2p8:
 	BGE  m2tokdone
 	ADD  R4, R6, R13
 	ADD  R9, R13, R13
+	MOVD M2_F32(R0), R14
+	CBNZ R14, m2x8f
 	MOVD M2_X(R0), R14
 	ADD  R13, R14, R14
 	VLD1 (R14), [V14.B8]
@@ -456,6 +471,14 @@ m2p8:
 	VLD1 (R14), [V14.S4, V15.S4]
 	E_FMUL(0, 0, 14)
 	E_FMUL(1, 1, 15)
+	B    m2x8done
+
+m2x8f:
+	MOVD M2_XF(R0), R14
+	ADD  R13<<2, R14, R14
+	VLD1 (R14), [V0.S4, V1.S4]
+
+m2x8done:
 	MOVD  M2_D(R0), R14
 	ADD   R2<<2, R14, R14
 	VLD1R (R14), [V12.S4]

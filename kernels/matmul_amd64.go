@@ -116,23 +116,29 @@ func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 	if groups > 0 {
 		gemmW8A8(groups, x, ldx, w, &o)
 	}
-	// Single rows: the decode GEMV, and the last m%4 rows of a GEMM.
+	// Single rows: the decode GEMV, or the last m%4 rows of a GEMM.
+	i0 := 4 * groups
+	nr := m - i0 // 0 to 3 rows
+	if nr == 0 {
+		return true
+	}
 	kp := w.kp()
-	var padded *scratch
+	var s *scratch
 	if kp != w.K {
-		padded = getScratch(kp)
-		defer putScratch(padded)
+		s = getScratch(nr * kp)
+		defer putScratch(s)
 	}
-	for i := 4 * groups; i < m; i++ {
-		xi := &x[i*ldx]
-		if padded != nil {
-			b := padded.b
-			copy(b, unsafe.Slice((*byte)(unsafe.Pointer(xi)), w.K))
+	var rows [3]*int8
+	for r := range nr {
+		rows[r] = &x[(i0+r)*ldx]
+		if s != nil { // zero-pad to kp bytes
+			b := s.b[r*kp : (r+1)*kp]
+			copy(b, unsafe.Slice((*byte)(unsafe.Pointer(rows[r])), w.K))
 			clear(b[w.K:])
-			xi = (*int8)(unsafe.Pointer(&b[0]))
+			rows[r] = (*int8)(unsafe.Pointer(&b[0]))
 		}
-		gemvW8A8(xi, w, &o, i)
 	}
+	gemvW8A8(rows[:nr], i0, w, &o)
 	return true
 }
 
@@ -224,19 +230,31 @@ func absX4(d []byte, v uint32) {
 	binary.LittleEndian.PutUint32(d[4:], v)
 }
 
-// gemvW8A8 runs activation row x (kp bytes) against all panels of w into
-// output row i.
-func gemvW8A8(x *int8, w *W8, o *w8Out, i int) {
+// gemvW8A8 runs the activation rows x (kp bytes each) against all panels of
+// w into output rows i0, i0+1, ... A single row streams the whole matrix in
+// one call; several rows take turns over blocks of panels that stay in L2,
+// so that the weights are read from memory once.
+func gemvW8A8(x []*int8, i0 int, w *W8, o *w8Out) {
 	kp := w.kp()
 	full := w.N / PanelRows
-	if full > 0 {
-		amd64.GemvW8A8AVX2(x, &w.data[0], kp/4, full, o.y(i, 0), o.kind, o.scaleAt(0), o.scaleInc, o.bias(0))
+	nc := full
+	if len(x) > 1 {
+		nc = max(1, gemmPanelBytes/(kp*PanelRows))
+	}
+	for p0 := 0; p0 < full; p0 += nc {
+		p1 := min(full, p0+nc)
+		n0 := p0 * PanelRows
+		for r, xr := range x {
+			amd64.GemvW8A8AVX2(xr, &w.data[p0*kp*PanelRows], kp/4, p1-p0, o.y(i0+r, n0), o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0))
+		}
 	}
 	if n0 := full * PanelRows; n0 < w.N {
 		var tp tailPanel
 		scale, bias := tp.setup(o, n0, w.N)
-		amd64.GemvW8A8AVX2(x, &w.data[full*kp*PanelRows], kp/4, 1, unsafe.Pointer(&tp.out[0]), o.kind, scale, 0, bias)
-		tp.copyOut(o, 0, i, n0, w.N)
+		for r, xr := range x {
+			amd64.GemvW8A8AVX2(xr, &w.data[full*kp*PanelRows], kp/4, 1, unsafe.Pointer(&tp.out[0]), o.kind, scale, 0, bias)
+			tp.copyOut(o, 0, i0+r, n0, w.N)
+		}
 	}
 }
 

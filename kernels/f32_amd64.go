@@ -73,14 +73,14 @@ func f32GemvAVX2(x []float32, w *F32, bias []float32, y []float32) {
 }
 
 // Cache blocking of the float32 GEMM (BLIS order): K is cut into blocks of
-// f32KC; for each K block, the rows are cut into blocks of f32MC, packed 6
-// rows at a time k-major (f32MC·f32KC·4 bytes, kept in L2); then for every
-// panel, its f32KC·64 bytes of weights stay in L1 while every 6-row tile of
-// the row block runs over them. The sums of a K block are added to the
-// outputs of the previous ones; the bias is added by the last.
+// f32KC and the rows into blocks of f32MC (f32MC·f32KC·4 bytes of
+// activations, kept in L2); for every K block, row block and panel, the
+// panel's f32KC·64 bytes of weights stay in L1 while every 6-row tile of the
+// row block runs over them. The sums of a K block are added to the outputs
+// of the previous ones; the bias is added by the last.
 const (
 	f32KC = 256 // k per block: 16 KiB of one panel's weights
-	f32MC = 144 // rows per block (a multiple of 6): 144 KiB of packed rows
+	f32MC = 144 // rows per block: 144 KiB of activations
 )
 
 // f32GemmAVX2 computes m ≥ 2 rows with the 6 × 16 micro-kernel.
@@ -88,8 +88,17 @@ func f32GemmAVX2(m int, x []float32, ldx int, w *F32, bias []float32, y []float3
 	const mr = amd64.GemmF32Rows
 	kp := w.kp()
 	np, full := w.NumPanels(), w.N/PanelRows
-	xp, s := f32Scratch(min(roundUp(m, mr), f32MC) * min(kp, f32KC))
-	defer putScratch(s)
+	// The kernel reads kp values per row: pad the rows when K is not a
+	// multiple of 4.
+	if kp != w.K {
+		p, s := f32Scratch(m * kp)
+		defer putScratch(s)
+		for i := 0; i < m; i++ {
+			copy(p[i*kp:], x[i*ldx:i*ldx+w.K])
+			clear(p[i*kp+w.K : (i+1)*kp])
+		}
+		x, ldx = p, kp
+	}
 	// The outputs of a partial last panel, 16 per row, copied at the end.
 	var tail []float32
 	var tp f32Tail
@@ -106,9 +115,7 @@ func f32GemmAVX2(m int, x []float32, ldx int, w *F32, bias []float32, y []float3
 		}
 		last := k0+kb == kp
 		for i0 := 0; i0 < m; i0 += f32MC {
-			mb := min(f32MC, m-i0)
-			groups := (mb + mr - 1) / mr
-			packF32Rows(mr, x[i0*ldx:], ldx, mb, k0, kb, w.K, xp)
+			i1 := min(m, i0+f32MC)
 			for p := 0; p < np; p++ {
 				n0 := p * PanelRows
 				wp := &w.data[p*kp*PanelRows+k0*PanelRows]
@@ -116,13 +123,13 @@ func f32GemmAVX2(m int, x []float32, ldx int, w *F32, bias []float32, y []float3
 				if last {
 					b = tp.biasFrom(bias, n0, w.N)
 				}
-				for g := 0; g < groups; g++ {
-					i := i0 + g*mr
-					rows := min(mr, m-i)
+				for i := i0; i < i1; i += mr {
+					rows := min(mr, i1-i)
+					xi := &x[i*ldx+k0]
 					if p < full {
-						amd64.GemmF32x6AVX2(&xp[g*mr*kb], wp, kb/4, &y[i*ldy+n0], 4*ldy, rows, accum, b)
+						amd64.GemmF32x6AVX2(xi, 4*ldx, rows, wp, kb/4, &y[i*ldy+n0], 4*ldy, accum, b)
 					} else {
-						amd64.GemmF32x6AVX2(&xp[g*mr*kb], wp, kb/4, &tail[i*PanelRows], 4*PanelRows, rows, accum, b)
+						amd64.GemmF32x6AVX2(xi, 4*ldx, rows, wp, kb/4, &tail[i*PanelRows], 4*PanelRows, accum, b)
 					}
 				}
 			}
@@ -132,33 +139,6 @@ func f32GemmAVX2(m int, x []float32, ldx int, w *F32, bias []float32, y []float3
 		n0 := full * PanelRows
 		for i := 0; i < m; i++ {
 			copy(y[i*ldy+n0:i*ldy+w.N], tail[i*PanelRows:])
-		}
-	}
-}
-
-// packF32Rows packs rows [0, mb) of x, columns [k0, k0+kb), in groups of mr
-// rows k-major: xp[g·mr·kb + k·mr + t] = x[g·mr+t][k0+k]. Rows past mb and
-// columns past K are zero.
-func packF32Rows(mr int, x []float32, ldx, mb, k0, kb, kAll int, xp []float32) {
-	groups := (mb + mr - 1) / mr
-	kv := min(kb, kAll-k0) // columns that exist
-	for g := 0; g < groups; g++ {
-		dst := xp[g*mr*kb : (g+1)*mr*kb]
-		for t := 0; t < mr; t++ {
-			i := g*mr + t
-			if i >= mb {
-				for k := 0; k < kb; k++ {
-					dst[k*mr+t] = 0
-				}
-				continue
-			}
-			row := x[i*ldx+k0 : i*ldx+k0+kv]
-			for k, v := range row {
-				dst[k*mr+t] = v
-			}
-			for k := kv; k < kb; k++ {
-				dst[k*mr+t] = 0
-			}
 		}
 	}
 }

@@ -18,13 +18,13 @@ func GemvF32AVX2(x, w *float32, kq, np int, y, bias *float32)
 // GemmF32Rows is the number of activation rows of one GemmF32x6AVX2 tile.
 const GemmF32Rows = 6
 
-// GemmF32x6AVX2 computes a tile of 6 activation rows × 16 output rows over
-// 4·kq values of k. xp holds the 6 rows packed k-major, xp[6k+t] = x[t][k];
-// w points to the panel's weights for the same k (16 float32 per k). The
-// first rows (1 to 6) of the tile are written, row t of the output at
-// y + t·ldy bytes (16 float32): when accum is not zero, the sums are added
+// GemmF32x6AVX2 computes a tile of up to 6 activation rows × 16 output rows
+// over 4·kq values of k. Row t of the activations starts at x + t·ldx bytes
+// (4·kq readable float32), for t < rows (1 to 6); w points to the panel's
+// weights for the same k (16 float32 per k). Row t of the output (16
+// float32) is at y + t·ldy bytes: when accum is not zero, the sums are added
 // to what y holds; when bias is not nil, its 16 float32 are added last.
 // Requires AVX2, FMA; kq ≥ 1.
 //
 //go:noescape
-func GemmF32x6AVX2(xp, w *float32, kq int, y *float32, ldy, rows, accum int, bias *float32)
+func GemmF32x6AVX2(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)

@@ -2,27 +2,54 @@
 
 #include "textflag.h"
 
-// func GemmF32x6AVX2(xp, w *float32, kq int, y *float32, ldy, rows, accum int, bias *float32)
+// func GemmF32x6AVX2(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)
 //
 // Micro-kernel of the float32 GEMM: a tile of 6 activation rows × one
 // 16-row weight panel held in 12 ymm accumulators over 4·kq values of k.
-// Per k: two loads of the panel's 16 weights, six broadcasts of the packed
-// activations x[t][k] (xp[6k+t]) and twelve FMAs; at two FMAs per cycle that
-// is 6 cycles per k, with 8 loads in the same time. The caller blocks K so
-// that the 16·4·kq weights stay in L1 while every tile of a block of rows
-// passes over them, and the packed rows (24·4·kq bytes) come from L2.
+// Per k: two loads of the panel's 16 weights, six broadcasts x[t][k] and
+// twelve FMAs; at two FMAs per cycle that is 6 cycles per k, with 8 loads
+// in the same time. The caller blocks K so that the panel's 64·4·kq bytes
+// of weights stay in L1 while every tile of a block of rows passes over
+// them; the activation rows (4·4·kq bytes each) come from L2.
+//
+// Rows past rows repeat the last real row (their sums are not stored), so
+// the kernel only reads the caller's rows.
 //
 // Registers:
-//	SI  xp cursor   DX  w cursor   CX  k-quads left
+//	R8-R13  row pointers x[t]   AX  byte offset of k in the rows
+//	DX  w cursor   CX  k-quads left
 //	Y0-Y11  accumulators: row t, panel rows 0-7 in Y(2t), 8-15 in Y(2t+1)
 //	Y12, Y13  the 16 weights of one k
 //	Y14, Y15  x[t][k] broadcast (alternating)
 // Epilogue: DI y row, R8 ldy, R10 rows left, R11 accum, Y12/Y13 bias or 0.
-TEXT ·GemmF32x6AVX2(SB), NOSPLIT, $0-64
-	MOVQ	xp+0(FP), SI
-	MOVQ	w+8(FP), DX
-	MOVQ	kq+16(FP), CX
-
+TEXT ·GemmF32x6AVX2(SB), NOSPLIT, $0-72
+	MOVQ	x+0(FP), R8
+	MOVQ	ldx+8(FP), BX
+	MOVQ	rows+16(FP), SI
+	// Row t+1 is row t + ldx while t+1 < rows, else row t again.
+	XORQ	AX, AX
+	MOVQ	R8, R9
+	CMPQ	SI, $1
+	JLE	2(PC)
+	ADDQ	BX, R9
+	MOVQ	R9, R10
+	CMPQ	SI, $2
+	JLE	2(PC)
+	ADDQ	BX, R10
+	MOVQ	R10, R11
+	CMPQ	SI, $3
+	JLE	2(PC)
+	ADDQ	BX, R11
+	MOVQ	R11, R12
+	CMPQ	SI, $4
+	JLE	2(PC)
+	ADDQ	BX, R12
+	MOVQ	R12, R13
+	CMPQ	SI, $5
+	JLE	2(PC)
+	ADDQ	BX, R13
+	MOVQ	w+24(FP), DX
+	MOVQ	kq+32(FP), CX
 	VXORPS	Y0, Y0, Y0
 	VXORPS	Y1, Y1, Y1
 	VXORPS	Y2, Y2, Y2
@@ -40,94 +67,94 @@ TEXT ·GemmF32x6AVX2(SB), NOSPLIT, $0-64
 loop:
 	VMOVUPS	0(DX), Y12
 	VMOVUPS	32(DX), Y13
-	VBROADCASTSS	0(SI), Y14
+	VBROADCASTSS	0(R8)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y0
 	VFMADD231PS	Y13, Y14, Y1
-	VBROADCASTSS	4(SI), Y15
+	VBROADCASTSS	0(R9)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y2
 	VFMADD231PS	Y13, Y15, Y3
-	VBROADCASTSS	8(SI), Y14
+	VBROADCASTSS	0(R10)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y4
 	VFMADD231PS	Y13, Y14, Y5
-	VBROADCASTSS	12(SI), Y15
+	VBROADCASTSS	0(R11)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y6
 	VFMADD231PS	Y13, Y15, Y7
-	VBROADCASTSS	16(SI), Y14
+	VBROADCASTSS	0(R12)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y8
 	VFMADD231PS	Y13, Y14, Y9
-	VBROADCASTSS	20(SI), Y15
+	VBROADCASTSS	0(R13)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y10
 	VFMADD231PS	Y13, Y15, Y11
 	VMOVUPS	64(DX), Y12
 	VMOVUPS	96(DX), Y13
-	VBROADCASTSS	24(SI), Y14
+	VBROADCASTSS	4(R8)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y0
 	VFMADD231PS	Y13, Y14, Y1
-	VBROADCASTSS	28(SI), Y15
+	VBROADCASTSS	4(R9)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y2
 	VFMADD231PS	Y13, Y15, Y3
-	VBROADCASTSS	32(SI), Y14
+	VBROADCASTSS	4(R10)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y4
 	VFMADD231PS	Y13, Y14, Y5
-	VBROADCASTSS	36(SI), Y15
+	VBROADCASTSS	4(R11)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y6
 	VFMADD231PS	Y13, Y15, Y7
-	VBROADCASTSS	40(SI), Y14
+	VBROADCASTSS	4(R12)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y8
 	VFMADD231PS	Y13, Y14, Y9
-	VBROADCASTSS	44(SI), Y15
+	VBROADCASTSS	4(R13)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y10
 	VFMADD231PS	Y13, Y15, Y11
 	VMOVUPS	128(DX), Y12
 	VMOVUPS	160(DX), Y13
-	VBROADCASTSS	48(SI), Y14
+	VBROADCASTSS	8(R8)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y0
 	VFMADD231PS	Y13, Y14, Y1
-	VBROADCASTSS	52(SI), Y15
+	VBROADCASTSS	8(R9)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y2
 	VFMADD231PS	Y13, Y15, Y3
-	VBROADCASTSS	56(SI), Y14
+	VBROADCASTSS	8(R10)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y4
 	VFMADD231PS	Y13, Y14, Y5
-	VBROADCASTSS	60(SI), Y15
+	VBROADCASTSS	8(R11)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y6
 	VFMADD231PS	Y13, Y15, Y7
-	VBROADCASTSS	64(SI), Y14
+	VBROADCASTSS	8(R12)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y8
 	VFMADD231PS	Y13, Y14, Y9
-	VBROADCASTSS	68(SI), Y15
+	VBROADCASTSS	8(R13)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y10
 	VFMADD231PS	Y13, Y15, Y11
 	VMOVUPS	192(DX), Y12
 	VMOVUPS	224(DX), Y13
-	VBROADCASTSS	72(SI), Y14
+	VBROADCASTSS	12(R8)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y0
 	VFMADD231PS	Y13, Y14, Y1
-	VBROADCASTSS	76(SI), Y15
+	VBROADCASTSS	12(R9)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y2
 	VFMADD231PS	Y13, Y15, Y3
-	VBROADCASTSS	80(SI), Y14
+	VBROADCASTSS	12(R10)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y4
 	VFMADD231PS	Y13, Y14, Y5
-	VBROADCASTSS	84(SI), Y15
+	VBROADCASTSS	12(R11)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y6
 	VFMADD231PS	Y13, Y15, Y7
-	VBROADCASTSS	88(SI), Y14
+	VBROADCASTSS	12(R12)(AX*1), Y14
 	VFMADD231PS	Y12, Y14, Y8
 	VFMADD231PS	Y13, Y14, Y9
-	VBROADCASTSS	92(SI), Y15
+	VBROADCASTSS	12(R13)(AX*1), Y15
 	VFMADD231PS	Y12, Y15, Y10
 	VFMADD231PS	Y13, Y15, Y11
-	ADDQ	$96, SI
+	ADDQ	$16, AX
 	ADDQ	$256, DX
 	DECQ	CX
 	JNZ	loop
 
-	MOVQ	y+24(FP), DI
-	MOVQ	ldy+32(FP), R8
-	MOVQ	rows+40(FP), R10
-	MOVQ	accum+48(FP), R11
-	MOVQ	bias+56(FP), R9
+	MOVQ	y+40(FP), DI
+	MOVQ	ldy+48(FP), R8
+	MOVQ	rows+16(FP), R10
+	MOVQ	accum+56(FP), R11
+	MOVQ	bias+64(FP), R9
 	VXORPS	Y12, Y12, Y12
 	VXORPS	Y13, Y13, Y13
 	TESTQ	R9, R9

@@ -95,6 +95,14 @@ func softplus(v float32) float32 {
 	return m + t
 }
 
+// softplusF32Generic sets dst[i] = softplus(src[i]); softplusF32 is the
+// same on the SIMD tiers (bit-for-bit). len(dst) >= len(src).
+func softplusF32Generic(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = softplus(v)
+	}
+}
+
 // expFMA returns a*b + c rounded once to float32, as a float32 FMA
 // instruction does. The float64 FMA is exact for the product, but rounding
 // its result again to float32 could round twice; when the float64 result

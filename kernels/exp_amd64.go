@@ -12,3 +12,12 @@ func expF32(dst, src []float32) {
 	}
 	expF32Generic(dst, src)
 }
+
+func softplusF32(dst, src []float32) {
+	if active == AVX2 || active == AVX512 {
+		n := len(src) &^ 7
+		amd64.SoftplusAVX2(dst[:n], src[:n])
+		dst, src = dst[n:], src[n:]
+	}
+	softplusF32Generic(dst, src)
+}

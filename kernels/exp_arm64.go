@@ -12,3 +12,12 @@ func expF32(dst, src []float32) {
 	}
 	expF32Generic(dst, src)
 }
+
+func softplusF32(dst, src []float32) {
+	if active == NEON || active == NEONDot {
+		n := len(src) &^ 3
+		arm64.SoftplusNEON(dst[:n], src[:n])
+		dst, src = dst[n:], src[n:]
+	}
+	softplusF32Generic(dst, src)
+}

@@ -168,6 +168,21 @@ func TestSoftplus(t *testing.T) {
 	if maxErr > 3 {
 		t.Errorf("softplus: max error %.3f ulp at v = %v, bound 3", maxErr, argMax)
 	}
+	// Every tier's vector softplus returns the same bits.
+	want := make([]float32, len(xs))
+	softplusF32Generic(want, xs)
+	got := make([]float32, len(xs)+1)
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			got[len(xs)] = 42
+			softplusF32(got[:len(xs)-3], xs[:len(xs)-3]) // odd length: tails
+			softplusF32(got[len(xs)-3:len(xs)], xs[len(xs)-3:])
+			if got[len(xs)] != 42 {
+				t.Errorf("%s: softplusF32 wrote past the end", tier)
+			}
+			checkBits(t, tier.String()+" softplusF32", got[:len(xs)], want)
+		})
+	}
 	for _, v := range []float32{20.5, 25, 1e10, float32(math.Inf(1))} {
 		if g := softplus(v); g != v {
 			t.Errorf("softplus(%v) = %v, want the identity", v, g)

@@ -387,14 +387,18 @@ func (p *ScanM2Params) check(y []float32, nx, ndt, nB, nC, L int, scaled bool) {
 func scanM2Prep[T int8 | float32](p *ScanM2Params, dt, B, C []T, L int, dd, bc []float32) {
 	H, GN := p.H, p.G*p.N
 	for t := range L {
+		delta, dA := dd[t*2*H:t*2*H+H], dd[t*2*H+H:t*2*H+2*H]
 		for h := range H {
-			delta := softplus(expFMA(p.SDt, float32(dt[t*H+h]), p.DtBias[h]))
-			if p.DtLimit {
-				delta = min(max(delta, p.DtMin), p.DtMax)
-			}
-			dd[t*2*H+h] = delta
-			dd[t*2*H+H+h] = Exp(delta * p.A[h])
+			delta[h] = expFMA(p.SDt, float32(dt[t*H+h]), p.DtBias[h])
 		}
+		softplusF32(delta, delta)
+		for h := range H {
+			if p.DtLimit {
+				delta[h] = min(max(delta[h], p.DtMin), p.DtMax)
+			}
+			dA[h] = delta[h] * p.A[h]
+		}
+		expF32(dA, dA)
 		for g := range p.G {
 			o := t*GN + g*p.N
 			scanDequantBC(bc[2*o:2*(o+p.N)], B[o:o+p.N], C[o:o+p.N], p.SB[g], p.SC[g])

@@ -38,3 +38,26 @@ tail8:
 done:
 	VZEROUPPER
 	RET
+
+// func SoftplusAVX2(dst, src []float32)
+//
+// DI = dst, SI = src, CX = elements left (a multiple of 8).
+TEXT ·SoftplusAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	SHRQ $3, CX
+	JZ   spdone
+
+sploop:
+	VMOVUPS (SI), Y0
+	SOFTPLUS_AVX2(Y0, Y1, Y2, Y3, Y4)
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     sploop
+	VZEROUPPER
+
+spdone:
+	RET

@@ -8,3 +8,10 @@ package arm64
 //
 //go:noescape
 func ExpNEON(dst, src []float32)
+
+// SoftplusNEON sets dst[i] = softplus(src[i]) = log(1 + exp(src[i])) for i
+// < len(src) rounded down to a multiple of 4, bit-for-bit as the pure-Go
+// softplus of package kernels; len(dst) >= len(src).
+//
+//go:noescape
+func SoftplusNEON(dst, src []float32)

@@ -33,3 +33,24 @@ tail4:
 
 done:
 	RET
+
+// func SoftplusNEON(dst, src []float32)
+//
+// R0 = dst, R1 = src, R2 = vectors of 4 left.
+TEXT ·SoftplusNEON(SB), NOSPLIT, $0-48
+	MOVD dst_base+0(FP), R0
+	MOVD src_base+24(FP), R1
+	MOVD src_len+32(FP), R2
+	LSR  $2, R2, R2
+	CBZ  R2, spdone
+	EXP_NEON_CONST(R3)
+
+sploop:
+	VLD1.P 16(R1), [V0.S4]
+	SOFTPLUS_NEON(0, 1, 2, 3, 4)
+	VST1.P [V0.S4], 16(R0)
+	SUBS   $1, R2, R2
+	BNE    sploop
+
+spdone:
+	RET

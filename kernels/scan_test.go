@@ -698,3 +698,50 @@ func TestScanM2F32(t *testing.T) {
 		}
 	}
 }
+
+// TestScanM2StateQ8Reference checks the int8-state SSM against float64: y
+// within tolerance and the requantized state within one step.
+func TestScanM2StateQ8Reference(t *testing.T) {
+	r := rand.New(rand.NewPCG(34, 35))
+	for _, sz := range []struct{ H, P, N, G, L, Group int }{{4, 16, 32, 2, 3, 8}, {3, 13, 16, 1, 1, 39}, {2, 24, 16, 1, 5, 16}} {
+		k := newM2Case(r, sz.H, sz.P, sz.N, sz.G, sz.L)
+		HP := sz.H * sz.P
+		sc := scaleFor(sz.Group, HP, sz.N)
+		q := randI8(r, HP*sz.N) // scan layout [H][N][P]
+		s64 := make([]float64, HP*sz.N)
+		for h := range sz.H {
+			for p := range sz.P {
+				c := h*sz.P + p
+				for n := range sz.N {
+					s64[c*sz.N+n] = float64(q[h*sz.N*sz.P+n*sz.P+p]) * float64(sc[c/sz.Group*sz.N+n])
+				}
+			}
+		}
+		y64, ymag, _ := refM2(k, s64)
+		y := make([]float32, sz.L*HP)
+		withTier(t, Generic, func() {
+			ScanM2StateQ8(&k.p, StateQ8{Q: q, Scale: sc, Group: sz.Group}, y, k.x, k.dt, k.B, k.C, sz.L)
+		})
+		name := fmt.Sprintf("H%d P%d N%d G%d L%d group %d", sz.H, sz.P, sz.N, sz.G, sz.L, sz.Group)
+		checkClose(t, name+" int8-state y", y, y64, ymag)
+		off := 0
+		for h := range sz.H {
+			for p := range sz.P {
+				c := h*sz.P + p
+				for n := range sz.N {
+					v := s64[c*sz.N+n] / float64(sc[c/sz.Group*sz.N+n])
+					want := int8(math.RoundToEven(max(min(v, 127), -128)))
+					got := q[h*sz.N*sz.P+n*sz.P+p]
+					if d := int(got) - int(want); d < -1 || d > 1 {
+						t.Errorf("%s: state q[h=%d][n=%d][p=%d] = %d, want %d (%.3f)", name, h, n, p, got, want, v)
+					} else if d != 0 {
+						off++
+					}
+				}
+			}
+		}
+		if off > HP*sz.N/50 {
+			t.Errorf("%s: %d of %d requantized state values are one step off", name, off, HP*sz.N)
+		}
+	}
+}

@@ -66,6 +66,12 @@ def param_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def save(model, args, step, held_loss, train_loss_ema):
+    torch.save({"arch": args.arch, "state_dict": model.state_dict(), "step": step,
+                "held_loss": held_loss, "train_loss_ema": train_loss_ema}, args.out + ".tmp")
+    os.replace(args.out + ".tmp", args.out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", choices=["mamba1", "mamba2"], required=True)
@@ -80,6 +86,7 @@ def main():
     ap.add_argument("--eval-every", type=float, default=60.0, help="seconds")
     ap.add_argument("--eval-windows", type=int, default=64, help="held-out windows of 256 bytes")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--init", help="start from this checkpoint (a warm restart of the schedule)")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -95,9 +102,22 @@ def main():
     print(f"{args.arch}: {n_params} parameters, config {cfg}, train {len(train)} bytes, "
           f"held-out {len(held)} bytes, budget {budget:.0f}s", flush=True)
 
+    best = math.inf
+    if args.init:
+        ck = torch.load(args.init)
+        assert ck["arch"] == args.arch, ck["arch"]
+        model.load_state_dict(ck["state_dict"])
+        model.eval()
+        best = eval_loss(model, held, 256, args.eval_windows)
+        model.train()
+        save(model, args, ck["step"], best, ck["train_loss_ema"])
+        print(f"initialised from {args.init} (step {ck['step']}), held {best:.4f}", flush=True)
+        step0 = ck["step"]
+    else:
+        step0 = 0
+
     t0 = time.time()
     last_eval = t0
-    best = math.inf
     step = 0
     ema = None
     while True:
@@ -128,9 +148,7 @@ def main():
             mark = ""
             if hl < best:
                 best = hl
-                torch.save({"arch": args.arch, "state_dict": model.state_dict(), "step": step,
-                            "held_loss": hl, "train_loss_ema": ema}, args.out + ".tmp")
-                os.replace(args.out + ".tmp", args.out)
+                save(model, args, step0 + step, hl, ema)
                 mark = " *"
             print(f"t={time.time() - t0:6.0f}s step {step:6d} lr {lr:.2e} train(ema) {ema:.4f} "
                   f"held {hl:.4f}{mark}", flush=True)
@@ -139,9 +157,7 @@ def main():
     hl = eval_loss(model, held, 256, args.eval_windows)
     if hl < best:
         best = hl
-        torch.save({"arch": args.arch, "state_dict": model.state_dict(), "step": step,
-                    "held_loss": hl, "train_loss_ema": ema}, args.out + ".tmp")
-        os.replace(args.out + ".tmp", args.out)
+        save(model, args, step0 + step, hl, ema)
     print(f"done: {step} steps in {time.time() - t0:.0f}s, final held {hl:.4f}, best held {best:.4f}",
           flush=True)
 

@@ -35,6 +35,24 @@ func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt,
 	state := st.f
 	var qa arm64.ScanQ8Args
 	var inv []float32
+	a := arm64.ScanM1Args{
+		Y: &y[0], BC: &bc[0],
+		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], Pre: &pre[0],
+		E: E, NC: nc, N: N, L: L, LC: lc,
+		SU: p.SU, SDt: p.SDt, SZ: p.SZ,
+	}
+	scanM1Inputs(&a, u, dt, z)
+	if st.f == nil && L == 1 {
+		// Decode step: the kernel converts the int8 rows in registers.
+		inv = rest[nc*N:]
+		scanRecip(inv, st.q.Scale)
+		a.Q, a.QScale, a.QInv, a.QGroup = &st.q.Q[0], &st.q.Scale[0], &inv[0], st.q.Group
+		arm64.ScanM1NEON(&a)
+		if nc < E {
+			scanM1Generic(p, st, y, u, dt, z, bc, L, nc, E, h)
+		}
+		return
+	}
 	if st.f == nil {
 		// The kernel updates a float32 copy of the int8 state's SIMD blocks.
 		hf := rest[:nc*N]
@@ -47,13 +65,7 @@ func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt,
 		arm64.ScanQ8LoadNEON(&qa)
 		state = hf
 	}
-	a := arm64.ScanM1Args{
-		Y: &y[0], BC: &bc[0],
-		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], State: &state[0], Pre: &pre[0],
-		E: E, NC: nc, N: N, L: L, LC: lc,
-		SU: p.SU, SDt: p.SDt, SZ: p.SZ,
-	}
-	scanM1Inputs(&a, u, dt, z)
+	a.State = &state[0]
 	arm64.ScanM1NEON(&a)
 	if st.f == nil {
 		qa.Scale = &inv[0]

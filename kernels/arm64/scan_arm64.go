@@ -25,6 +25,13 @@ type ScanM1Args struct {
 
 	UF, DtF, ZF *float32 // float32 inputs [L][E] instead of U, Dt, Z when F32 is 1
 	F32         int
+
+	// Decode step (L = 1) on an int8 state: Q in the blocked scan layout
+	// replaces State; each row is dequantized with QScale, updated and
+	// requantized with the reciprocals QInv (both [E/QGroup][N]).
+	Q            *int8
+	QScale, QInv *float32
+	QGroup       int // a multiple of 8
 }
 
 // ScanM1NEON runs the Mamba1 selective scan (kernels.ScanM1) with a float32
@@ -70,6 +77,7 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.SZ)-128]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.UF)-136]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.F32)-160]
+	_ = [1]struct{}{}[unsafe.Offsetof(ScanM1Args{}.QGroup)-192]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.State)-48]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.H1)-120]
 	_ = [1]struct{}{}[unsafe.Offsetof(ScanM2Args{}.F32)-136]

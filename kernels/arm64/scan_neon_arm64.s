@@ -92,6 +92,10 @@ GLOBL scanneonc<>(SB), RODATA|NOPTR, $36
 #define M1_DTF 144
 #define M1_ZF 152
 #define M1_F32 160
+#define M1_Q 168
+#define M1_QSCALE 176
+#define M1_QINV 184
+#define M1_QGROUP 192
 
 // M1_IN(oi8, of32, lf, ld): V2, V3 = the 8 inputs at token-channel
 // index R9 as float32: int8 (field oi8, converted) or float32 (field of32,
@@ -220,6 +224,11 @@ pretokdone:
 	// State updates, block by block.
 	SCAN_CONST(R4)
 	MOVD $0, R8
+	MOVD M1_QGROUP(R0), R23        // int8 state: channels left in the group
+	MOVD $0, R24                   // int8 state: byte offset of the group's scale row
+	MOVD $q8neonc<>(SB), R4
+	VLD1R.P 4(R4), [V29.S4]        // -128.0
+	VLD1R   (R4), [V30.S4]         // 127.0
 
 block:
 	MOVD M1_NC(R0), R4
@@ -244,6 +253,8 @@ block:
 	MOVD M1_Y(R0), R19
 	ADD  R4<<2, R19, R19       // &y[t0][c]
 	MOVD R3, R20
+	MOVD M1_Q(R0), R4
+	CBNZ R4, qstep
 
 token:
 	VLD1 (R14), [V0.S4, V1.S4] // dl
@@ -286,6 +297,82 @@ state:
 	ADD  R4<<3, R15, R15
 	SUBS $1, R20, R20
 	BNE  token
+	ADD  $8, R8
+	B    block
+
+	// Decode step on an int8 state (a.L = 1): each row is dequantized,
+	// updated and requantized in registers, as in the AVX2 kernel.
+	// R12 &Q[c/8][n][0], R21 &QScale[c/Group][n], R22 &QInv[c/Group][n].
+qstep:
+	MOVD M1_N(R0), R4
+	MUL  R8, R4, R4
+	MOVD M1_Q(R0), R12
+	ADD  R4, R12, R12
+	MOVD M1_QSCALE(R0), R21
+	ADD  R24, R21, R21
+	MOVD M1_QINV(R0), R22
+	ADD  R24, R22, R22
+	VLD1 (R14), [V0.S4, V1.S4] // dl
+	ADD  R1, R14, R4
+	VLD1 (R4), [V2.S4, V3.S4]  // du
+	ADD  R1, R4, R4
+	VLD1 (R4), [V4.S4, V5.S4]  // acc = D*u
+	MOVD R13, R6
+	MOVD R15, R10
+	MOVD M1_N(R0), R11
+
+qstate:
+	VLD1    (R12), [V6.B8]          // int8 row
+	E_SXTL8H(6, 6)
+	E_SXTL24S(9, 6)
+	E_SXTL4S(8, 6)
+	E_SCVTF(8, 8)
+	E_SCVTF(9, 9)
+	VLD1R.P 4(R21), [V18.S4]
+	E_FMUL(8, 8, 18)                // h = q*scale
+	E_FMUL(9, 9, 18)
+	VLD1.P  32(R6), [V6.S4, V7.S4]  // A row
+	VLD1R.P 4(R10), [V18.S4]        // Bf[n]
+	VLD1R.P 4(R10), [V19.S4]        // Cf[n]
+	E_FMUL(6, 0, 6)                 // dl*A
+	E_FMUL(7, 1, 7)
+	SCAN_EXP2_NEON(6, 10, 11, 12, 13)
+	SCAN_EXP2_NEON(7, 14, 15, 16, 17)
+	E_FMUL(10, 2, 18)               // du*Bf[n]
+	E_FMUL(11, 3, 18)
+	E_FMLA(10, 6, 8)                // h = dA*h + du*Bf[n]
+	E_FMLA(11, 7, 9)
+	E_FMLA(4, 19, 10)               // acc += Cf[n]*h
+	E_FMLA(5, 19, 11)
+	VLD1R.P 4(R22), [V12.S4]
+	E_FMUL(10, 10, 12)              // h*(1/scale)
+	E_FMUL(11, 11, 12)
+	E_FMAXNM(10, 10, 29)            // NaN and below to -128
+	E_FMAXNM(11, 11, 29)
+	E_FMINNM(10, 10, 30)            // above to 127
+	E_FMINNM(11, 11, 30)
+	E_FCVTNS(10, 10)                // round half to even
+	E_FCVTNS(11, 11)
+	E_SQXTN4H(12, 10)
+	E_SQXTN28H(12, 11)
+	E_SQXTN8B(12, 12)
+	VST1.P  [V12.B8], 8(R12)
+	SUBS    $1, R11, R11
+	BNE     qstate
+
+	ADD  R1, R4, R4
+	VLD1 (R4), [V6.S4, V7.S4]       // g
+	E_FMUL(4, 4, 6)                 // y = acc*g
+	E_FMUL(5, 5, 7)
+	VST1 [V4.S4, V5.S4], (R19)
+	// Next block: follow the scale group.
+	SUBS $8, R23, R23
+	BNE  qnext
+	MOVD M1_QGROUP(R0), R23
+	MOVD M1_N(R0), R4
+	ADD  R4<<2, R24, R24
+
+qnext:
 	ADD  $8, R8
 	B    block
 

@@ -123,22 +123,25 @@ ld:
 //
 // Tokens are taken in chunks of a.LC. For a chunk, a prepass computes the
 // per-(token, channel) values that do not depend on n (dl = delta*log2e,
-// du = delta*u, acc0 = D*u, the gate g) into a.Pre, 8 independent channels at a time;
-// then for each block of 8 channels (one lane per channel) and each token
-// of the chunk, the N state rows are updated and y = acc*g is stored.
-// Inputs are int8, or float32 with a.F32 set (the scales are then 1). Keeping the long
-// softplus and gate chains out of the state loop lets consecutive blocks
-// overlap in the out-of-order window.
+// du = delta*u, acc0 = D*u, the gate g) into a.Pre, 8 independent
+// channels at a time; then for each block of 8 channels (one lane per
+// channel) and each token of the chunk, the N state rows are updated and
+// y = acc*g is stored. Keeping the long softplus and gate chains out of
+// the state loop lets consecutive blocks overlap in the out-of-order
+// window. Inputs are int8, or float32 with a.F32 set (the scales are then
+// 1). With a.Q set (a decode step, L = 1) the state is int8 and each row
+// is converted in registers (qstep).
 //
 // A and the state are in the blocked scan layout [E/8][N][8]: the N rows
 // of a block are contiguous, 32 bytes apart.
 //
 // Registers:
 //   R8  a                 R10 E*4: row stride (bytes) of Pre and y
-//   R11 t0, first token of the chunk, and 0(SP) = tokens in the chunk
+//   R11 t0, first token of the chunk; 0(SP) tokens in the chunk,
+//   8(SP) tokens left, 16(SP)/24(SP) int8-state group counter and offset
 //   prepass: BX c, DX t*E + c, SI &Pre[tt][0][c], R9 tokens left
 //   states:  BX c, SI &h[c/8][0][0], DI &A[c/8][0][0], R13 &Pre[tt][0][c],
-//            R14 &BC[t][0], R9 &y[t][c], 8(SP) tokens left;
+//            R14 &BC[t][0], R9 &y[t][c];
 //            row loop: CX n*32 (offset of row n in A and h), AX N*32,
 //            R12 &BC[t][n]
 //   Y15 dl, Y14 du, Y13 acc, Y6-Y12 SCAN_EXP2 constants, Y0-Y5 temporaries

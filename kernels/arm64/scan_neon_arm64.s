@@ -128,6 +128,10 @@ ld:
 //            R15 &BC[t][0], R19 &y[t][c], R20 tokens left;
 //            row loop: R6 &A[c/8][n][0], R7 &h[c/8][n][0], R10 &BC[t][n],
 //            R11 rows left, R4 scratch
+//   int8-state decode step (a.Q set, L = 1): R12 &Q[c/8][n][0],
+//            R21/R22 scale/reciprocal rows, R23/R24 group counter and
+//            offset; V29/V30 = -128/127
+//   Inputs are int8, or float32 with a.F32 set (the scales are then 1).
 //   V0/V1 dl, V2/V3 du, V4/V5 acc, V6-V19 temporaries (lo, hi halves)
 TEXT ·ScanM1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0

@@ -1,0 +1,31 @@
+//go:build !noasm
+
+package arm64
+
+// Float32 matrix-product kernels over the F32 packed layout of package
+// kernels: 16-row panels stored k-major (for every k, the 16 rows' weights
+// contiguous, 64 bytes), K padded to a multiple of 4 with zero weights,
+// panels back to back. kq is the padded K divided by 4. ARMv8.0 NEON, for
+// both arm64 tiers.
+
+// GemvF32NEON multiplies one activation row x (4·kq float32, the padding
+// zero) by np consecutive panels starting at w, and stores 16 float32 per
+// panel at y, one panel after another: y[16p+r] = Σ_k x[k]·w_p[k][r]
+// (+ bias[16p+r] when bias is not nil). kq, np ≥ 1.
+//
+//go:noescape
+func GemvF32NEON(x, w *float32, kq, np int, y, bias *float32)
+
+// GemmF32Rows is the number of activation rows of one GemmF32x4NEON tile.
+const GemmF32Rows = 4
+
+// GemmF32x4NEON computes a tile of up to 4 activation rows × 16 output rows
+// over 4·kq values of k. Row t of the activations starts at x + t·ldx bytes
+// (4·kq readable float32), for t < rows (1 to 4); w points to the panel's
+// weights for the same k (16 float32 per k). Row t of the output (16
+// float32) is at y + t·ldy bytes: when accum is not zero, the sums are added
+// to what y holds; when bias is not nil, its 16 float32 are added last.
+// kq ≥ 1.
+//
+//go:noescape
+func GemmF32x4NEON(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)

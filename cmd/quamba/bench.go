@@ -65,11 +65,12 @@ func runBench(c *cli.Context) error {
 		}
 		decode = append(decode, float64(gen)/time.Since(start).Seconds())
 	}
-	fmt.Printf("model    %s (%s, d_model %d, %d layers)\n", dir, m.Config.Arch, m.Config.DModel, m.Config.NLayer)
-	fmt.Printf("engine   fp32\n")
-	fmt.Printf("prefill  %.1f tokens/s (%d-token prompt, median of %d)\n", median(prefill), promptLen, runs)
+	out := c.App.Writer
+	fmt.Fprintf(out, "model    %s (%s, d_model %d, %d layers)\n", dir, m.Config.Arch, m.Config.DModel, m.Config.NLayer)
+	fmt.Fprintf(out, "engine   fp32\n")
+	fmt.Fprintf(out, "prefill  %.1f tokens/s (%d-token prompt, median of %d)\n", median(prefill), promptLen, runs)
 	if gen > 0 {
-		fmt.Printf("decode   %.1f tokens/s (%d tokens, median of %d)\n", median(decode), gen, runs)
+		fmt.Fprintf(out, "decode   %.1f tokens/s (%d tokens, median of %d)\n", median(decode), gen, runs)
 	}
 	return nil
 }

@@ -88,12 +88,13 @@ func runEval(c *cli.Context) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	fmt.Printf("model       %s\n", dir)
-	fmt.Printf("text        %s (%d bytes, %d tokens)\n", textPath, len(text), len(tokens))
-	fmt.Printf("windows     %d of up to %d tokens, %d predictions\n", len(res.WindowNLL), ctxLen, res.Predictions)
-	fmt.Printf("nll         %.6f nats/token\n", res.NLL/float64(res.Predictions))
-	fmt.Printf("perplexity  %.6f\n", res.PPL())
-	fmt.Printf("speed       %.0f tokens/s (%.2fs)\n", float64(len(tokens))/elapsed.Seconds(), elapsed.Seconds())
+	out := c.App.Writer
+	fmt.Fprintf(out, "model       %s\n", dir)
+	fmt.Fprintf(out, "text        %s (%d bytes, %d tokens)\n", textPath, len(text), len(tokens))
+	fmt.Fprintf(out, "windows     %d of up to %d tokens, %d predictions\n", len(res.WindowNLL), ctxLen, res.Predictions)
+	fmt.Fprintf(out, "nll         %.6f nats/token\n", res.NLL/float64(res.Predictions))
+	fmt.Fprintf(out, "perplexity  %.6f\n", res.PPL())
+	fmt.Fprintf(out, "speed       %.0f tokens/s (%.2fs)\n", float64(len(tokens))/elapsed.Seconds(), elapsed.Seconds())
 	if math.IsNaN(res.PPL()) || math.IsInf(res.PPL(), 0) {
 		return fmt.Errorf("perplexity is not finite: the model produced non-finite logits")
 	}

@@ -70,7 +70,8 @@ func runGenerate(c *cli.Context) error {
 	s := newSampler(tok.VocabSize(), temp, topK, c.Uint64("seed"))
 	eos, hasEOS := tok.EOS()
 	dec := tokenizer.NewStreamDecoder(tok)
-	fmt.Print(c.String("prompt"))
+	out := c.App.Writer
+	fmt.Fprint(out, c.String("prompt"))
 	start = time.Now()
 	generated := 0
 	for i := 0; i < n; i++ {
@@ -81,7 +82,7 @@ func runGenerate(c *cli.Context) error {
 		if hasEOS && next == eos {
 			break
 		}
-		fmt.Print(dec.Add(next))
+		fmt.Fprint(out, dec.Add(next))
 		generated++
 		if i == n-1 {
 			break
@@ -90,8 +91,8 @@ func runGenerate(c *cli.Context) error {
 			return err
 		}
 	}
-	fmt.Print(dec.Flush())
-	fmt.Println()
+	fmt.Fprint(out, dec.Flush())
+	fmt.Fprintln(out)
 	if c.Bool("stats") {
 		decode := time.Since(start)
 		fmt.Fprintf(os.Stderr, "prefill %d tokens in %v (%.0f tokens/s); decode %d tokens in %v (%.1f tokens/s)\n",

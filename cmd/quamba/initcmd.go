@@ -44,11 +44,11 @@ func runInit(c *cli.Context) error {
 		tensors[info.Name] = formats.Float32Tensor(data, info.Shape...)
 		params += int64(len(data))
 	}
-	out := c.String("out")
-	if err := formats.WriteModel(out, cfg, tensors); err != nil {
+	dir := c.String("out")
+	if err := formats.WriteModel(dir, cfg, tensors); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %s, %s parameters (%s of float32)\n",
-		out, c.String("arch"), humanCount(params), humanBytes(4*params))
+	fmt.Fprintf(c.App.Writer, "wrote %s: %s, %s parameters (%s of float32)\n",
+		dir, c.String("arch"), humanCount(params), humanBytes(4*params))
 	return nil
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"sort"
 	"text/tabwriter"
 
@@ -27,14 +27,14 @@ func inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			printInspection(in, c.Bool("tensors"))
+			printInspection(c.App.Writer, in, c.Bool("tensors"))
 			return nil
 		},
 	}
 }
 
-func printInspection(in *formats.Inspection, tensors bool) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+func printInspection(out io.Writer, in *formats.Inspection, tensors bool) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "path\t%s\n", in.Path)
 	fmt.Fprintf(w, "format\t%s\n", in.Format)
 	if cfg := in.Config; cfg != nil {
@@ -75,8 +75,8 @@ func printInspection(in *formats.Inspection, tensors bool) {
 	}
 	w.Flush()
 	if tensors {
-		fmt.Println()
-		w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(out)
+		w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, "tensor\tdtype\tshape")
 		for _, t := range in.Tensors {
 			fmt.Fprintf(w, "%s\t%s\t%v\n", t.Name, t.DType, t.Shape)

@@ -100,6 +100,13 @@ func ScanM1(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8, L int) {
 }
 
 // ScanM1Step is ScanM1 for one token: the decode step.
+//
+// Channels are independent, so a step can be split across goroutines:
+// for channel ranges [c0, c1) with c0 a multiple of 8, run ScanM1Step with
+// E = c1-c0, A[c0*N:ScanLenM1(c1, N)], D[c0:c1], DtBias[c0:c1],
+// state[c0*N:ScanLenM1(c1, N)], y[c0:c1], u[c0:c1], dt[c0:c1], z[c0:c1]
+// and the whole B and C; the results are the bits of the whole step
+// (TestScanM1StepSplit).
 func ScanM1Step(p *ScanM1Params, state, y []float32, u, dt, B, C, z []int8) {
 	ScanM1(p, state, y, u, dt, B, C, z, 1)
 }

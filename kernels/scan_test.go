@@ -745,3 +745,30 @@ func TestScanM2StateQ8Reference(t *testing.T) {
 		}
 	}
 }
+
+// TestScanM1StepSplit checks the documented way of splitting a decode step
+// into channel ranges (for goroutines): the bits of the whole step.
+func TestScanM1StepSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(36, 37))
+	E, N := 61, 16
+	k := newM1Case(r, E, N, 1)
+	s0 := make([]float32, ScanLenM1(E, N))
+	ScanLayoutM1(s0, k.s0Nat, E, N)
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			want := append([]float32{}, s0...)
+			wantY := make([]float32, E)
+			ScanM1Step(&k.p, want, wantY, k.u, k.dt, k.B, k.C, k.z)
+			got := append([]float32{}, s0...)
+			gotY := make([]float32, E)
+			for _, rg := range [][2]int{{0, 16}, {16, 24}, {24, E}} {
+				c0, c1 := rg[0], rg[1]
+				q := k.p
+				q.E, q.A, q.D, q.DtBias = c1-c0, k.p.A[c0*N:ScanLenM1(c1, N)], k.p.D[c0:c1], k.p.DtBias[c0:c1]
+				ScanM1Step(&q, got[c0*N:ScanLenM1(c1, N)], gotY[c0:c1], k.u[c0:c1], k.dt[c0:c1], k.B, k.C, k.z[c0:c1])
+			}
+			checkBits(t, tier.String()+" split y", gotY, wantY)
+			checkBits(t, tier.String()+" split state", got, want)
+		})
+	}
+}

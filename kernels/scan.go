@@ -207,7 +207,7 @@ func scanM1Generic[T int8 | float32](p *ScanM1Params, st scanState, y []float32,
 			acc := p.D[c] * uf
 			bct := bc[2*t*N : 2*t*N+2*N]
 			for n := range N {
-				dA := scanExp2(dl * p.A[o+8*n])
+				dA := scanExp2(float32(dl * p.A[o+8*n])) // explicit rounding: no fusion into scanExp2's x - n
 				h[n] = expFMA(dA, h[n], du*bct[2*n])
 				acc = expFMA(bct[2*n+1], h[n], acc)
 			}

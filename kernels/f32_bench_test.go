@@ -60,21 +60,21 @@ func BenchmarkF32GEMVMamba130m(b *testing.B) {
 	y := make([]float32, 2*m130Inner)
 	bias := benchF32X(1, m130Inner, 98)
 	b.SetBytes(int64(total))
-	b.ReportMetric(float64(total)/1e6, "weight-MB")
 	b.ResetTimer()
 	stop := startCPUTimer(b)
 	for b.Loop() {
 		for _, l := range layers {
-			for j := range m130Shapes {
+			for j, s := range m130Shapes {
 				var bj []float32
 				if j == 2 {
 					bj = bias
 				}
-				MatMulF32(1, x, 0, l[j], bj, y, 0)
+				MatMulF32(1, x, s.k, l[j], bj, y, s.n)
 			}
 		}
 	}
 	stop()
+	b.ReportMetric(float64(total)/1e6, "weight-MB")
 }
 
 // BenchmarkF32GEMVLMHead is the lm_head GEMV of mamba-130m (50280 x 768,
@@ -110,8 +110,8 @@ func BenchmarkF32GEMVReadRatio(b *testing.B) {
 	for b.Loop() {
 		for l, ws := range layers {
 			t0 := time.Now()
-			for _, w := range ws {
-				MatMulF32(1, x, 0, w, nil, y, 0)
+			for j, s := range m130Shapes {
+				MatMulF32(1, x, s.k, ws[j], nil, y, s.n)
 			}
 			t1 := time.Now()
 			sink ^= readStream(buf[l*per : (l+1)*per])

@@ -137,8 +137,10 @@ func f32Cases() []*f32Case {
 			}
 		}
 	}
-	// Several blocks of rows and of k, with and without bias.
-	cs = append(cs, newF32Case(rng, 150, 40, 530, true), newF32Case(rng, 301, 33, 260, false))
+	// Several blocks of rows and of k, with and without bias; single rows
+	// over groups of panels and a remainder.
+	cs = append(cs, newF32Case(rng, 150, 40, 530, true), newF32Case(rng, 301, 33, 260, false),
+		newF32Case(rng, 1, 64, 48, false), newF32Case(rng, 1, 130, 129, true), newF32Case(rng, 1, 80, 1000, true))
 	return cs
 }
 

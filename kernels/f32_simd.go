@@ -15,8 +15,9 @@ type f32GemvKernel func(x, w *float32, kq, np int, y, bias *float32)
 // f32GemmTile computes up to mr activation rows (row t at x + t·ldx bytes,
 // t < rows) × one panel over 4·kq values of k, adding to y when accum is not
 // zero and the 16 bias values last when bias is not nil; output row t at
-// y + t·ldy bytes.
-type f32GemmTile func(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)
+// y + t·ldy bytes. next is the weight block of the next panel the driver
+// runs (64·4·kq bytes), for the tile to prefetch.
+type f32GemmTile func(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)
 
 // f32Scratch returns n float32 of scratch (unspecified contents) and the
 // buffer to put back.
@@ -117,6 +118,17 @@ func f32Gemm(tile f32GemmTile, mr, m int, x []float32, ldx int, w *F32, bias []f
 			for p := 0; p < np; p++ {
 				n0 := p * PanelRows
 				wp := &w.data[p*kp*PanelRows+k0*PanelRows]
+				// The weights after these: the next panel's, else the first
+				// panel's for the next block of rows or of k.
+				next := wp
+				switch {
+				case p+1 < np:
+					next = &w.data[(p+1)*kp*PanelRows+k0*PanelRows]
+				case i1 < m:
+					next = &w.data[k0*PanelRows]
+				case k0+kb < kp:
+					next = &w.data[(k0+kb)*PanelRows]
+				}
 				var b *float32
 				if last {
 					b = tp.biasFrom(bias, n0, w.N)
@@ -125,9 +137,9 @@ func f32Gemm(tile f32GemmTile, mr, m int, x []float32, ldx int, w *F32, bias []f
 					rows := min(mr, i1-i)
 					xi := &x[i*ldx+k0]
 					if p < full {
-						tile(xi, 4*ldx, rows, wp, kb/4, &y[i*ldy+n0], 4*ldy, accum, b)
+						tile(xi, 4*ldx, rows, wp, kb/4, &y[i*ldy+n0], 4*ldy, accum, b, next)
 					} else {
-						tile(xi, 4*ldx, rows, wp, kb/4, &tail[i*PanelRows], 4*PanelRows, accum, b)
+						tile(xi, 4*ldx, rows, wp, kb/4, &tail[i*PanelRows], 4*PanelRows, accum, b, next)
 					}
 				}
 			}

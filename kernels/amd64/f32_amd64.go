@@ -24,7 +24,8 @@ const GemmF32Rows = 6
 // weights for the same k (16 float32 per k). Row t of the output (16
 // float32) is at y + t·ldy bytes: when accum is not zero, the sums are added
 // to what y holds; when bias is not nil, its 16 float32 are added last.
-// Requires AVX2, FMA; kq ≥ 1.
+// next points to the 64·4·kq bytes of weights the caller runs next: they are
+// prefetched. Requires AVX2, FMA; kq ≥ 1.
 //
 //go:noescape
-func GemmF32x6AVX2(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)
+func GemmF32x6AVX2(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)

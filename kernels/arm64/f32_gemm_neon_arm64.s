@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func GemmF32x4NEON(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias *float32)
+// func GemmF32x4NEON(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)
 //
 // Micro-kernel of the float32 GEMM, ARMv8.0 NEON (both arm64 tiers): a tile
 // of 4 activation rows × one 16-row weight panel held in 16 accumulators
@@ -11,17 +11,19 @@
 // element, acc[t][q] += w[k][4q..4q+3]·x[t][k]. The caller blocks K so that
 // the panel's weights stay in L1 while every tile of a block of rows passes
 // over them. Rows past rows repeat the last real row (their sums are not
-// stored). FMLA by element and vector FADD are WORDs (Go's assembler lacks
-// them), each followed by its mnemonic.
+// stored). next is the weight block the caller runs after this panel's
+// (64·4·kq bytes): the loop prefetches it (PRFM PLDL1KEEP, one cache line
+// per k), as the AVX2 tile does. FMLA by element and vector FADD are WORDs
+// (Go's assembler lacks them), each followed by its mnemonic.
 //
 // Registers:
-//	R0-R3   row cursors x[t]   R4 w cursor   R5 k-quads left
+//	R0-R3   row cursors x[t]   R4 w cursor   R5 k-quads left   R12 next
 //	V0-V15  accumulators: row t, panel rows 4q..4q+3 in V(4t+q)
 //	V16-V19 x[t][k..k+3] of row t
 //	V20-V23, V24-V27  the 16 weights of one k (even k, odd k)
 // Epilogue: R6 y row, R7 ldy, R8 rows left, R9 accum, R10 bias;
 // V20-V23 the outputs in y, V28-V31 bias or 0.
-TEXT ·GemmF32x4NEON(SB), NOSPLIT, $0-72
+TEXT ·GemmF32x4NEON(SB), NOSPLIT, $0-80
 	MOVD	x+0(FP), R0
 	MOVD	ldx+8(FP), R11
 	MOVD	rows+16(FP), R8
@@ -37,6 +39,7 @@ TEXT ·GemmF32x4NEON(SB), NOSPLIT, $0-72
 	CSEL	GT, R3, R2, R3
 	MOVD	w+24(FP), R4
 	MOVD	kq+32(FP), R5
+	MOVD	next+72(FP), R12
 	VEOR	V0.B16, V0.B16, V0.B16
 	VEOR	V1.B16, V1.B16, V1.B16
 	VEOR	V2.B16, V2.B16, V2.B16
@@ -128,6 +131,11 @@ loop:
 	WORD	$0x4FB11B67 // fmla v7.4s, v27.4s, v17.s[3]
 	WORD	$0x4FB21B6B // fmla v11.4s, v27.4s, v18.s[3]
 	WORD	$0x4FB31B6F // fmla v15.4s, v27.4s, v19.s[3]
+	PRFM	(R12), PLDL1KEEP
+	PRFM	64(R12), PLDL1KEEP
+	PRFM	128(R12), PLDL1KEEP
+	PRFM	192(R12), PLDL1KEEP
+	ADD	$256, R12
 	SUBS	$1, R5
 	BNE	loop
 

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Benchmarks of the float32 products on mamba-130m shapes, single-threaded,
@@ -169,7 +171,7 @@ func BenchmarkF32GEMM(b *testing.B) {
 		{"x_proj", 512, m130DtRank + 2*m130State, m130Inner},
 		{"dt_proj", 512, m130Inner, m130DtRank},
 		{"out_proj", 512, m130Model, m130Inner},
-		{"in_proj_m64", 64, 2 * m130Inner, m130Model},
+		{"in_proj", 64, 2 * m130Inner, m130Model},
 	} {
 		b.Run(fmt.Sprintf("%s_m%d_n%d_k%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
 			w := benchF32(s.n, s.k, 3)
@@ -178,4 +180,52 @@ func BenchmarkF32GEMM(b *testing.B) {
 			benchGEMM(b, s.m, s.n, s.k, func() { MatMulF32(s.m, x, s.k, w, nil, y, s.n) })
 		})
 	}
+}
+
+// BenchmarkF32Baseline is the float32 product as the FP32 engine computed it
+// before these kernels: one gonum blas32.Sdot per output over the row-major
+// weights (weight rows in blocks of 8 reused by every token row),
+// single-threaded. Sub-benchmarks: the 512-token in_proj (GOPS as in
+// BenchmarkF32GEMM) and the 24 layers' decode GEMVs (GB/s as in
+// BenchmarkF32GEMVMamba130m).
+func BenchmarkF32Baseline(b *testing.B) {
+	sdotMatMul := func(m int, x []float32, w []float32, n, k int, y []float32) {
+		dot := blas32.Implementation()
+		for j0 := 0; j0 < n; j0 += 8 {
+			for t := 0; t < m; t++ {
+				for j := j0; j < min(j0+8, n); j++ {
+					y[t*n+j] = dot.Sdot(k, x[t*k:(t+1)*k], 1, w[j*k:(j+1)*k], 1)
+				}
+			}
+		}
+	}
+	b.Run("in_proj_m512_n3072_k768", func(b *testing.B) {
+		const m, n, k = 512, 2 * m130Inner, m130Model
+		w := benchF32(n, k, 3).Unpack()
+		x := benchF32X(m, k, 4)
+		y := make([]float32, m*n)
+		benchGEMM(b, m, n, k, func() { sdotMatMul(m, x, w, n, k, y) })
+	})
+	b.Run("gemv_mamba130m", func(b *testing.B) {
+		packed, total := f32Layers()
+		layers := make([][4][]float32, len(packed))
+		for l, ws := range packed {
+			for j, w := range ws {
+				layers[l][j] = w.Unpack()
+			}
+		}
+		x := benchF32X(1, m130Inner, 99)
+		y := make([]float32, 2*m130Inner)
+		b.SetBytes(int64(total))
+		b.ResetTimer()
+		stop := startCPUTimer(b)
+		for b.Loop() {
+			for _, l := range layers {
+				for j, s := range m130Shapes {
+					sdotMatMul(1, x, l[j], s.n, s.k, y)
+				}
+			}
+		}
+		stop()
+	})
 }

@@ -52,21 +52,39 @@ func expf(v float32) float32 {
 	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
-// expScaled writes dst[n] = exp(d·a[n]) for every n, to the accuracy of
-// expf: a branch-free loop over a whole row (k is rounded by adding 1.5·2^23)
-// so that the exponentials of the scan cost no calls. Arguments below expMin
-// give the smallest normal float32 instead of 0; NaN stays NaN.
+// exp2Table[j] = 2^(j/32), rounded to float32.
+var exp2Table = func() (t [32]float32) {
+	for j := range t {
+		t[j] = float32(math.Exp2(float64(j) / 32))
+	}
+	return t
+}()
+
+// expScaled writes dst[n] = exp(d·a[n]) for every n, accurate to about
+// 1 ulp. With v = (k + 32·r/ln2)·ln2/32, k the nearest integer (rounded by
+// adding 1.5·2^23) and |r| ≤ ln2/64: exp(v) = 2^(k>>5) · t · exp(r), where
+// t = 2^((k&31)/32) comes from a table and exp(r) - 1 from its cubic Taylor
+// polynomial (truncation error below 6e-10), combined as t + t·(exp(r) - 1).
+// The loop is branch-free, so the exponentials of the scan cost no calls.
+// Arguments are clamped to [expMin, 88]: below, the result is the smallest
+// normal float32 instead of 0.
 func expScaled(dst []float32, d float32, a []float32) {
-	const round = 1.5 * (1 << 23)
+	const (
+		round     = 1.5 * (1 << 23)
+		invLn2x32 = 32 * log2e
+		ln2Hi32   = ln2Hi / 32 // exact: ln2Hi has few significant bits
+		ln2Lo32   = ln2Lo / 32
+	)
 	dst = dst[:len(a)]
 	for n, an := range a {
-		v := min(max(d*an, expMin), expMax)
-		kr := v*log2e + round
-		ki := int32(math.Float32bits(kr)) - int32(math.Float32bits(round))
-		k := kr - round
-		r := v - k*ln2Hi - k*ln2Lo
-		p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
-		dst[n] = (p*r*r + r + 1) * math.Float32frombits(uint32(ki+127)<<23)
+		v := min(max(d*an, expMin), 88)
+		kr := v*invLn2x32 + round
+		k := int32(math.Float32bits(kr)) - int32(math.Float32bits(round))
+		kf := kr - round
+		r := v - kf*ln2Hi32 - kf*ln2Lo32
+		q := r * (1 + r*(0.5+r*(1.0/6))) // exp(r) - 1
+		t := exp2Table[k&31]
+		dst[n] = (t + t*q) * math.Float32frombits(uint32((k>>5)+127)<<23)
 	}
 }
 

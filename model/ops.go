@@ -65,9 +65,9 @@ var exp2Table = func() (t [32]float32) {
 // adding 1.5·2^23) and |r| ≤ ln2/64: exp(v) = 2^(k>>5) · t · exp(r), where
 // t = 2^((k&31)/32) comes from a table and exp(r) - 1 from its cubic Taylor
 // polynomial (truncation error below 6e-10), combined as t + t·(exp(r) - 1).
-// The loop is branch-free, so the exponentials of the scan cost no calls.
-// Arguments are clamped to [expMin, 88]: below, the result is the smallest
-// normal float32 instead of 0.
+// The loop makes no calls and its only branches, the clamps of the argument
+// to [expMin, 88], are predictable: below expMin the result is the smallest
+// normal float32 instead of 0. NaN stays NaN.
 func expScaled(dst []float32, d float32, a []float32) {
 	const (
 		round     = 1.5 * (1 << 23)
@@ -77,7 +77,12 @@ func expScaled(dst []float32, d float32, a []float32) {
 	)
 	dst = dst[:len(a)]
 	for n, an := range a {
-		v := min(max(d*an, expMin), 88)
+		v := d * an
+		if v < expMin {
+			v = expMin
+		} else if v > 88 {
+			v = 88
+		}
 		kr := v*invLn2x32 + round
 		k := int32(math.Float32bits(kr)) - int32(math.Float32bits(round))
 		kf := kr - round

@@ -11,46 +11,55 @@ func silu(v float32) float32 {
 	return v / (1 + expf(-v))
 }
 
-// softplus(v) = log1p(exp(v)), and v itself above 20 (torch's threshold).
+// softplus(v) = log1p(exp(v)), and v itself above 20 (torch's threshold),
+// computed as max(v, 0) + log1p(exp(-|v|)) in float32 (within 3 ulp).
 func softplus(v float32) float32 {
-	if v > 20 {
-		return v
-	}
-	return float32(math.Log1p(math.Exp(float64(v))))
-}
-
-// Constants of expf (Cephes expf): v = k·ln2 + r with |r| ≤ ln2/2, ln2 split
-// in two so that the reduction is exact, exp(r) by a degree-6 polynomial.
-const (
-	expMax = 88.72283  // exp overflows float32 above
-	expMin = -87.33654 // exp is below the smallest normal float32 below
-	log2e  = 1.44269504088896341
-	ln2Hi  = 0.693359375
-	ln2Lo  = -2.12194440e-4
-	expP0  = 1.9875691500e-4
-	expP1  = 1.3981999507e-3
-	expP2  = 8.3334519073e-3
-	expP3  = 4.1665795894e-2
-	expP4  = 1.6666665459e-1
-	expP5  = 5.0000001201e-1
-)
-
-// expf is exp for float32, accurate to about 1 ulp. Results below the
-// smallest normal float32 flush to 0.
-func expf(v float32) float32 {
 	switch {
-	case v > expMax:
-		return float32(math.Inf(1))
-	case v < expMin:
-		return 0
-	case v != v:
+	case v > 20 || v != v:
 		return v
+	case v < -17: // log1p(u) = u to float32 precision
+		return expf(v)
 	}
-	k := float32(math.Floor(float64(v*log2e + 0.5)))
-	r := v - k*ln2Hi - k*ln2Lo
-	p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
-	return (p*r*r + r + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)
+	u := expf(-abs32(v))
+	return max(v, 0) + log1pUnit(u)
 }
+
+func abs32(v float32) float32 {
+	return math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+}
+
+// log1pUnit returns log(1 + u) for u in [0, 1] in float32 (Cephes logf on
+// w = 1 + u, plus the rounding correction (u - (w - 1)) / w).
+func log1pUnit(u float32) float32 {
+	w := 1 + u
+	corr := (u - (w - 1)) / w
+	// w = m·2^e with m in [sqrt(1/2), sqrt(2)); here e is 0 or 1.
+	var e float32
+	m := w
+	if w > math.Sqrt2 {
+		m, e = w*0.5, 1
+	}
+	x := m - 1
+	z := x * x
+	y := ((((((((7.0376836292e-2*x-1.1514610310e-1)*x+1.1676998740e-1)*x-1.2420140846e-1)*x+
+		1.4249322787e-1)*x-1.6668057665e-1)*x+2.0000714765e-1)*x-2.4999993993e-1)*x + 3.3333331174e-1) * x * z
+	y += ln2Lo*e - 0.5*z
+	return x + y + ln2Hi*e + corr
+}
+
+// Constants of the float32 exponential: v = (k + 32·r/ln2)·ln2/32 with k an
+// integer and |r| ≤ ln2/64, ln2 split in two so that the reduction is exact.
+const (
+	expMax    = 88.72283  // exp overflows float32 above
+	expMin    = -87.33654 // exp is below the smallest normal float32 below
+	log2e     = 1.44269504088896341
+	ln2Hi     = 0.693359375
+	ln2Lo     = -2.12194440e-4
+	expRound  = 1.5 * (1 << 23) // adding it rounds a float32 below 2^22 to an integer
+	invLn2x32 = 32 * log2e
+	ln2Hi32   = ln2Hi / 32 // exact: ln2Hi has few significant bits
+	ln2Lo32   = ln2Lo / 32
+)
 
 // exp2Table[j] = 2^(j/32), rounded to float32.
 var exp2Table = func() (t [32]float32) {
@@ -60,21 +69,40 @@ var exp2Table = func() (t [32]float32) {
 	return t
 }()
 
-// expScaled writes dst[n] = exp(d·a[n]) for every n, accurate to about
-// 1 ulp. With v = (k + 32·r/ln2)·ln2/32, k the nearest integer (rounded by
-// adding 1.5·2^23) and |r| ≤ ln2/64: exp(v) = 2^(k>>5) · t · exp(r), where
-// t = 2^((k&31)/32) comes from a table and exp(r) - 1 from its cubic Taylor
-// polynomial (truncation error below 6e-10), combined as t + t·(exp(r) - 1).
-// The loop makes no calls and its only branches, the clamps of the argument
-// to [expMin, 88], are predictable: below expMin the result is the smallest
-// normal float32 instead of 0. NaN stays NaN.
+// expCore is exp(v) for v in [expMin, 88], accurate to about 1 ulp:
+// exp(v) = 2^(k>>5) · t · exp(r), where t = 2^((k&31)/32) comes from a table
+// and exp(r) - 1 from its cubic Taylor polynomial (truncation error below
+// 6e-10), combined as t + t·(exp(r) - 1). NaN gives NaN.
+func expCore(v float32) float32 {
+	kr := v*invLn2x32 + expRound
+	k := int32(math.Float32bits(kr)) - int32(math.Float32bits(expRound))
+	kf := kr - expRound
+	r := v - kf*ln2Hi32 - kf*ln2Lo32
+	q := r * (1 + r*(0.5+r*(1.0/6))) // exp(r) - 1
+	t := exp2Table[k&31]
+	return (t + t*q) * math.Float32frombits(uint32((k>>5)+127)<<23)
+}
+
+// expf is exp for float32, accurate to about 1 ulp. Results below the
+// smallest normal float32 flush to 0.
+func expf(v float32) float32 {
+	switch {
+	case v < expMin:
+		return 0
+	case v > 88:
+		if v > expMax {
+			return float32(math.Inf(1))
+		}
+		return 2 * expCore(v-math.Ln2)
+	}
+	return expCore(v)
+}
+
+// expScaled writes dst[n] = exp(d·a[n]) for every n, as expf, except that
+// arguments below expMin give the smallest normal float32 instead of 0 and
+// arguments above 88 give exp(88). The clamps are its only branches, and
+// predictable, so the exponentials of the scan cost no calls.
 func expScaled(dst []float32, d float32, a []float32) {
-	const (
-		round     = 1.5 * (1 << 23)
-		invLn2x32 = 32 * log2e
-		ln2Hi32   = ln2Hi / 32 // exact: ln2Hi has few significant bits
-		ln2Lo32   = ln2Lo / 32
-	)
 	dst = dst[:len(a)]
 	for n, an := range a {
 		v := d * an
@@ -83,11 +111,12 @@ func expScaled(dst []float32, d float32, a []float32) {
 		} else if v > 88 {
 			v = 88
 		}
-		kr := v*invLn2x32 + round
-		k := int32(math.Float32bits(kr)) - int32(math.Float32bits(round))
-		kf := kr - round
+		// expCore, written out: the compiler does not inline it.
+		kr := v*invLn2x32 + expRound
+		k := int32(math.Float32bits(kr)) - int32(math.Float32bits(expRound))
+		kf := kr - expRound
 		r := v - kf*ln2Hi32 - kf*ln2Lo32
-		q := r * (1 + r*(0.5+r*(1.0/6))) // exp(r) - 1
+		q := r * (1 + r*(0.5+r*(1.0/6)))
 		t := exp2Table[k&31]
 		dst[n] = (t + t*q) * math.Float32frombits(uint32((k>>5)+127)<<23)
 	}

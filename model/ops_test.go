@@ -103,3 +103,41 @@ func BenchmarkExpScaled(b *testing.B) {
 		expScaled(dst, 0.01, a)
 	}
 }
+
+func TestSoftplusAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var worst float64
+	check := func(v float32) {
+		var want float64
+		if v > 20 {
+			want = float64(v)
+		} else {
+			want = math.Log1p(math.Exp(float64(v)))
+		}
+		got := float64(softplus(v))
+		if want < 1.2e-38 {
+			if got > 2.4e-38 {
+				t.Fatalf("softplus(%g) = %g, want %g", v, got, want)
+			}
+			return
+		}
+		ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
+		e := math.Abs(got-want) / ulp
+		worst = max(worst, e)
+		if e > 3 {
+			t.Fatalf("softplus(%g) = %g, want %g (%.2f ulp)", v, got, want, e)
+		}
+	}
+	for range 300000 {
+		check(float32(rng.Float64()*60 - 30))
+		check(float32(rng.Float64()*4 - 2))
+		check(float32(rng.Float64()*200 - 100))
+	}
+	for _, v := range []float32{0, -17, -16.9, 20, 20.001, 1e-7, -1e-7, 0.3466, 0.3467} {
+		check(v)
+	}
+	if !math.IsNaN(float64(softplus(float32(math.NaN())))) {
+		t.Error("softplus(NaN) is not NaN")
+	}
+	t.Logf("softplus worst error %.3f ulp", worst)
+}

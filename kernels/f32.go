@@ -16,10 +16,14 @@ import "fmt"
 // The pure-Go code is the specification: for every output it starts from 0,
 // adds the products x[i][k]·w[n][k] in ascending k, each product rounded to
 // float32 and then added (no fused multiply-add), and finally adds bias[n].
-// The SIMD tiers use fused multiply-adds and split the sum over several
-// partial sums (and over blocks of K), so they differ from it by float32
-// rounding only: at most about K·2⁻²⁴·Σ_k |x[i][k]·w[n][k]| (the bound of
-// any summation order), in practice of the order of 2⁻²⁴·Σ_k |x[i][k]·w[n][k]|.
+// The SIMD tiers use fused multiply-adds (one chain per output, ascending
+// k) and the GEMM sums K in blocks of 256 added to the previous blocks'
+// result, so they differ from it by float32 rounding only: at most about
+// K·2⁻²⁴·Σ_k |x[i][k]·w[n][k]| (the bound of any summation order), in
+// practice of the order of 2⁻²⁴·Σ_k |x[i][k]·w[n][k]|. On a given tier the
+// result does not depend on how the panels are split (F32.Panels), but a
+// row computed alone (M == 1) may differ in the last bits from the same row
+// computed among others.
 //
 // To use several goroutines, split the output rows into whole panels with
 // F32.Panels and run each view on its own goroutine with y and bias sliced

@@ -17,8 +17,8 @@ import "fmt"
 // adds the products x[i][k]·w[n][k] in ascending k, each product rounded to
 // float32 and then added (no fused multiply-add), and finally adds bias[n].
 // The SIMD tiers use fused multiply-adds (one chain per output, ascending
-// k) and the GEMM sums K in blocks of 256 added to the previous blocks'
-// result, so they differ from it by float32 rounding only: at most about
+// k) and the GEMM sums K in blocks (f32KC, 768) added to the previous
+// blocks' result, so they differ from it by float32 rounding only: at most about
 // K·2⁻²⁴·Σ_k |x[i][k]·w[n][k]| (the bound of any summation order), in
 // practice of the order of 2⁻²⁴·Σ_k |x[i][k]·w[n][k]|. On a given tier the
 // result does not depend on how the panels are split (F32.Panels), but a

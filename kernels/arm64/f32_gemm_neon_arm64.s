@@ -8,9 +8,10 @@
 // of 4 activation rows × one 16-row weight panel held in 16 accumulators
 // over 4·kq values of k. Per 4 k: one 16-byte load of x[t][k..k+3] per row,
 // four 64-byte loads of weights (16 rows of one k each) and 64 FMLA by
-// element, acc[t][q] += w[k][4q..4q+3]·x[t][k]. The caller blocks K so that
-// the panel's weights stay in L1 while every tile of a block of rows passes
-// over them. Rows past rows repeat the last real row (their sums are not
+// element, acc[t][q] += w[k][4q..4q+3]·x[t][k]. The caller blocks K and
+// the rows (f32_simd.go in package kernels) so that the panel's weights and
+// the block of rows stay in L2 while every tile of the block passes over
+// the weights. Rows past rows repeat the last real row (their sums are not
 // stored). next is the weight block the caller runs after this panel's
 // (64·4·kq bytes): the loop prefetches it (PRFM PLDL1KEEP, one cache line
 // per k), as the AVX2 tile does. FMLA by element and vector FADD are WORDs

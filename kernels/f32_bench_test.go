@@ -11,7 +11,7 @@ import (
 
 // Benchmarks of the float32 products on mamba-130m shapes, single-threaded,
 // on the active tier (QUAMBA_KERNELS selects a lower one). The GEMV GB/s
-// are judged against BenchmarkDRAMRead / the interleaved read of
+// are judged against BenchmarkDRAMRead and the interleaved reads of
 // BenchmarkF32GEMVReadRatio; the GEMM reports MAC/cycle against the AVX2
 // FMA peak of 16 float32 multiply-adds per cycle (two 8-lane FMAs).
 
@@ -96,37 +96,52 @@ func BenchmarkF32GEMVLMHead(b *testing.B) {
 }
 
 // BenchmarkF32GEMVReadRatio alternates, layer by layer, the decode GEMVs
-// with a plain streaming read of as many bytes from another buffer and
-// reports both bandwidths and their ratio: at this grain the noise of a
-// shared machine affects both alike.
+// with plain streaming reads of as many bytes from another buffer, and
+// reports the bandwidths and their ratios: at this grain the noise of a
+// shared machine affects all alike. Two yardsticks: one sequential stream
+// (read1, as BenchmarkDRAMRead) and four streams read in step (read4, the
+// access pattern of the AVX2 GEMV), each reading half the layer's bytes.
 func BenchmarkF32GEMVReadRatio(b *testing.B) {
 	layers, total := f32Layers()
-	per := total / m130Layers / 256 * 256
+	per := total / m130Layers / 2048 * 2048 // read bytes per layer
+	h := per / 2
 	buf := make([]byte, per*m130Layers)
 	for i := range buf {
 		buf[i] = byte(i)
 	}
 	x := benchF32X(1, m130Inner, 99)
 	y := make([]float32, 2*m130Inner)
-	var tg, tr time.Duration
-	for b.Loop() {
+	var tg, tr1, tr4 time.Duration
+	for it := 0; b.Loop(); it++ {
 		for l, ws := range layers {
 			t0 := time.Now()
 			for j, s := range m130Shapes {
 				MatMulF32(1, x, s.k, ws[j], nil, y, s.n)
 			}
 			t1 := time.Now()
-			sink ^= readStream(buf[l*per : (l+1)*per])
+			// Which half each read takes alternates.
+			a, c := buf[l*per:l*per+h], buf[l*per+h:(l+1)*per]
+			if (l+it)%2 == 1 {
+				a, c = c, a
+			}
+			sink ^= readStream(a)
+			t2 := time.Now()
+			sink ^= readStreams4(c)
+			t3 := time.Now()
 			tg += t1.Sub(t0)
-			tr += time.Since(t1)
+			tr1 += t2.Sub(t1)
+			tr4 += t3.Sub(t2)
 		}
 	}
-	g := float64(total) / tg.Seconds()
-	r := float64(len(buf)) / tr.Seconds()
 	n := float64(b.N)
-	b.ReportMetric(g*n/1e9, "gemv-GB/s")
-	b.ReportMetric(r*n/1e9, "read-GB/s")
-	b.ReportMetric(g/r, "gemv/read")
+	g := float64(total) * n / tg.Seconds()
+	r1 := float64(h*m130Layers) * n / tr1.Seconds()
+	r4 := float64(h*m130Layers) * n / tr4.Seconds()
+	b.ReportMetric(g/1e9, "gemv-GB/s")
+	b.ReportMetric(r1/1e9, "read1-GB/s")
+	b.ReportMetric(r4/1e9, "read4-GB/s")
+	b.ReportMetric(g/r1, "gemv/read1")
+	b.ReportMetric(g/r4, "gemv/read4")
 }
 
 // BenchmarkF32GEMVCached runs the GEMV on a matrix that stays in L2 (N=128,

@@ -261,3 +261,16 @@ func TestMatMulF32Panics(t *testing.T) {
 		}()
 	}
 }
+
+func TestReadStreams4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	b := make([]byte, 8192)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	for _, n := range []int{1024, 2048, 8192} {
+		if got, want := readStreams4(b[:n]), readStreamGo(b[:n]); got != want {
+			t.Fatalf("n=%d: %#x, want %#x", n, got, want)
+		}
+	}
+}

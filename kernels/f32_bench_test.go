@@ -244,3 +244,15 @@ func BenchmarkF32Baseline(b *testing.B) {
 		stop()
 	})
 }
+
+// BenchmarkF32DRAMRead4 is BenchmarkDRAMRead with four streams read in
+// step (the float32 GEMV's access pattern): the single-core read bandwidth
+// the GEMV can be held to.
+func BenchmarkF32DRAMRead4(b *testing.B) {
+	buf := dramBuffer()
+	b.SetBytes(dramBytes)
+	b.ResetTimer()
+	for b.Loop() {
+		sink ^= readStreams4(buf)
+	}
+}

@@ -197,9 +197,9 @@ func BenchmarkF32GEMM(b *testing.B) {
 	}
 }
 
-// BenchmarkF32Baseline is the float32 product as the FP32 engine computed it
-// before these kernels: one gonum blas32.Sdot per output over the row-major
-// weights (weight rows in blocks of 8 reused by every token row),
+// BenchmarkF32Baseline is the float32 product computed the way the FP32
+// engine (model/ops.go) does without these kernels: one gonum blas32.Sdot
+// per output over the row-major weights (weight rows in blocks of 8 reused by every token row),
 // single-threaded. Sub-benchmarks: the 512-token in_proj (GOPS as in
 // BenchmarkF32GEMM) and the 24 layers' decode GEMVs (GB/s as in
 // BenchmarkF32GEMVMamba130m).

@@ -16,7 +16,9 @@ type f32GemvKernel func(x, w *float32, kq, np int, y, bias *float32)
 // t < rows) × one panel over 4·kq values of k, adding to y when accum is not
 // zero and the 16 bias values last when bias is not nil; output row t at
 // y + t·ldy bytes. next is the weight block of the next panel the driver
-// runs (64·4·kq bytes), for the tile to prefetch.
+// runs (64·4·kq bytes), for the tile to prefetch; when the next block is
+// shorter, the prefetches may go past it, even past the end of the weights,
+// which is harmless (prefetch instructions never fault).
 type f32GemmTile func(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)
 
 // f32Scratch returns n float32 of scratch (unspecified contents) and the

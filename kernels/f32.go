@@ -106,8 +106,8 @@ func (w *F32) Panels(lo, hi int) *F32 {
 
 // MatMulF32 computes y[i][n] = Σ_k x[i][k]·w[n][k] (+ bias[n] if bias is
 // not nil) for m rows of x. x needs (m-1)·ldx+K elements, y (m-1)·ldy+N,
-// bias N; ldx ≥ K, ldy ≥ N. Nothing past the N outputs of a row of y is
-// written.
+// bias N; ldx ≥ K, ldy ≥ N. y must not overlap x or bias. Nothing past the
+// N outputs of a row of y is written.
 func MatMulF32(m int, x []float32, ldx int, w *F32, bias []float32, y []float32, ldy int) {
 	if m <= 0 {
 		return

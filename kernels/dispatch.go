@@ -15,8 +15,6 @@ const (
 	Generic Tier = iota
 	// AVX2 uses 256-bit AVX2 and FMA instructions (amd64).
 	AVX2
-	// AVX512 uses AVX-512 F, BW, VL and VNNI (amd64).
-	AVX512
 	// NEON uses ARMv8 Advanced SIMD without the dot-product extension (arm64).
 	NEON
 	// NEONDot uses ARMv8.2 NEON with SDOT (arm64).
@@ -26,7 +24,6 @@ const (
 var tierNames = map[Tier]string{
 	Generic: "generic",
 	AVX2:    "avx2",
-	AVX512:  "avx512",
 	NEON:    "neon",
 	NEONDot: "neondot",
 }
@@ -45,7 +42,7 @@ func ParseTier(s string) (Tier, error) {
 			return t, nil
 		}
 	}
-	return Generic, fmt.Errorf("unknown kernel tier %q (want generic, avx2, avx512, neon or neondot)", s)
+	return Generic, fmt.Errorf("unknown kernel tier %q (want generic, avx2, neon or neondot)", s)
 }
 
 // EnvVar names the environment variable that forces a lower kernel tier.

@@ -4,12 +4,12 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/amd64"
 
-// amd64 binding of the float32 kernels (kernels/amd64): the AVX2 tier (and
-// AVX512, which runs the AVX2 kernels) takes every product, M == 1 with the
-// streaming GEMV, M > 1 with the 6 × 16 FMA tile (f32_simd.go).
+// amd64 binding of the float32 kernels (kernels/amd64): the AVX2 tier takes
+// every product, M == 1 with the streaming GEMV, M > 1 with the 6 × 16 FMA
+// tile (f32_simd.go).
 
 func f32Arch(t Tier, m int, x []float32, ldx int, w *F32, bias []float32, y []float32, ldy int) bool {
-	if !hasAVX2(t) {
+	if t != AVX2 {
 		return false
 	}
 	if m == 1 {

@@ -8,10 +8,8 @@ import "github.com/quamba/quamba/kernels/amd64"
 // least 32 floats (p = 2^m ≥ 32, true of every model dimension); shorter
 // transforms run the pure-Go twin, which gives the same bits.
 
-func avx2Tier(t Tier) bool { return t == AVX2 || t == AVX512 }
-
 func hadamardArch(t Tier, x []float32, k, p int) bool {
-	if !avx2Tier(t) || p < 32 {
+	if t != AVX2 || p < 32 {
 		return false
 	}
 	n := len(x)
@@ -34,7 +32,7 @@ func hadamardArch(t Tier, x []float32, k, p int) bool {
 }
 
 func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool {
-	if !avx2Tier(t) || p < 32 {
+	if t != AVX2 || p < 32 {
 		return false
 	}
 	n := len(x)

@@ -9,10 +9,7 @@ import (
 	"github.com/quamba/quamba/kernels/amd64"
 )
 
-// amd64 binding of the matmul kernels (kernels/amd64). The AVX512 tier runs
-// the AVX2 kernels: every AVX-512 CPU has AVX2.
-
-func hasAVX2(t Tier) bool { return t == AVX2 || t == AVX512 }
+// amd64 binding of the matmul kernels (kernels/amd64).
 
 // w8Out is the epilogue of a W8A8 product in the form the assembly takes.
 // It lives on the caller's stack: it holds no pointer to itself.
@@ -107,7 +104,7 @@ func (tp *tailPanel) copyOut(o *w8Out, t, i, n0, n int) {
 }
 
 func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
-	if !hasAVX2(t) {
+	if t != AVX2 {
 		return false
 	}
 	o := makeW8Out(ep)
@@ -277,7 +274,7 @@ func w4Blocks(m int, w *W4, f func(p0, p1, i int)) {
 }
 
 func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, ldy int) bool {
-	if !hasAVX2(t) {
+	if t != AVX2 {
 		return false
 	}
 	kp, kg := w.kp(), w.kp()/W4Group
@@ -321,7 +318,7 @@ func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, 
 }
 
 func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {
-	if !hasAVX2(t) {
+	if t != AVX2 {
 		return false
 	}
 	kp, kg := w.kp(), w.kp()/W4Group

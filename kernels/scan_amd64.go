@@ -4,9 +4,6 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/amd64"
 
-// scanAVX2 reports whether the scans run the AVX2 kernels.
-func scanAVX2() bool { return active == AVX2 || active == AVX512 }
-
 // scanM1PreFloats bounds the AVX2 Mamba1 prepass buffer (4 floats per token
 // and channel): prefills are scanned in chunks of scanM1PreFloats/(4E)
 // tokens, so that it stays in L2 next to A and the state. A variable for
@@ -16,7 +13,7 @@ var scanM1PreFloats = 32 << 10
 func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []T, L int) {
 	E, N := p.E, p.N
 	nc := E &^ 7 // channels for the 8-lane kernel; the rest run in Go
-	if !scanAVX2() || L == 0 || nc == 0 || (st.f == nil && st.q.Group%8 != 0) {
+	if active != AVX2 || L == 0 || nc == 0 || (st.f == nil && st.q.Group%8 != 0) {
 		scanM1Go(p, st, y, u, dt, B, C, z, L)
 		return
 	}
@@ -88,7 +85,7 @@ func scanRecip(inv, s []float32) {
 func scanM2[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x, dt, B, C []T, L int) {
 	H, P, N, G := p.H, p.P, p.N, p.G
 	pc := P &^ 7 // channels per head for the 8-lane kernel; the rest run in Go
-	if !scanAVX2() || L == 0 || pc == 0 || (st.f == nil && (st.q.Group%8 != 0 || P%8 != 0)) {
+	if active != AVX2 || L == 0 || pc == 0 || (st.f == nil && (st.q.Group%8 != 0 || P%8 != 0)) {
 		scanM2Go(p, st, y, x, dt, B, C, L)
 		return
 	}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/quamba/quamba/formats"
+)
+
+// golden is the part of a reference model's golden.json (written by
+// tools/reference/golden.py with PyTorch) that the CLI reproduces.
+type golden struct {
+	Prompt     string `json:"prompt"`
+	GreedyText string `json:"greedy_text"`
+	Perplexity struct {
+		Ctx         int     `json:"ctx"`
+		Windows     int     `json:"windows"`
+		Predictions int     `json:"predictions"`
+		PPL         float64 `json:"ppl"`
+	} `json:"perplexity"`
+}
+
+var referenceModels = []string{"mamba1-shakespeare", "mamba2-shakespeare"}
+
+func modelPath(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join("..", "..", "testdata", name)
+}
+
+func readGolden(t *testing.T, dir string) golden {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g golden
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatalf("%s/golden.json: %v", dir, err)
+	}
+	return g
+}
+
+// run executes the CLI in-process and returns what it wrote.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	app := newApp()
+	app.Writer = &out
+	app.ErrWriter = &out
+	err := app.Run(append([]string{"quamba"}, args...))
+	return out.String(), err
+}
+
+func field(t *testing.T, out, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %q line in output:\n%s", name, out)
+	}
+	return m[1]
+}
+
+func TestEvalReproducesReferencePerplexity(t *testing.T) {
+	for _, name := range referenceModels {
+		t.Run(name, func(t *testing.T) {
+			dir := modelPath(t, name)
+			g := readGolden(t, dir)
+			out, err := run(t, "eval", "--quiet", "--model", dir, "--ctx", strconv.Itoa(g.Perplexity.Ctx))
+			if err != nil {
+				t.Fatalf("eval: %v\n%s", err, out)
+			}
+			ppl, err := strconv.ParseFloat(field(t, out, "perplexity"), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := math.Abs(ppl-g.Perplexity.PPL) / g.Perplexity.PPL; rel > 1e-5 {
+				t.Errorf("perplexity %.7f, PyTorch reference %.7f (relative error %.2g > 1e-5)", ppl, g.Perplexity.PPL, rel)
+			}
+			if want := strconv.Itoa(g.Perplexity.Windows); field(t, out, "windows") != want {
+				t.Errorf("windows %s, reference %s", field(t, out, "windows"), want)
+			}
+		})
+	}
+}
+
+func TestEvalDefaultsToBundledModel(t *testing.T) {
+	g := readGolden(t, modelPath(t, "mamba1-shakespeare"))
+	out, err := run(t, "eval", "--quiet")
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, out)
+	}
+	ppl, err := strconv.ParseFloat(field(t, out, "perplexity"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel := math.Abs(ppl-g.Perplexity.PPL) / g.Perplexity.PPL; rel > 1e-5 {
+		t.Errorf("default eval perplexity %.7f, reference %.7f", ppl, g.Perplexity.PPL)
+	}
+}
+
+func TestGenerateGreedyMatchesReference(t *testing.T) {
+	for _, name := range referenceModels {
+		t.Run(name, func(t *testing.T) {
+			dir := modelPath(t, name)
+			g := readGolden(t, dir)
+			n := len(g.GreedyText)
+			out, err := run(t, "generate", "--model", dir, "--temperature", "0",
+				"--max-tokens", strconv.Itoa(n), "--prompt", g.Prompt)
+			if err != nil {
+				t.Fatalf("generate: %v\n%s", err, out)
+			}
+			// The goldens store bytes as Latin-1 code points.
+			var want []byte
+			for _, r := range g.GreedyText {
+				want = append(want, byte(r))
+			}
+			if got := strings.TrimPrefix(out, g.Prompt); got != string(want)+"\n" {
+				t.Errorf("greedy continuation\n got %q\nwant %q", got, string(want)+"\n")
+			}
+		})
+	}
+}
+
+func TestGenerateSamplingIsSeeded(t *testing.T) {
+	args := []string{"generate", "--max-tokens", "40", "--temperature", "0.9", "--top-k", "20", "--seed", "7"}
+	a, err := run(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := run(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Errorf("same seed, different text:\n%q\n%q", a, b)
+	}
+	c, err := run(t, append(args[:len(args)-1], "8")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == c {
+		t.Errorf("seeds 7 and 8 gave the same 40 sampled tokens: %q", a)
+	}
+}
+
+func TestSamplerTopK(t *testing.T) {
+	logits := []float32{0.5, 3, -1, 3, 2, 9, 0}
+	s := newSampler(len(logits), 1, 3, 1)
+	got := s.topIndices(logits)
+	want := []int{5, 1, 3} // ties keep the lower id first
+	if !slicesEqual(got, want) {
+		t.Fatalf("top-3 of %v = %v, want %v", logits, got, want)
+	}
+	seen := map[int]bool{}
+	for i := 0; i < 2000; i++ {
+		seen[s.sample(logits)] = true
+	}
+	for id := range seen {
+		if id != 5 && id != 1 && id != 3 {
+			t.Errorf("sampled id %d outside the top 3", id)
+		}
+	}
+	greedy := newSampler(len(logits), 0, 0, 1)
+	if id := greedy.sample(logits); id != 5 {
+		t.Errorf("temperature 0 picked %d, want 5", id)
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestInspect(t *testing.T) {
+	for _, name := range referenceModels {
+		t.Run(name, func(t *testing.T) {
+			dir := modelPath(t, name)
+			cfg, err := formats.ReadConfig(filepath.Join(dir, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := run(t, "inspect", dir)
+			if err != nil {
+				t.Fatalf("inspect: %v\n%s", err, out)
+			}
+			if got := field(t, out, "architecture"); got != string(cfg.Arch) {
+				t.Errorf("architecture %s, config says %s", got, cfg.Arch)
+			}
+			if got, want := field(t, out, "d_model"), strconv.Itoa(cfg.DModel); got != want {
+				t.Errorf("d_model %s, want %s", got, want)
+			}
+			want := "(" + strconv.FormatInt(cfg.ParamCount(), 10) + ")"
+			if !strings.Contains(out, want) {
+				t.Errorf("parameter count %s missing:\n%s", want, out)
+			}
+			if !strings.Contains(out, "backbone.layers.0.mixer.in_proj.weight") {
+				t.Errorf("tensor list missing in_proj:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestErrorsNameTheInput(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-model")
+	if _, err := run(t, "eval", "--quiet", "--model", missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("eval on a missing model: error %v should name %s", err, missing)
+	}
+	if _, err := run(t, "init", "--arch", "mamba-7b", "--out", t.TempDir()); err == nil || !strings.Contains(err.Error(), "mamba-7b") {
+		t.Errorf("init with an unknown arch: error %v should name it", err)
+	}
+	if _, err := run(t, "generate", "--temperature", "-1"); err == nil {
+		t.Error("negative temperature accepted")
+	}
+	text := filepath.Join(t.TempDir(), "missing.txt")
+	if _, err := run(t, "eval", "--quiet", "--text", text); err == nil || !strings.Contains(err.Error(), text) {
+		t.Errorf("eval on a missing text: error %v should name %s", err, text)
+	}
+}

@@ -76,8 +76,8 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(root, name)
 			path := filepath.Join(dir, "golden.safetensors")
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("no golden file: %v", err)
+			if _, err := os.Stat(dir); os.IsNotExist(err) {
+				t.Skipf("no model directory %s", dir)
 			}
 			m, err := Load(dir)
 			if err != nil {

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Drivers of the float32 SIMD kernels, shared by amd64 and arm64: the
 // architecture files hand them their GEMV kernel and GEMM tile.
@@ -34,6 +37,10 @@ type f32Tail struct {
 	bias [PanelRows]float32
 	out  [PanelRows]float32
 }
+
+// f32Tails recycles f32Tail buffers: the kernels are called through function
+// values, so a tail on the stack would escape to the heap on every call.
+var f32Tails = sync.Pool{New: func() any { return new(f32Tail) }}
 
 // biasFrom returns the kernel's bias argument for the panels from output
 // row n0 on: nil, the caller's bias, or (partial panel) a padded copy.
@@ -70,7 +77,8 @@ func f32Gemv(gemv f32GemvKernel, x []float32, w *F32, bias []float32, y []float3
 		defer putScratch(s)
 	}
 	full := w.N / PanelRows
-	var tp f32Tail
+	tp := f32Tails.Get().(*f32Tail)
+	defer f32Tails.Put(tp)
 	if full > 0 {
 		gemv(&x[0], &w.data[0], kp/4, full, &y[0], tp.biasFrom(bias, 0, w.N))
 	}
@@ -105,7 +113,8 @@ func f32Gemm(tile f32GemmTile, mr, m int, x []float32, ldx int, w *F32, bias []f
 	}
 	// The outputs of a partial last panel, 16 per row, copied at the end.
 	var tail []float32
-	var tp f32Tail
+	tp := f32Tails.Get().(*f32Tail)
+	defer f32Tails.Put(tp)
 	if full < np {
 		t, ts := f32Scratch(m * PanelRows)
 		defer putScratch(ts)

@@ -70,7 +70,7 @@ func (m *Model) Step(s *State, token int, logits []float32) error {
 // logits [V], or every row's [T, V] (all).
 func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool) {
 	cfg := &m.Config
-	T, D, V := len(tokens), cfg.DModel, cfg.PaddedVocab
+	T, D := len(tokens), cfg.DModel
 	s.reserve(T)
 
 	res := s.res[:T*D]
@@ -104,9 +104,9 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 	s.observe(-1, PointLMHeadInput, rows, D, hf)
 	switch {
 	case all:
-		s.matmul(logits, hf, m.LMHead, T, V, D)
+		s.matmul(logits, hf, m.lmHead, T)
 	case logits != nil:
-		s.matmul(logits, hf[(rows-1)*D:], m.LMHead, 1, V, D)
+		s.matmul(logits, hf[(rows-1)*D:], m.lmHead, 1)
 	}
 }
 
@@ -122,8 +122,8 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	s.observe(i, PointInProjInput, T, D, u)
 
 	xin, z := s.convIn[:T*E], s.z[:T*E]
-	s.matmul(xin, u, l.InProj[:E*D], T, E, D)
-	s.matmul(z, u, l.InProj[E*D:], T, E, D)
+	s.matmul(xin, u, l.inX, T)
+	s.matmul(z, u, l.inZ, T)
 	s.observe(i, PointConvInput, T, E, xin)
 	s.observe(i, PointZ, T, E, z)
 
@@ -133,16 +133,16 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 
 	// [dtLow, B, C] = x · x_projᵀ
 	dtLow, bm, cm := s.dtLow[:T*R], s.bMat[:T*N], s.cMat[:T*N]
-	s.matmul(dtLow, x, l.XProj[:R*E], T, R, E)
-	s.matmul(bm, x, l.XProj[R*E:(R+N)*E], T, N, E)
-	s.matmul(cm, x, l.XProj[(R+N)*E:], T, N, E)
+	s.matmul(dtLow, x, l.xDt, T)
+	s.matmul(bm, x, l.xB, T)
+	s.matmul(cm, x, l.xC, T)
 	s.observe(i, PointDtLow, T, R, dtLow)
 	s.observe(i, PointB, T, N, bm)
 	s.observe(i, PointC, T, N, cm)
 
 	// dt = dtLow · dt_projᵀ; the scan computes delta = softplus(dt + bias).
 	dt, delta := s.dt[:T*E], s.delta[:T*E]
-	s.matmul(dt, dtLow, l.DtProj, T, E, R)
+	s.matmul(dt, dtLow, l.dtProj, T)
 	s.observe(i, PointDt, T, E, dt)
 
 	y := s.y[:T*E]
@@ -157,7 +157,7 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 		y[j] *= silu(z[j])
 	}
 	s.observe(i, PointOutProjInput, T, E, y)
-	s.matmul(s.out, y, l.OutProj, T, D, E)
+	s.matmul(s.out, y, l.outProj, T)
 }
 
 // mamba2Mixer runs layer i on the residual s.res [T, D] and writes the mixer
@@ -174,9 +174,9 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 
 	// in_proj rows: z [E] | xBC [Cc] | dt [H]
 	z, xbc, dt := s.z[:T*E], s.convIn[:T*Cc], s.dt[:T*H]
-	s.matmul(z, u, l.InProj[:E*D], T, E, D)
-	s.matmul(xbc, u, l.InProj[E*D:(E+Cc)*D], T, Cc, D)
-	s.matmul(dt, u, l.InProj[(E+Cc)*D:], T, H, D)
+	s.matmul(z, u, l.inZ, T)
+	s.matmul(xbc, u, l.inXBC, T)
+	s.matmul(dt, u, l.inDt, T)
 	s.observe(i, PointZ, T, E, z)
 	s.observe(i, PointConvInput, T, Cc, xbc)
 	s.observe(i, PointDt, T, H, dt)
@@ -227,5 +227,5 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 		}
 	}
 	s.observe(i, PointOutProjInput, T, E, y)
-	s.matmul(s.out, y, l.OutProj, T, D, E)
+	s.matmul(s.out, y, l.outProj, T)
 }

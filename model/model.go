@@ -29,6 +29,8 @@ type Model struct {
 	NormF     []float32 // [D]
 	LMHead    []float32 // [V, D]; the same slice as Embedding when tied
 	Layers    []Layer
+
+	lmHead *linear // LMHead packed for the matrix kernels
 }
 
 // Layer holds the weights of one residual block.
@@ -49,6 +51,13 @@ type Layer struct {
 	GatedNorm []float32 // Mamba2 [E] gated RMSNorm weight, groups of E/G channels
 
 	OutProj []float32 // [D, E]
+
+	// The projections packed for the matrix kernels, split where the forward
+	// pass splits their outputs: Mamba1 in_proj x|z, x_proj dtLow|B|C and
+	// dt_proj; Mamba2 in_proj z|xBC|dt; out_proj.
+	inX, inZ, inXBC, inDt *linear
+	xDt, xB, xC, dtProj   *linear
+	outProj               *linear
 }
 
 // New builds a model from the tensors of src. It checks that cfg is
@@ -142,6 +151,9 @@ func New(cfg formats.Config, src TensorSource) (*Model, error) {
 		m.LMHead = m.Embedding
 	} else if err := get(&m.LMHead, "lm_head.weight", V, D); err != nil {
 		return nil, err
+	}
+	if err := m.pack(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	return m, nil
 }

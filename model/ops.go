@@ -3,7 +3,6 @@ package model
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // silu(v) = v·sigmoid(v) = v / (1 + exp(-v)).
@@ -137,45 +136,4 @@ func rmsNorm(out, in, w []float32, rows, cols int, eps float64) {
 			o[j] = v * r * w[j]
 		}
 	}
-}
-
-// matmulTask computes y [L, n] = x [L, k] · wᵀ for a row-major weight
-// w [n, k], split by weight rows. Every output is one full-length dot
-// product, so the result does not depend on L or on the split: sequence and
-// step mode give bit-identical products. Weight rows are taken in blocks that
-// stay in L1 while every token row passes over them.
-type matmulTask struct {
-	w, x, y []float32
-	L, n, k int
-}
-
-// matmulRowBlock is the number of weight rows (of up to a few KB each) kept
-// hot in L1 while the token rows pass.
-const matmulRowBlock = 8
-
-func (g *matmulTask) run(lo, hi int) {
-	L, n, k := g.L, g.n, g.k
-	dot := blas32.Implementation()
-	for j0 := lo; j0 < hi; j0 += matmulRowBlock {
-		j1 := min(j0+matmulRowBlock, hi)
-		for t := 0; t < L; t++ {
-			xt, yt := g.x[t*k:(t+1)*k], g.y[t*n:(t+1)*n]
-			for j := j0; j < j1; j++ {
-				yt[j] = dot.Sdot(k, xt, 1, g.w[j*k:(j+1)*k], 1)
-			}
-		}
-	}
-}
-
-// matmulMinWork is the smallest number of multiply-adds worth splitting
-// across goroutines.
-const matmulMinWork = 1 << 15
-
-// matmul computes y [L, n] = x [L, k] · wᵀ for a row-major weight w [n, k],
-// in parallel over the rows of w.
-func (s *State) matmul(y, x, w []float32, L, n, k int) {
-	g := &s.mm
-	*g = matmulTask{w: w[:n*k], x: x[:L*k], y: y[:L*n], L: L, n: n, k: k}
-	parallelFor(&s.wg, n, matmulMinWork/(L*k)+1, g)
-	*g = matmulTask{}
 }

@@ -351,9 +351,10 @@ func TestPrefillThenStepsEqualsLongPrefill(t *testing.T) {
 			for i := range long {
 				d = max(d, math.Abs(float64(long[i]-got[i])))
 			}
-			// Both modes run the same dot products in the same order: the
-			// results agree to the bit.
-			if d != 0 {
+			// Decode runs the streaming GEMV and prefill the blocked GEMM,
+			// which sum in different orders: the logits agree to float32
+			// rounding.
+			if d > 1e-5 {
 				t.Errorf("prefill+steps vs long prefill: max logit difference %g", d)
 			}
 			// Last-token logits agree with the full output.

@@ -2,7 +2,7 @@
 
 package kernels
 
-// scanM1PreFloats only matters to the AVX2 kernels.
+// scanM1PreFloats only matters to the SIMD kernels.
 var scanM1PreFloats = 32 << 10
 
 func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, B, C, z []T, L int) {

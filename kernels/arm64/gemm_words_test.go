@@ -16,8 +16,9 @@ import (
 )
 
 // The matmul kernels emit the instructions Go's assembler lacks (SDOT,
-// SMULL, SADALP, SCVTF, FMUL, FCVTN, ...) as WORD directives, each
-// followed by its mnemonic in a comment. These tests keep the two in step.
+// SMULL, SADALP, SCVTF, FMUL, FCVTN, FMLA by element, vector FADD, ...) as
+// WORD directives, each followed by its mnemonic in a comment. These tests
+// keep the two in step.
 
 var wordRE = regexp.MustCompile(`WORD\s+\$0x([0-9A-Fa-f]{8})\s*(?://|/\*)\s*([^*]+?)\s*(?:\*/.*)?$`)
 
@@ -28,10 +29,13 @@ type word struct {
 	asm  string
 }
 
-// kernelWords lists the WORD directives of the matmul kernel sources.
-func kernelWords(t *testing.T) []word {
+// matmulSources are the int8, 4-bit and float32 matmul kernel sources.
+var matmulSources = []string{"gemm*_arm64.s", "gemv*_arm64.s", "w4*_arm64.s", "gemm*_arm64.h", "f32*_arm64.s"}
+
+// kernelWords lists the WORD directives of the sources matching patterns.
+func kernelWords(t *testing.T, patterns ...string) []word {
 	var files []string
-	for _, pat := range []string{"gemm*_arm64.s", "gemv*_arm64.s", "w4*_arm64.s", "gemm*_arm64.h"} {
+	for _, pat := range patterns {
 		m, err := filepath.Glob(pat)
 		if err != nil {
 			t.Fatal(err)
@@ -45,7 +49,7 @@ func kernelWords(t *testing.T) []word {
 			t.Fatal(err)
 		}
 		for i, l := range strings.Split(string(src), "\n") {
-			if !strings.Contains(l, "WORD") {
+			if !strings.Contains(l, "WORD") || strings.HasPrefix(strings.TrimSpace(l), "//") {
 				continue
 			}
 			m := wordRE.FindStringSubmatch(l)
@@ -91,7 +95,7 @@ func TestSDOTEncodings(t *testing.T) {
 		t.Fatalf("encodeSDOT(anchor) = %#x, want 0x4E829420", e)
 	}
 	n := 0
-	for _, w := range kernelWords(t) {
+	for _, w := range kernelWords(t, matmulSources...) {
 		if e, ok := encodeSDOT(w.asm); ok {
 			n++
 			if e != w.enc {
@@ -113,7 +117,7 @@ func TestWordsAssemble(t *testing.T) {
 	if err != nil {
 		t.Skip("aarch64-linux-gnu-objcopy not installed")
 	}
-	words := kernelWords(t)
+	words := kernelWords(t, matmulSources...)
 	dir := t.TempDir()
 	var src bytes.Buffer
 	src.WriteString(".arch armv8.2-a+dotprod\n")

@@ -20,7 +20,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mamba_ref import Mamba1Config, Mamba2Config, MambaLM  # noqa: E402
 
-DATA = "/work/shared/data/text/tinyshakespeare.txt"
+# Tiny Shakespeare from the shared data folder beside the repository.
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                    "shared", "data", "text", "tinyshakespeare.txt")
 
 
 def make_config(arch):

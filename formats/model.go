@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -480,27 +481,17 @@ func checkTensors(path string, tensors map[string]TensorData) ([]string, error) 
 // lm_head omitted as transformers saves it). tensors are keyed by
 // canonical name and must be exactly the set cfg.TensorShapes() lists
 // (lm_head.weight may be left out when tied; if given it must equal the
-// embedding). Each file is written
-// atomically, tensor data streamed without an extra in-memory copy; the
-// config is written last.
+// embedding), with F32, F16 or BF16 dtypes. In a PyTorch file tensors that
+// are the same slice share a storage. It is WriteModelFrom over the map.
 func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("write model %s: %w", dir, err)
 	}
 	want := cfg.TensorShapes()
-	for _, name := range sortedKeys(want) {
-		t, ok := tensors[name]
-		if !ok {
-			if name == LMHeadName && cfg.TieEmbeddings {
-				continue
-			}
+	names := sortedKeys(want)
+	for _, name := range names {
+		if _, ok := tensors[name]; !ok && !(name == LMHeadName && cfg.TieEmbeddings) {
 			return fmt.Errorf("write model %s: tensor %q missing", dir, name)
-		}
-		if !shapeEqual(t.Shape, want[name]) {
-			return fmt.Errorf("write model %s: tensor %q has shape %v, config needs %v", dir, name, t.Shape, want[name])
-		}
-		if !t.DType.Float() {
-			return fmt.Errorf("write model %s: tensor %q has dtype %s, want F32, F16 or BF16", dir, name, t.DType)
 		}
 	}
 	if lm, ok := tensors[LMHeadName]; ok && cfg.TieEmbeddings && !sameValues(lm, tensors[EmbeddingName]) {
@@ -511,27 +502,83 @@ func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
 			return fmt.Errorf("write model %s: tensor %q is not part of a %s model with n_layer=%d", dir, name, cfg.Arch, cfg.NLayer)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	var shares map[string]string
+	if cfg.Convention == StateSpaces {
+		if cfg.TieEmbeddings {
+			names = slices.DeleteFunc(names, func(n string) bool { return n == LMHeadName })
+		}
+		shares = sharedSlices(names, tensors)
+	}
+	dtype := func(name string) DType { return tensors[name].DType }
+	return writeModel(dir, cfg, dtype, shares, mapSource(tensors))
+}
+
+// WriteModelFrom writes the model directory WriteModel writes, asking
+// tensor for one tensor at a time, by canonical name, when it is about to
+// be written and keeping no reference to it afterwards, so that a model
+// generated or converted on the fly is never held in memory whole. tensor
+// is called once for every name cfg.TensorShapes() lists except a tied
+// lm_head.weight (stored as the embedding, or omitted), in the order the
+// file stores them; it must return the shape the configuration gives and
+// the dtype dtype(name) declares beforehand: F32, F16 or BF16 (a nil dtype
+// declares F32 for every tensor). An error from tensor, or a tensor of the
+// wrong dtype, shape or length, aborts the write naming the file and the
+// tensor; the weights file is written atomically and config.json last, so
+// a failed write leaves neither behind (nor dir, when it was created).
+func WriteModelFrom(dir string, cfg Config, dtype func(name string) DType, tensor func(name string) (TensorData, error)) error {
+	return writeModel(dir, cfg, dtype, nil, tensor)
+}
+
+// writeModel is WriteModelFrom where, in a PyTorch file, each name in
+// shares stores no data of its own and references the storage of the
+// earlier name it maps to.
+func writeModel(dir string, cfg Config, dtype func(string) DType, shares map[string]string, tensor tensorSource) (err error) {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("write model %s: %w", dir, err)
+	}
+	if dtype == nil {
+		dtype = func(string) DType { return F32 }
+	}
+	want := cfg.TensorShapes()
+	var specs []fileTensor
+	for _, name := range sortedKeys(want) {
+		s := fileTensor{name: name, src: name, shape: want[name]}
+		if name == LMHeadName && cfg.TieEmbeddings {
+			if cfg.Convention == HuggingFace {
+				continue // transformers omits the tied head
+			}
+			s.shares, s.src = EmbeddingName, EmbeddingName
+		} else if cfg.Convention == StateSpaces {
+			s.shares = shares[name]
+		}
+		if cfg.Convention == HuggingFace && name == EmbeddingName {
+			s.name = hfEmbeddingName
+		}
+		s.dtype = dtype(s.src)
+		if !s.dtype.Float() {
+			return fmt.Errorf("write model %s: tensor %q has dtype %s, want F32, F16 or BF16", dir, s.src, s.dtype)
+		}
+		specs = append(specs, s)
+	}
+	// Files store tensors sorted by stored name.
+	slices.SortFunc(specs, func(a, b fileTensor) int { return strings.Compare(a.name, b.name) })
+
+	created, err := mkdirAllTracked(dir)
+	if err != nil {
 		return fmt.Errorf("write model: %w", err)
 	}
-	out := make(map[string]TensorData, len(tensors))
-	for name, t := range tensors {
-		out[name] = t
-	}
-	var err error
+	defer func() {
+		if err != nil {
+			for i := len(created) - 1; i >= 0; i-- {
+				os.Remove(created[i]) // only if still empty
+			}
+		}
+	}()
 	switch cfg.Convention {
 	case StateSpaces:
-		if cfg.TieEmbeddings {
-			out[LMHeadName] = out[EmbeddingName] // shares its storage on disk
-		}
-		err = WritePyTorch(filepath.Join(dir, PyTorchFile), out)
+		err = writePyTorch(filepath.Join(dir, PyTorchFile), specs, tensor)
 	case HuggingFace:
-		if cfg.TieEmbeddings {
-			delete(out, LMHeadName)
-		}
-		out[hfEmbeddingName] = out[EmbeddingName]
-		delete(out, EmbeddingName)
-		err = WriteSafetensors(filepath.Join(dir, SafetensorsFile), out, map[string]string{"format": "pt"})
+		err = writeSafetensors(filepath.Join(dir, SafetensorsFile), specs, map[string]string{"format": "pt"}, tensor)
 	default:
 		err = fmt.Errorf("unknown convention %q", cfg.Convention)
 	}
@@ -539,4 +586,26 @@ func WriteModel(dir string, cfg Config, tensors map[string]TensorData) error {
 		return fmt.Errorf("write model %s: %w", dir, err)
 	}
 	return WriteConfig(filepath.Join(dir, ConfigFile), cfg)
+}
+
+// mkdirAllTracked is os.MkdirAll returning the directories it created,
+// outermost first.
+func mkdirAllTracked(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	slices.Reverse(missing)
+	return missing, nil
 }

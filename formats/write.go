@@ -22,27 +22,92 @@ func WriteSafetensors(path string, tensors map[string]TensorData, metadata map[s
 	if err != nil {
 		return err
 	}
+	specs := make([]fileTensor, len(names))
+	for i, name := range names {
+		t := tensors[name]
+		specs[i] = fileTensor{name: name, src: name, dtype: t.DType, shape: t.Shape}
+	}
+	return writeSafetensors(path, specs, metadata, mapSource(tensors))
+}
+
+// fileTensor describes a tensor of a file about to be written, before its
+// values exist.
+type fileTensor struct {
+	name  string // name stored in the file
+	src   string // name the values are asked for by
+	dtype DType
+	shape []int
+	// shares is, in a PyTorch file, the stored name of an earlier tensor
+	// whose storage this one reuses instead of storing its own.
+	shares string
+}
+
+// check verifies that t is the tensor the file declares.
+func (s fileTensor) check(t TensorData) error {
+	if t.DType != s.dtype {
+		return fmt.Errorf("has dtype %s, declared %s", t.DType, s.dtype)
+	}
+	if !shapeEqual(t.Shape, s.shape) {
+		return fmt.Errorf("has shape %v, want %v", t.Shape, s.shape)
+	}
+	return t.validate()
+}
+
+// tensorSource produces a tensor's values by name when the writer needs
+// them.
+type tensorSource func(name string) (TensorData, error)
+
+func mapSource(tensors map[string]TensorData) tensorSource {
+	return func(name string) (TensorData, error) {
+		t, ok := tensors[name]
+		if !ok {
+			return TensorData{}, fmt.Errorf("missing")
+		}
+		return t, nil
+	}
+}
+
+// fetch asks src for s's values and checks them, naming the tensor in
+// errors.
+func (s fileTensor) fetch(src tensorSource) (TensorData, error) {
+	t, err := src(s.src)
+	if err == nil {
+		err = s.check(t)
+	}
+	if err != nil {
+		return TensorData{}, fmt.Errorf("tensor %q: %w", s.src, err)
+	}
+	return t, nil
+}
+
+// writeSafetensors writes the tensors specs declares, in that order, with
+// a header computed from the declarations; each tensor's values are asked
+// from src only when it is written.
+func writeSafetensors(path string, specs []fileTensor, metadata map[string]string, src tensorSource) error {
 	type entry struct {
 		DType       DType    `json:"dtype"`
 		Shape       []int    `json:"shape"`
 		DataOffsets [2]int64 `json:"data_offsets"`
 	}
-	header := make(map[string]any, len(names)+1)
+	header := make(map[string]any, len(specs)+1)
 	if len(metadata) > 0 {
 		header["__metadata__"] = metadata
 	}
 	var off int64
-	for _, name := range names {
-		if name == "__metadata__" {
-			return fmt.Errorf("%s: tensor %q: reserved name", path, name)
+	for _, s := range specs {
+		if s.name == "__metadata__" {
+			return fmt.Errorf("%s: tensor %q: reserved name", path, s.name)
 		}
-		t := tensors[name]
-		n := int64(t.numel() * t.DType.Size())
-		shape := t.Shape
+		numel, err := checkedProduct(s.shape, maxElements)
+		if err != nil {
+			return fmt.Errorf("%s: tensor %q: %w", path, s.src, err)
+		}
+		n := numel * int64(s.dtype.Size())
+		shape := s.shape
 		if shape == nil {
 			shape = []int{}
 		}
-		header[name] = entry{DType: t.DType, Shape: shape, DataOffsets: [2]int64{off, off + n}}
+		header[s.name] = entry{DType: s.dtype, Shape: shape, DataOffsets: [2]int64{off, off + n}}
 		off += n
 	}
 	h, err := json.Marshal(header) // map keys are sorted
@@ -58,8 +123,12 @@ func WriteSafetensors(path string, tensors map[string]TensorData, metadata map[s
 		binary.LittleEndian.PutUint64(n[:], uint64(len(h)))
 		w.Write(n[:])
 		w.Write(h)
-		for _, name := range names {
-			if err := tensors[name].writeTo(w); err != nil {
+		for _, s := range specs {
+			t, err := s.fetch(src)
+			if err != nil {
+				return err
+			}
+			if err := t.writeTo(w); err != nil {
 				return err
 			}
 		}
@@ -97,6 +166,29 @@ func identityOf(t TensorData) dataIdentity {
 	return dataIdentity{t.DType, uintptr(p), t.numel()}
 }
 
+// sharedSlices maps each name, in order, whose valid, non-empty tensor is
+// the same slice as an earlier name's to that first name.
+func sharedSlices(names []string, tensors map[string]TensorData) map[string]string {
+	first := map[dataIdentity]string{}
+	shares := map[string]string{}
+	for _, name := range names {
+		t, ok := tensors[name]
+		if !ok || t.validate() != nil {
+			continue
+		}
+		id := identityOf(t)
+		if id.ptr == 0 {
+			continue
+		}
+		if owner, ok := first[id]; ok {
+			shares[name] = owner
+		} else {
+			first[id] = name
+		}
+	}
+	return shares
+}
+
 // WritePyTorch writes tensors (F32, F16, BF16, I8, U8 or I32) as a PyTorch
 // zip checkpoint holding an OrderedDict state_dict that torch.load reads
 // (pickle protocol 2, torch._utils._rebuild_tensor_v2, one storage record
@@ -107,42 +199,68 @@ func WritePyTorch(path string, tensors map[string]TensorData) error {
 	if err != nil {
 		return err
 	}
-	keys := map[dataIdentity]string{}
-	var storageOrder []string
-	storageOf := map[string]TensorData{}
-	tensorKey := make([]string, len(names))
+	shares := sharedSlices(names, tensors)
+	specs := make([]fileTensor, len(names))
 	for i, name := range names {
 		t := tensors[name]
-		id := identityOf(t)
-		key, ok := keys[id]
-		if !ok || id.ptr == 0 {
-			key = strconv.Itoa(len(storageOrder))
-			keys[id] = key
-			storageOrder = append(storageOrder, key)
-			storageOf[key] = t
+		specs[i] = fileTensor{name: name, src: name, dtype: t.DType, shape: t.Shape, shares: shares[name]}
+	}
+	return writePyTorch(path, specs, mapSource(tensors))
+}
+
+// writePyTorch writes the tensors specs declares as a PyTorch zip
+// checkpoint: the pickle, computed from the declarations, then one storage
+// record per tensor that shares no earlier one's storage, in order, each
+// tensor's values asked from src only when its record is written.
+func writePyTorch(path string, specs []fileTensor, src tensorSource) error {
+	type storage struct {
+		key   string
+		dtype DType
+		numel int64
+	}
+	storages := map[string]storage{} // by stored name of the owning tensor
+	var owners []fileTensor
+	keys := make([]storage, len(specs))
+	for i, s := range specs {
+		if _, ok := torchStorageName[s.dtype]; !ok {
+			return fmt.Errorf("%s: tensor %q: dtype %q cannot be written (want F32, F16, BF16, I8, U8 or I32)", path, s.src, s.dtype)
 		}
-		tensorKey[i] = key
+		numel, err := checkedProduct(s.shape, maxElements)
+		if err != nil {
+			return fmt.Errorf("%s: tensor %q: %w", path, s.src, err)
+		}
+		if s.shares == "" {
+			st := storage{strconv.Itoa(len(owners)), s.dtype, numel}
+			storages[s.name] = st
+			owners = append(owners, s)
+			keys[i] = st
+			continue
+		}
+		st, ok := storages[s.shares]
+		if !ok || st.numel != numel || st.dtype != s.dtype {
+			return fmt.Errorf("%s: tensor %q cannot share the storage of %q", path, s.src, s.shares)
+		}
+		keys[i] = st
 	}
 	pkl := newPickler()
 	pkl.global("collections", "OrderedDict")
 	pkl.op(opEmptyTuple, opReduce, opMark)
-	for i, name := range names {
-		t := tensors[name]
-		pkl.unicode(name)
+	for i, s := range specs {
+		pkl.unicode(s.name)
 		pkl.global("torch._utils", "_rebuild_tensor_v2")
 		pkl.op(opMark)
 		{
 			pkl.op(opMark)
 			pkl.unicode("storage")
-			pkl.global("torch", torchStorageName[t.DType])
-			pkl.unicode(tensorKey[i])
+			pkl.global("torch", torchStorageName[s.dtype])
+			pkl.unicode(keys[i].key)
 			pkl.unicode("cpu")
-			pkl.int(int64(storageOf[tensorKey[i]].numel()))
+			pkl.int(keys[i].numel)
 			pkl.op(opTuple, opBinPersID)
 		}
 		pkl.int(0) // storage offset
-		pkl.intTuple(t.Shape)
-		pkl.intTuple(contiguousStrides(t.Shape))
+		pkl.intTuple(s.shape)
+		pkl.intTuple(contiguousStrides(s.shape))
 		pkl.op(opNewFalse) // requires_grad
 		pkl.global("collections", "OrderedDict")
 		pkl.op(opEmptyTuple, opReduce) // backward hooks
@@ -159,9 +277,13 @@ func WritePyTorch(path string, tensors map[string]TensorData) error {
 		if err := zw.add("archive/byteorder", []byte("little")); err != nil {
 			return err
 		}
-		for _, key := range storageOrder {
-			if err := zw.addTensor("archive/data/"+key, storageOf[key]); err != nil {
+		for _, s := range owners {
+			t, err := s.fetch(src)
+			if err != nil {
 				return err
+			}
+			if err := zw.addTensor("archive/data/"+storages[s.name].key, t); err != nil {
+				return fmt.Errorf("tensor %q: %w", s.src, err)
 			}
 		}
 		if err := zw.add("archive/version", []byte("3\n")); err != nil {

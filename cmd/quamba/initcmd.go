@@ -34,20 +34,18 @@ func runInit(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tensors := make(map[string]formats.TensorData)
-	var params int64
-	for _, info := range init.Tensors() {
-		data, err := init.Tensor(info.Name, info.Shape...)
-		if err != nil {
-			return err
-		}
-		tensors[info.Name] = formats.Float32Tensor(data, info.Shape...)
-		params += int64(len(data))
-	}
+	// Each tensor is generated when the writer reaches it and dropped once
+	// written, so memory stays around the largest tensor.
+	shapes := cfg.TensorShapes()
 	dir := c.String("out")
-	if err := formats.WriteModel(dir, cfg, tensors); err != nil {
+	err = formats.WriteModelFrom(dir, cfg, nil, func(name string) (formats.TensorData, error) {
+		data, err := init.Tensor(name, shapes[name]...)
+		return formats.Float32Tensor(data, shapes[name]...), err
+	})
+	if err != nil {
 		return err
 	}
+	params := cfg.ParamCount()
 	fmt.Fprintf(c.App.Writer, "wrote %s: %s, %s parameters (%s of float32)\n",
 		dir, c.String("arch"), humanCount(params), humanBytes(4*params))
 	return nil

@@ -141,20 +141,36 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	s.observe(i, PointC, T, N, cm)
 
 	// dt = dtLow · dt_projᵀ; the scan computes delta = softplus(dt + bias).
-	dt, delta := s.dt[:T*E], s.delta[:T*E]
+	dt := s.dt[:T*E]
 	s.matmul(dt, dtLow, l.dtProj, T)
 	s.observe(i, PointDt, T, E, dt)
 
-	y := s.y[:T*E]
-	sc := &s.scan1
-	*sc = scan1Task{T: T, E: E, N: N, x: x, dt: dt, dtBias: l.DtBias, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, h: s.ssm[i]}
-	parallelFor(&s.wg, E, scanMinWork/(T*N)+1, sc)
-	*sc = scan1Task{}
-	s.observe(i, PointDelta, T, E, delta)
-	s.observe(i, PointY, T, E, y)
-
-	for j := range y {
-		y[j] *= silu(z[j])
+	// The scan kernel applies the gate itself: y = scan·silu(z). An observer
+	// also sees delta and the scan output before the gate (PointY), which
+	// the kernel does not expose, so with an observer the scan runs with a
+	// unit gate (silu(unitGate) = 1 exactly: y is the ungated output, to
+	// the bit) and the gate is applied here with the kernel's arithmetic;
+	// the result has the same bits as without an observer.
+	y, gate := s.y[:T*E], z
+	if s.Observer != nil {
+		gate = s.delta[:T*E]
+		for j := range gate {
+			gate[j] = unitGate
+		}
+	}
+	s.scanM1(i, T, x, dt, bm, cm, gate, y)
+	if s.Observer != nil {
+		delta := s.delta[:T*E]
+		for t := range T {
+			for c := range E {
+				delta[t*E+c] = softplus(dt[t*E+c] + l.DtBias[c])
+			}
+		}
+		s.observe(i, PointDelta, T, E, delta)
+		s.observe(i, PointY, T, E, y)
+		for j := range y {
+			y[j] *= silu(z[j])
+		}
 	}
 	s.observe(i, PointOutProjInput, T, E, y)
 	s.matmul(s.out, y, l.outProj, T)
@@ -165,7 +181,7 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 func (m *Model) mamba2Mixer(s *State, i, T int) {
 	cfg := &m.Config
 	l := &m.Layers[i]
-	D, E, N, H, P, G := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.HeadDim, cfg.NGroups
+	D, E, N, H, G := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.NGroups
 	GN, Cc := G*N, convDim(*cfg)
 
 	u := s.u[:T*D]
@@ -187,25 +203,25 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 	s.observe(i, PointB, T, GN, bm)
 	s.observe(i, PointC, T, GN, cm)
 
-	delta := s.delta[:T*H]
-	clamp := dtClamped(*cfg)
-	lo, hi := float32(cfg.DtLimitMin), float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
-	for t := 0; t < T; t++ {
-		for h := 0; h < H; h++ {
-			d := softplus(dt[t*H+h] + l.DtBias[h])
-			if clamp {
-				d = min(max(d, lo), hi)
+	// The scan kernel computes delta = softplus(dt + bias), clamped to
+	// dt_limit, itself; an observer gets it computed here.
+	if s.Observer != nil {
+		delta := s.delta[:T*H]
+		sp := &l.scan2
+		for t := range T {
+			for h := range H {
+				d := softplus(dt[t*H+h] + l.DtBias[h])
+				if sp.DtLimit {
+					d = min(max(d, sp.DtMin), sp.DtMax)
+				}
+				delta[t*H+h] = d
 			}
-			delta[t*H+h] = d
 		}
+		s.observe(i, PointDelta, T, H, delta)
 	}
-	s.observe(i, PointDelta, T, H, delta)
 
 	y := s.y[:T*E]
-	sc := &s.scan2
-	*sc = scan2Task{T: T, H: H, P: P, N: N, G: G, x: x, delta: delta, b: bm, c: cm, y: y, A: l.A, D: l.D, S: s.ssm[i]}
-	parallelFor(&s.wg, H, scanMinWork/(T*P*N)+1, sc)
-	*sc = scan2Task{}
+	s.scanM2(i, T, x, dt, bm, cm, y)
 	s.observe(i, PointY, T, E, y)
 
 	// Gated RMSNorm (norm_before_gate=False): v = y·silu(z), normalised per

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 )
 
 // TensorSource supplies float32 tensors by canonical state-spaces name
@@ -58,6 +59,10 @@ type Layer struct {
 	inX, inZ, inXBC, inDt *linear
 	xDt, xB, xC, dtProj   *linear
 	outProj               *linear
+
+	// The constants of the scan kernel (Mamba1 A in its scan layout).
+	scan1 kernels.ScanM1Params
+	scan2 kernels.ScanM2Params
 }
 
 // New builds a model from the tensors of src. It checks that cfg is
@@ -155,6 +160,7 @@ func New(cfg formats.Config, src TensorSource) (*Model, error) {
 	if err := m.pack(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
+	m.initScans()
 	return m, nil
 }
 

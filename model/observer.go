@@ -27,6 +27,8 @@ const (
 	// its bias [T, E]; Mamba2 the dt slice of in_proj [T, H].
 	PointDt
 	// PointDelta is softplus(dt + bias) (clamped to dt_limit for Mamba2): Mamba1 [T, E]; Mamba2 [T, H].
+	// The scan kernels compute delta internally; for an observer it is
+	// computed again by the model's softplus, within 3 ulp of the kernels'.
 	PointDelta
 	// PointY is the SSM output including the D skip, before gating [T, E].
 	PointY
@@ -67,7 +69,11 @@ func Points() []Point {
 // Mamba1 reports every point; Mamba2 every point except PointDtLow.
 //
 // Observers run on the goroutine that called Forward or Step. Setting no
-// observer costs one nil check per point.
+// observer costs one nil check per point. With an observer, the points the
+// scan kernels keep internal cost extra work: delta is computed for it, and
+// Mamba1's scan runs with a unit gate so that PointY can be reported before
+// the z gate, which is then applied separately with the same float32
+// operations as the kernel's (the logits keep their bits).
 type Observer interface {
 	Observe(layer int, p Point, rows, cols int, data []float32)
 }

@@ -4,103 +4,48 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/quamba/quamba/kernels"
 )
 
-func TestExpfAccuracy(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var worst float64
-	check := func(v float32) {
-		got := float64(expf(v))
-		want := math.Exp(float64(v))
-		if want < 1.2e-38 { // below the normal float32 range
-			if got > 2.4e-38 {
-				t.Fatalf("expf(%g) = %g, want ~%g", v, got, want)
-			}
-			return
+// The observer path gates the scan output itself (forward.go): the unit gate
+// must pass the kernel's output through unchanged, and silu must be the
+// kernel's gate.
+func TestUnitGate(t *testing.T) {
+	if g := unitGate / (1 + kernels.Exp(-unitGate)); g != 1 || silu(unitGate) != 1 {
+		t.Fatalf("silu(unitGate) = %g, want exactly 1", g)
+	}
+	const E, N = 20, 4
+	rng := rand.New(rand.NewPCG(7, 8))
+	r := func(n int, lo, hi float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(lo + (hi-lo)*rng.Float64())
 		}
-		ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
-		err := math.Abs(got-want) / ulp
-		worst = max(worst, err)
-		if err > 2 {
-			t.Fatalf("expf(%g) = %g, want %g (%.2f ulp)", v, got, want, err)
-		}
+		return v
 	}
-	for range 200000 {
-		check(float32(rng.Float64()*176 - 88))
-		check(float32(rng.Float64()*2 - 1))
+	a := r(E*N, -4, -0.1)
+	p := &kernels.ScanM1Params{E: E, N: N, A: make([]float32, kernels.ScanLenM1(E, N)), D: r(E, -1, 1), DtBias: r(E, -3, 0)}
+	kernels.ScanLayoutM1(p.A, a, E, N)
+	const L = 3
+	u, dt, z, b, c := r(L*E, -2, 2), r(L*E, -2, 2), r(L*E, -6, 6), r(L*N, -1, 1), r(L*N, -1, 1)
+	one := make([]float32, L*E)
+	for i := range one {
+		one[i] = unitGate
 	}
-	for _, v := range []float32{0, 1, -1, 0.5, -0.5, 88, -87, 1e-8, -1e-8} {
-		check(v)
-	}
-	if expf(89) != float32(math.Inf(1)) || expf(-100) != 0 || !math.IsNaN(float64(expf(float32(math.NaN())))) {
-		t.Error("expf edge cases")
-	}
-	t.Logf("worst error %.3f ulp", worst)
-}
-
-func TestExpScaledMatchesExpf(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	a := make([]float32, 4096)
-	for i := range a {
-		a[i] = float32(rng.Float64()*200 - 100)
-	}
-	dst := make([]float32, len(a))
-	for _, d := range []float32{0, 1e-3, 0.05, 0.5, 1, 3} {
-		expScaled(dst, d, a)
-		for i, an := range a {
-			v := d * an
-			want := expf(v)
-			if v < expMin {
-				if dst[i] > 1.2e-38 {
-					t.Fatalf("exp(%g) = %g, want ~0", v, dst[i])
-				}
-				continue
-			}
-			if v > 88 {
-				want = math.MaxFloat32
-				if dst[i] < 1e38 {
-					t.Fatalf("exp(%g) = %g, want a huge value", v, dst[i])
-				}
-				continue
-			}
-			if math.Abs(float64(dst[i]-want)) > 3e-7*float64(want) {
-				t.Fatalf("expScaled(%g·%g) = %g, expf gives %g", d, an, dst[i], want)
-			}
+	gated, ungated := make([]float32, L*E), make([]float32, L*E)
+	h1, h2 := make([]float32, len(p.A)), make([]float32, len(p.A))
+	kernels.ScanM1F32(p, h1, gated, u, dt, b, c, z, L)
+	kernels.ScanM1F32(p, h2, ungated, u, dt, b, c, one, L)
+	for i := range gated {
+		if got := ungated[i] * silu(z[i]); got != gated[i] {
+			t.Fatalf("element %d: ungated·silu(z) = %g, the kernel gives %g", i, got, gated[i])
 		}
 	}
-	// Accuracy against float64 exp over the range the scan uses.
-	var worst float64
-	for range 100 {
-		d := float32(rng.Float64())
-		expScaled(dst, d, a)
-		for i, an := range a {
-			v := d * an
-			if v < expMin || v > 88 {
-				continue
-			}
-			want := math.Exp(float64(v))
-			ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
-			worst = max(worst, math.Abs(float64(dst[i])-want)/ulp)
+	for i := range h1 {
+		if h1[i] != h2[i] {
+			t.Fatalf("state %d depends on the gate", i)
 		}
-	}
-	if worst > 2 {
-		t.Errorf("expScaled error up to %.2f ulp", worst)
-	}
-	t.Logf("expScaled worst error %.3f ulp", worst)
-	expScaled(dst[:1], float32(math.NaN()), a[:1])
-	if !math.IsNaN(float64(dst[0])) {
-		t.Error("NaN not propagated")
-	}
-}
-
-func BenchmarkExpScaled(b *testing.B) {
-	a := make([]float32, 16)
-	for i := range a {
-		a[i] = -float32(i + 1)
-	}
-	dst := make([]float32, 16)
-	for b.Loop() {
-		expScaled(dst, 0.01, a)
 	}
 }
 

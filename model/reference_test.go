@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -366,6 +367,62 @@ func TestPrefillThenStepsEqualsLongPrefill(t *testing.T) {
 			for j := range last {
 				if math.Abs(float64(last[j]-long[(T-1)*V+j])) > 1e-5 {
 					t.Fatalf("last-only logits differ at %d: %g vs %g", j, last[j], long[(T-1)*V+j])
+				}
+			}
+		})
+	}
+}
+
+// The scans split over goroutines by channel (Mamba1) or head (Mamba2), and
+// run with a unit gate when an observer is set: neither may change a bit.
+func TestScanSplitAndObserverKeepBits(t *testing.T) {
+	cases := archCases()
+	odd := testConfig(formats.Mamba1, 0)
+	odd.DModel, odd.DInner = 42, 84 // a partial block of 8 channels
+	wide1 := testConfig(formats.Mamba1, 0)
+	wide1.DModel, wide1.DInner, wide1.DState, wide1.NLayer = 300, 600, 16, 1 // steps split too
+	wide2 := testConfig(formats.Mamba2, 2)
+	wide2.DModel, wide2.DInner, wide2.HeadDim, wide2.DState, wide2.NHeads, wide2.NLayer = 192, 384, 64, 32, 6, 1
+	cases = append(cases, archCase{"mamba1-odd", odd}, archCase{"mamba1-wide", wide1}, archCase{"mamba2-wide", wide2})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg, testSource(t, tc.cfg, 11))
+			if err != nil {
+				t.Fatal(err)
+			}
+			T, steps, V := chunkTokens+20, 4, tc.cfg.PaddedVocab
+			toks := randomTokens(T+steps, tc.cfg.VocabSize, 12)
+			run := func(procs int, obs Observer) []float32 {
+				runtime.GOMAXPROCS(procs)
+				s := m.NewState()
+				s.Observer = obs
+				out := make([]float32, (T+steps)*V)
+				if err := m.Forward(s, toks[:T], out[:T*V]); err != nil {
+					t.Fatal(err)
+				}
+				for i := T; i < T+steps; i++ {
+					if err := m.Step(s, toks[i], out[i*V:(i+1)*V]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return out
+			}
+			want := run(1, nil)
+			for _, v := range []struct {
+				name  string
+				procs int
+				obs   Observer
+			}{
+				{"split", 4, nil},
+				{"observed", 1, &recorder{}},
+				{"split and observed", 4, &recorder{}},
+			} {
+				got := run(v.procs, v.obs)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s: logit %d is %g, serial without observer %g", v.name, i, got[i], want[i])
+					}
 				}
 			}
 		})

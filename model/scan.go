@@ -1,5 +1,12 @@
 package model
 
+import (
+	"math"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
+)
+
 // scanMinWork is the smallest number of state updates worth splitting across
 // goroutines.
 const scanMinWork = 1 << 12
@@ -72,105 +79,189 @@ func (s *State) causalConv(i, T int, in []float32, segs ...convSegment) {
 	*k = convTask{}
 }
 
-// scan1Task is the Mamba1 selective scan over T tokens, split by channel c:
+// initScans sets the constants of every layer's scan kernel: Mamba1 A in
+// the kernel's scan layout, D and the dt bias; Mamba2 A, D, the dt bias and
+// the dt_limit clamp.
+func (m *Model) initScans() {
+	cfg := &m.Config
+	E, N := cfg.DInner, cfg.DState
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if cfg.Arch == formats.Mamba1 {
+			a := make([]float32, kernels.ScanLenM1(E, N))
+			kernels.ScanLayoutM1(a, l.A, E, N)
+			l.scan1 = kernels.ScanM1Params{E: E, N: N, A: a, D: l.D, DtBias: l.DtBias}
+			continue
+		}
+		l.scan2 = kernels.ScanM2Params{H: cfg.NHeads, P: cfg.HeadDim, N: N, G: cfg.NGroups, A: l.A, D: l.D, DtBias: l.DtBias}
+		if dtClamped(*cfg) {
+			l.scan2.DtLimit = true
+			l.scan2.DtMin = float32(cfg.DtLimitMin)
+			l.scan2.DtMax = float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
+		}
+	}
+}
+
+// ssmLen is the length of a layer's SSM state in the scan layout.
+func ssmLen(cfg formats.Config) int {
+	if cfg.Arch == formats.Mamba1 {
+		return kernels.ScanLenM1(cfg.DInner, cfg.DState)
+	}
+	return cfg.NHeads * cfg.HeadDim * cfg.DState
+}
+
+// packLen is the size of the scratch that a prefill of T > 1 tokens split
+// over goroutines gathers the scan inputs and outputs of each part into.
+func packLen(cfg formats.Config, T int) int {
+	E := cfg.DInner
+	if cfg.Arch == formats.Mamba1 {
+		return 4 * T * E // u, dt, z, y
+	}
+	return 2*T*E + T*cfg.NHeads + 2*T*cfg.NGroups*cfg.DState // x, y, dt, B, C
+}
+
+// gather copies columns [c0, c1) of the T rows of src [T, stride] into dst
+// [T, c1-c0]; scatter does the reverse.
+func gather(dst, src []float32, T, stride, c0, c1 int) {
+	w := c1 - c0
+	for t := range T {
+		copy(dst[t*w:(t+1)*w], src[t*stride+c0:t*stride+c1])
+	}
+}
+
+func scatter(dst, src []float32, T, stride, c0, c1 int) {
+	w := c1 - c0
+	for t := range T {
+		copy(dst[t*stride+c0:t*stride+c1], src[t*w:(t+1)*w])
+	}
+}
+
+// scan1Task is the Mamba1 selective scan of one layer over T tokens on
+// kernels.ScanM1F32, which computes per token t and channel c
 //
-//	delta[c] = softplus(dt[c] + dtBias[c])
+//	delta[c] = softplus(dt[c] + DtBias[c])
 //	h[c,n]   = exp(delta[c]·A[c,n])·h[c,n] + delta[c]·B[n]·x[c]
-//	y[c]     = Σ_n C[n]·h[c,n] + D[c]·x[c]
+//	y[c]     = (Σ_n C[n]·h[c,n] + D[c]·x[c]) · silu(z[c])
+//
+// with h in the kernel's scan layout. It is split into blocks of 8 channels,
+// the unit of that layout: run(lo, hi) scans channels [8lo, min(8hi, E)).
 type scan1Task struct {
-	T, E, N         int
-	x, dt, delta, y []float32 // [T, E]; delta is written
-	dtBias          []float32 // [E]
-	b, c            []float32 // [T, N]
-	A               []float32 // [E, N]
-	D               []float32 // [E]
-	h               []float32 // [E, N] state, updated in place
+	T           int
+	p           *kernels.ScanM1Params
+	h           []float32 // state, scan layout
+	x, dt, z, y []float32 // [T, E]; y is written
+	b, c        []float32 // [T, N]
+	pack        []float32 // packLen scratch, for a split prefill
 }
 
 func (k *scan1Task) run(lo, hi int) {
-	E, N := k.E, k.N
-	var buf [64]float32
-	dA := buf[:0]
-	if N <= len(buf) {
-		dA = buf[:N]
-	} else {
-		dA = make([]float32, N)
+	T, E, N := k.T, k.p.E, k.p.N
+	c0, c1 := 8*lo, min(8*hi, E)
+	if c0 == 0 && c1 == E {
+		kernels.ScanM1F32(k.p, k.h, k.y, k.x, k.dt, k.b, k.c, k.z, T)
+		return
 	}
-	for t := 0; t < k.T; t++ {
-		bt, ct := k.b[t*N:][:N], k.c[t*N:][:N]
-		xt, yt := k.x[t*E:(t+1)*E], k.y[t*E:(t+1)*E]
-		dt, delta := k.dt[t*E:(t+1)*E], k.delta[t*E:(t+1)*E]
-		for c := lo; c < hi; c++ {
-			d, xv := softplus(dt[c]+k.dtBias[c]), xt[c]
-			delta[c] = d
-			h := k.h[c*N:][:N]
-			expScaled(dA, d, k.A[c*N:][:N])
-			var acc float32
-			for n := range h {
-				hn := dA[n]*h[n] + d*bt[n]*xv
-				h[n] = hn
-				acc += hn * ct[n]
-			}
-			yt[c] = acc + k.D[c]*xv
-		}
+	// Channels are independent: a channel range is a scan of its own with
+	// the matching slices of the constants and the state, and gives the
+	// bits of the whole scan.
+	p := kernels.ScanM1Params{E: c1 - c0, N: N, A: k.p.A[c0*N : kernels.ScanLenM1(c1, N)],
+		D: k.p.D[c0:c1], DtBias: k.p.DtBias[c0:c1]}
+	h := k.h[c0*N : kernels.ScanLenM1(c1, N)]
+	if T == 1 {
+		kernels.ScanM1F32(&p, h, k.y[c0:c1], k.x[c0:c1], k.dt[c0:c1], k.b, k.c, k.z[c0:c1], 1)
+		return
 	}
+	// The kernel reads rows of c1-c0 values: gather this range's columns
+	// into its own region of the scratch (regions of different ranges do
+	// not overlap).
+	TE, o, n := T*E, T*c0, T*(c1-c0)
+	u, dt, z, y := k.pack[o:o+n], k.pack[TE+o:TE+o+n], k.pack[2*TE+o:2*TE+o+n], k.pack[3*TE+o:3*TE+o+n]
+	gather(u, k.x, T, E, c0, c1)
+	gather(dt, k.dt, T, E, c0, c1)
+	gather(z, k.z, T, E, c0, c1)
+	kernels.ScanM1F32(&p, h, y, u, dt, k.b, k.c, z, T)
+	scatter(k.y, y, T, E, c0, c1)
 }
 
-// scan2Task is the Mamba2 scan over T tokens, split by head h, whose B and C
-// come from group g = h / (H/G):
+// scanM1 runs the scan of Mamba1 layer i over T tokens into y [T, E].
+func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
+	p := &s.m.Layers[i].scan1
+	k := &s.scan1
+	*k = scan1Task{T: T, p: p, h: s.ssm[i], x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
+	parallelFor(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
+	*k = scan1Task{}
+}
+
+// scan2Task is the Mamba2 SSM of one layer over T tokens on
+// kernels.ScanM2F32, which computes per token t, head h (B and C from group
+// g = h/(H/G)) and channel p
 //
-//	S[h,p,n] = exp(delta[h]·A[h])·S[h,p,n] + (delta[h]·x[h,p])·B[g,n]
-//	y[h,p]   = Σ_n C[g,n]·S[h,p,n] + D[h]·x[h,p]
+//	delta[h]   = softplus(dt[h] + DtBias[h]), clamped to dt_limit if set
+//	S[h,n,p]   = exp(delta[h]·A[h])·S[h,n,p] + delta[h]·x[h,p]·B[g,n]
+//	y[h,p]     = Σ_n C[g,n]·S[h,n,p] + D[h]·x[h,p]
+//
+// with S in the kernel's [H, N, P] layout. It is split by head when G = 1
+// and by group of H/G heads otherwise, so that a range of heads reads a
+// range of whole groups: run(lo, hi) scans those units.
 type scan2Task struct {
-	T, H, P, N, G int
-	x, y          []float32 // [T, H·P]
-	delta         []float32 // [T, H]
-	b, c          []float32 // [T, G·N]
-	A, D          []float32 // [H]
-	S             []float32 // [H, P, N] state, updated in place
+	T     int
+	p     *kernels.ScanM2Params
+	S     []float32 // state [H, N, P]
+	x, y  []float32 // [T, H·P]; y is written
+	dt    []float32 // [T, H]
+	b, c  []float32 // [T, G·N]
+	pack  []float32 // packLen scratch, for a split prefill
+	heads int       // heads per unit
 }
 
 func (k *scan2Task) run(lo, hi int) {
-	H, P, N, G := k.H, k.P, k.N, k.G
-	E, GN, perGroup := H*P, G*N, H/G
-	for t := 0; t < k.T; t++ {
-		for h := lo; h < hi; h++ {
-			g := h / perGroup
-			bt, ct := k.b[t*GN+g*N:t*GN+(g+1)*N], k.c[t*GN+g*N:t*GN+(g+1)*N]
-			d := k.delta[t*H+h]
-			dA := expf(d * k.A[h])
-			xh, yh := k.x[t*E+h*P:t*E+(h+1)*P], k.y[t*E+h*P:t*E+(h+1)*P]
-			for p, xv := range xh {
-				S := k.S[(h*P+p)*N : (h*P+p+1)*N]
-				yh[p] = stateUpdate(S, bt, ct, dA, d*xv) + k.D[h]*xv
-			}
-		}
+	q := k.p
+	T, H, P, N, G := k.T, q.H, q.P, q.N, q.G
+	h0, h1 := lo*k.heads, hi*k.heads
+	if h0 == 0 && h1 == H {
+		kernels.ScanM2F32(q, k.S, k.y, k.x, k.dt, k.b, k.c, T)
+		return
 	}
+	g0, g1 := 0, 1
+	if G > 1 {
+		g0, g1 = lo, hi
+	}
+	p := kernels.ScanM2Params{H: h1 - h0, P: P, N: N, G: g1 - g0, A: q.A[h0:h1], D: q.D[h0:h1], DtBias: q.DtBias[h0:h1],
+		DtLimit: q.DtLimit, DtMin: q.DtMin, DtMax: q.DtMax}
+	S := k.S[h0*N*P : h1*N*P]
+	if T == 1 {
+		kernels.ScanM2F32(&p, S, k.y[h0*P:h1*P], k.x[h0*P:h1*P], k.dt[h0:h1], k.b[g0*N:g1*N], k.c[g0*N:g1*N], 1)
+		return
+	}
+	// As for Mamba1: gather the range's columns into its own regions of
+	// the scratch, laid out x | y | dt | B | C.
+	E, GN := H*P, G*N
+	ox, nx := T*h0*P, T*(h1-h0)*P
+	x, y := k.pack[ox:ox+nx], k.pack[T*E+ox:T*E+ox+nx]
+	od, nd := 2*T*E+T*h0, T*(h1-h0)
+	dt := k.pack[od : od+nd]
+	gather(x, k.x, T, E, h0*P, h1*P)
+	gather(dt, k.dt, T, H, h0, h1)
+	b, c := k.b, k.c
+	if g1-g0 < G {
+		ob, nb := 2*T*E+T*H+T*g0*N, T*(g1-g0)*N
+		b, c = k.pack[ob:ob+nb], k.pack[T*GN+ob:T*GN+ob+nb]
+		gather(b, k.b, T, GN, g0*N, g1*N)
+		gather(c, k.c, T, GN, g0*N, g1*N)
+	}
+	kernels.ScanM2F32(&p, S, y, x, dt, b, c, T)
+	scatter(k.y, y, T, E, h0*P, h1*P)
 }
 
-// stateUpdate sets S[n] = dA·S[n] + dx·b[n] and returns Σ_n S[n]·c[n],
-// accumulated in four interleaved partial sums (n mod 4) to keep the
-// floating-point pipeline busy.
-func stateUpdate(S, b, c []float32, dA, dx float32) float32 {
-	var a0, a1, a2, a3 float32
-	for len(S) >= 4 && len(b) >= 4 && len(c) >= 4 {
-		s, bb, cc := S[:4:4], b[:4:4], c[:4:4]
-		s0 := dA*s[0] + dx*bb[0]
-		s1 := dA*s[1] + dx*bb[1]
-		s2 := dA*s[2] + dx*bb[2]
-		s3 := dA*s[3] + dx*bb[3]
-		s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-		a0 += s0 * cc[0]
-		a1 += s1 * cc[1]
-		a2 += s2 * cc[2]
-		a3 += s3 * cc[3]
-		S, b, c = S[4:], b[4:], c[4:]
+// scanM2 runs the SSM of Mamba2 layer i over T tokens into y [T, E].
+func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
+	p := &s.m.Layers[i].scan2
+	k := &s.scan2
+	heads := 1
+	if p.G > 1 {
+		heads = p.H / p.G
 	}
-	b, c = b[:len(S)], c[:len(S)]
-	for n := range S {
-		sn := dA*S[n] + dx*b[n]
-		S[n] = sn
-		a0 += sn * c[n]
-	}
-	return (a0 + a1) + (a2 + a3)
+	*k = scan2Task{T: T, p: p, S: s.ssm[i], x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
+	parallelFor(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
+	*k = scan2Task{}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 )
 
 // State is the decode state of one sequence: per layer the last d_conv
@@ -17,14 +18,15 @@ type State struct {
 
 	m    *Model
 	conv [][]float32 // per layer [Cc, K], oldest input first
-	ssm  [][]float32 // per layer Mamba1 [E, N]; Mamba2 [H, P, N]
+	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P]
 
 	// Scratch for up to capT tokens; shapes per token in comments.
 	capT              int
 	res, u, out, hf   []float32 // [D] residual, normed input, mixer output, norm_f output
 	convIn, z, x, y   []float32 // [Cc] conv input; [E] gate, SSM input, SSM output
 	dtLow, bMat, cMat []float32 // [R] (Mamba1); [G·N] B and C
-	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]
+	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]; delta only with an observer (and Mamba1's unit gate)
+	pack              []float32 // packLen(T): a prefill's scan split over goroutines
 	tok               [1]int
 	wg                sync.WaitGroup
 	mm                matmulTask
@@ -40,7 +42,7 @@ func (m *Model) NewState() *State {
 	Cc, K := convDim(cfg), cfg.DConv
 	for i := range s.conv {
 		s.conv[i] = make([]float32, Cc*K)
-		s.ssm[i] = make([]float32, cfg.DInner*cfg.DState)
+		s.ssm[i] = make([]float32, ssmLen(cfg))
 	}
 	return s
 }
@@ -58,9 +60,22 @@ func (s *State) Reset() {
 // inputs per channel, oldest first. The slice aliases the state.
 func (s *State) ConvState(layer int) []float32 { return s.conv[layer] }
 
-// SSMState returns layer's SSM state, Mamba1 [E, N], Mamba2 [H, P, N]. The
-// slice aliases the state.
-func (s *State) SSMState(layer int) []float32 { return s.ssm[layer] }
+// SSMState returns layer's SSM state in its natural layout, Mamba1 [E, N],
+// Mamba2 [H, P, N]. The state is kept in the layout of the scan kernels
+// (see kernels.ScanLayoutM1 and kernels.ScanLayoutM2), so this is a new
+// slice, converted from it: the caller owns it, and changing it does not
+// change the state.
+func (s *State) SSMState(layer int) []float32 {
+	cfg := s.m.Config
+	E, N := cfg.DInner, cfg.DState
+	out := make([]float32, E*N)
+	if cfg.Arch == formats.Mamba1 {
+		kernels.NaturalLayoutM1(out, s.ssm[layer], E, N)
+	} else {
+		kernels.NaturalLayoutM2(out, s.ssm[layer], cfg.NHeads, cfg.HeadDim, N)
+	}
+	return out
+}
 
 // CopyFrom makes s an exact copy of the decode state of src (same model).
 func (s *State) CopyFrom(src *State) error {
@@ -90,5 +105,9 @@ func (s *State) reserve(T int) {
 	s.convIn, s.z, s.x, s.y = f(convDim(cfg)), f(E), f(E), f(E)
 	s.dtLow, s.bMat, s.cMat = f(cfg.DtRank), f(G*N), f(G*N)
 	s.dt, s.delta = f(dtW), f(dtW)
+	s.pack = nil
+	if T > 1 {
+		s.pack = make([]float32, packLen(cfg, T))
+	}
 	s.capT = T
 }

@@ -206,9 +206,16 @@ type Inspection struct {
 	Format  string  // "safetensors", "pytorch", or either followed by " (sharded)"
 	Config  *Config // nil when path is not a model directory
 	Tensors []TensorInfo
-	Params  int64           // total element count of the stored tensors
-	Bytes   int64           // total stored bytes of the tensors
-	ByDType map[DType]int64 // element count per dtype
+	// Params is the element count of the stored tensors summed per name:
+	// a storage that several names view (a tied lm_head saved by torch)
+	// counts once for each. Config.ParamCount is the model's own count.
+	Params int64
+	// Bytes is the tensor data the files hold, each stored byte counted
+	// once: the data sections of safetensors files, the storage records
+	// of PyTorch files (uncompressed size, one per storage however many
+	// tensors view it). Headers, pickles and zip structure are excluded.
+	Bytes   int64
+	ByDType map[DType]int64 // element count per dtype, summed per name as Params
 	// Metadata is the safetensors __metadata__ (nil otherwise).
 	Metadata map[string]string
 }
@@ -249,10 +256,42 @@ func Inspect(path string) (*Inspection, error) {
 		n, _ := checkedProduct(info.Shape, maxElements)
 		in.Tensors = append(in.Tensors, info)
 		in.Params += n
-		in.Bytes += n * int64(info.DType.Size())
 		in.ByDType[info.DType] += n
 	}
+	in.Bytes = storedBytes(ck)
 	return in, nil
+}
+
+// storedBytes is the tensor data a checkpoint's files hold, each byte
+// once (see Inspection.Bytes).
+func storedBytes(ck Checkpoint) int64 {
+	switch c := ck.(type) {
+	case *Safetensors:
+		return int64(len(c.data))
+	case *PyTorch:
+		seen := map[*ptStorage]bool{}
+		var n int64
+		for _, t := range c.tensors {
+			if st := t.storage; !seen[st] {
+				seen[st] = true
+				n += st.numel * int64(st.dtype.Size())
+			}
+		}
+		return n
+	case *sharded:
+		var n int64
+		for _, sh := range c.shards {
+			n += storedBytes(sh)
+		}
+		return n
+	}
+	var n int64 // in memory: per name
+	for _, name := range ck.Names() {
+		info, _ := ck.Info(name)
+		numel, _ := checkedProduct(info.Shape, maxElements)
+		n += numel * int64(info.DType.Size())
+	}
+	return n
 }
 
 // TensorData is an in-memory tensor: its shape, the dtype it is (or is to

@@ -3,11 +3,13 @@ package formats
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -311,5 +313,53 @@ func TestInspect(t *testing.T) {
 	}
 	if in.Format != "pytorch" || in.Config != nil || len(in.Tensors) != 16 {
 		t.Errorf("inspection %+v", in)
+	}
+}
+
+// A tied torch checkpoint stores the embedding once and views it twice:
+// Bytes counts the storage once, Params the elements per name.
+func TestInspectCountsSharedStorageOnce(t *testing.T) {
+	in, err := Inspect("testdata/tiny-mamba2-ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := in.Config
+	if in.Format != "pytorch" || cfg == nil || !cfg.TieEmbeddings || len(in.ByDType) != 1 {
+		t.Fatalf("inspection %+v", in)
+	}
+	es := int64(in.Tensors[0].DType.Size()) // one dtype throughout
+	emb := int64(cfg.PaddedVocab * cfg.DModel)
+	if in.Params != cfg.ParamCount()+emb {
+		t.Errorf("params %d, want %d per name (%d + the tied lm_head's %d)", in.Params, cfg.ParamCount()+emb, cfg.ParamCount(), emb)
+	}
+	if in.Bytes != es*cfg.ParamCount() {
+		t.Errorf("bytes %d, want %d (each stored element once)", in.Bytes, es*cfg.ParamCount())
+	}
+	zr, err := zip.OpenReader("testdata/tiny-mamba2-ss/pytorch_model.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var records int64
+	for _, f := range zr.File {
+		if strings.Contains(f.Name, "/data/") {
+			records += int64(f.UncompressedSize64)
+		}
+	}
+	if in.Bytes != records {
+		t.Errorf("bytes %d, storage records hold %d", in.Bytes, records)
+	}
+
+	// Safetensors: the data section, header excluded.
+	in, err = Inspect("testdata/hand.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("testdata/hand.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(len(b)) - 8 - int64(binary.LittleEndian.Uint64(b)); in.Bytes != want {
+		t.Errorf("safetensors bytes %d, data section %d", in.Bytes, want)
 	}
 }

@@ -34,7 +34,7 @@ func runEval(c *cli.Context) error {
 	textPath := c.String("text")
 	if textPath == "" {
 		if textPath, err = bundledPath(bundledHeldout); err != nil {
-			return err
+			return fmt.Errorf("no --text given and %w; pass --text FILE", err)
 		}
 	}
 	text, err := os.ReadFile(textPath)

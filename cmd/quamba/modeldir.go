@@ -49,7 +49,7 @@ func sourceRoot() (string, error) {
 			dir = parent
 		}
 	}
-	return "", errors.New("the bundled model lives in the quamba source tree, which was not found above the working directory; pass --model DIR")
+	return "", errors.New("the quamba source tree, which holds the bundled model and text, was not found above the working directory or the executable")
 }
 
 // bundledPath resolves a path inside the source tree.
@@ -67,7 +67,10 @@ func modelDir(c *cli.Context) (dir string, bundled bool, err error) {
 		return d, false, nil
 	}
 	d, err := bundledPath(bundledModel)
-	return d, true, err
+	if err != nil {
+		return "", false, fmt.Errorf("no --model given and %w; pass --model DIR", err)
+	}
+	return d, true, nil
 }
 
 // loadModel opens a model directory and builds the FP32 engine.

@@ -148,9 +148,9 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	// The scan kernel applies the gate itself: y = scan·silu(z). An observer
 	// also sees delta and the scan output before the gate (PointY), which
 	// the kernel does not expose, so with an observer the scan runs with a
-	// unit gate (silu(unitGate) = 1 exactly: y is the ungated output, to
-	// the bit) and the gate is applied here with the kernel's arithmetic;
-	// the result has the same bits as without an observer.
+	// unit gate (its gate is exactly 1: y is the ungated output, to the
+	// bit) and scanGate applies the gate with the kernel's arithmetic: the
+	// result has the same bits as without an observer.
 	y, gate := s.y[:T*E], z
 	if s.Observer != nil {
 		gate = s.delta[:T*E]
@@ -168,9 +168,7 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 		}
 		s.observe(i, PointDelta, T, E, delta)
 		s.observe(i, PointY, T, E, y)
-		for j := range y {
-			y[j] *= silu(z[j])
-		}
+		scanGate(y, z, delta)
 	}
 	s.observe(i, PointOutProjInput, T, E, y)
 	s.matmul(s.out, y, l.outProj, T)

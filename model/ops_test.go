@@ -8,11 +8,43 @@ import (
 	"github.com/quamba/quamba/kernels"
 )
 
+func TestExpfAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var worst float64
+	check := func(v float32) {
+		got := float64(expf(v))
+		want := math.Exp(float64(v))
+		if want < 1.2e-38 { // below the normal float32 range
+			if got > 2.4e-38 {
+				t.Fatalf("expf(%g) = %g, want ~%g", v, got, want)
+			}
+			return
+		}
+		ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
+		err := math.Abs(got-want) / ulp
+		worst = max(worst, err)
+		if err > 2 {
+			t.Fatalf("expf(%g) = %g, want %g (%.2f ulp)", v, got, want, err)
+		}
+	}
+	for range 200000 {
+		check(float32(rng.Float64()*176 - 88))
+		check(float32(rng.Float64()*2 - 1))
+	}
+	for _, v := range []float32{0, 1, -1, 0.5, -0.5, 88, -87, 1e-8, -1e-8} {
+		check(v)
+	}
+	if expf(89) != float32(math.Inf(1)) || expf(-100) != 0 || !math.IsNaN(float64(expf(float32(math.NaN())))) {
+		t.Error("expf edge cases")
+	}
+	t.Logf("worst error %.3f ulp", worst)
+}
+
 // The observer path gates the scan output itself (forward.go): the unit gate
-// must pass the kernel's output through unchanged, and silu must be the
+// must pass the kernel's output through unchanged, and scanGate must be the
 // kernel's gate.
 func TestUnitGate(t *testing.T) {
-	if g := unitGate / (1 + kernels.Exp(-unitGate)); g != 1 || silu(unitGate) != 1 {
+	if g := unitGate / (1 + kernels.Exp(-unitGate)); g != 1 {
 		t.Fatalf("silu(unitGate) = %g, want exactly 1", g)
 	}
 	const E, N = 20, 4
@@ -37,9 +69,10 @@ func TestUnitGate(t *testing.T) {
 	h1, h2 := make([]float32, len(p.A)), make([]float32, len(p.A))
 	kernels.ScanM1F32(p, h1, gated, u, dt, b, c, z, L)
 	kernels.ScanM1F32(p, h2, ungated, u, dt, b, c, one, L)
+	scanGate(ungated, z, make([]float32, L*E))
 	for i := range gated {
-		if got := ungated[i] * silu(z[i]); got != gated[i] {
-			t.Fatalf("element %d: ungated·silu(z) = %g, the kernel gives %g", i, got, gated[i])
+		if ungated[i] != gated[i] {
+			t.Fatalf("element %d: ungated output gated by scanGate is %g, the kernel gives %g", i, ungated[i], gated[i])
 		}
 	}
 	for i := range h1 {

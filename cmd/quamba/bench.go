@@ -24,15 +24,11 @@ func benchCommand() *cli.Command {
 }
 
 func runBench(c *cli.Context) error {
-	dir, _, err := modelDir(c)
-	if err != nil {
-		return err
-	}
 	promptLen, gen, runs := c.Int("prompt-len"), c.Int("gen"), c.Int("runs")
 	if promptLen < 1 || gen < 0 || runs < 1 {
 		return fmt.Errorf("--prompt-len must be >= 1, --gen >= 0 and --runs >= 1")
 	}
-	m, err := loadModel(dir)
+	dir, m, _, err := loadModel(c)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func evalCommand() *cli.Command {
 }
 
 func runEval(c *cli.Context) error {
-	dir, _, err := modelDir(c)
+	dir, m, tok, err := loadModel(c)
 	if err != nil {
 		return err
 	}
@@ -38,14 +38,6 @@ func runEval(c *cli.Context) error {
 		}
 	}
 	text, err := os.ReadFile(textPath)
-	if err != nil {
-		return err
-	}
-	m, err := loadModel(dir)
-	if err != nil {
-		return err
-	}
-	tok, err := tokenizerFor(dir, m.Config)
 	if err != nil {
 		return err
 	}

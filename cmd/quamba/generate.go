@@ -30,15 +30,7 @@ func generateCommand() *cli.Command {
 }
 
 func runGenerate(c *cli.Context) error {
-	dir, _, err := modelDir(c)
-	if err != nil {
-		return err
-	}
-	m, err := loadModel(dir)
-	if err != nil {
-		return err
-	}
-	tok, err := tokenizerFor(dir, m.Config)
+	_, m, tok, err := loadModel(c)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func TestSamplerTopK(t *testing.T) {
 	s := newSampler(len(logits), 1, 3, 1)
 	got := s.topIndices(logits)
 	want := []int{5, 1, 3} // ties keep the lower id first
-	if !slicesEqual(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("top-3 of %v = %v, want %v", logits, got, want)
 	}
 	seen := map[int]bool{}
@@ -171,18 +172,6 @@ func TestSamplerTopK(t *testing.T) {
 	if id := greedy.sample(logits); id != 5 {
 		t.Errorf("temperature 0 picked %d, want 5", id)
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestInspect(t *testing.T) {

@@ -62,29 +62,30 @@ func bundledPath(rel string) (string, error) {
 }
 
 // modelDir is --model, or the bundled model when it is not set.
-func modelDir(c *cli.Context) (dir string, bundled bool, err error) {
+func modelDir(c *cli.Context) (string, error) {
 	if d := c.String(modelFlag.Name); d != "" {
-		return d, false, nil
+		return d, nil
 	}
 	d, err := bundledPath(bundledModel)
 	if err != nil {
-		return "", false, fmt.Errorf("no --model given and %w; pass --model DIR", err)
+		return "", fmt.Errorf("no --model given and %w; pass --model DIR", err)
 	}
-	return d, true, nil
+	return d, nil
 }
 
-// loadModel opens a model directory and builds the FP32 engine.
-func loadModel(dir string) (*model.Model, error) {
-	files, err := formats.OpenModel(dir)
-	if err != nil {
-		return nil, err
+// loadModel builds the FP32 engine of --model (or the bundled model) and
+// picks its tokenizer.
+func loadModel(c *cli.Context) (dir string, m *model.Model, tok tokenizer.Tokenizer, err error) {
+	if dir, err = modelDir(c); err != nil {
+		return "", nil, nil, err
 	}
-	defer files.Close()
-	m, err := model.New(files.Config, files)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	if m, err = model.Load(dir); err != nil {
+		return "", nil, nil, err
 	}
-	return m, nil
+	if tok, err = tokenizerFor(dir, m.Config); err != nil {
+		return "", nil, nil, err
+	}
+	return dir, m, tok, nil
 }
 
 // tokenizerFor picks the tokenizer of a model: its own tokenizer.json when the

@@ -4,51 +4,19 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/amd64"
 
-// amd64 binding of the Hadamard kernels. The AVX2 code needs blocks of at
-// least 32 floats (p = 2^m ≥ 32, true of every model dimension); shorter
-// transforms run the pure-Go twin, which gives the same bits.
+// amd64 binding of the Hadamard drivers (hadamard_simd.go) to the AVX2 kernels.
 
-func hadamardArch(t Tier, x []float32, k, p int) bool {
-	if t != AVX2 || p < 32 {
-		return false
-	}
-	n := len(x)
-	for b := 0; b < n; b += p {
-		amd64.FWHTAVX2(x[b : b+p])
-	}
-	if k == 1 {
-		amd64.ScaleF32AVX2(x, hadamardNorm(n))
-		return true
-	}
-	if k == 40 {
-		amd64.ButterflyAVX2(x[:20*p], x[20*p:])
-	}
-	h, kk := mixTable(k)
-	var tmp [40 * 32]float32
-	for part := 0; part < k; part += kk {
-		amd64.HadamardMixAVX2(x[part*p:(part+kk)*p], p, h, kk, hadamardNorm(n), tmp[:32*kk])
-	}
-	return true
+func hadamardSIMD(t Tier) bool { return t == AVX2 }
+
+func fwhtKernel(x []float32)                          { amd64.FWHTAVX2(x) }
+func scaleKernel(x []float32, s float32)              { amd64.ScaleF32AVX2(x, s) }
+func butterflyKernel(a, b []float32)                  { amd64.ButterflyAVX2(a, b) }
+func quantizeKernel(x []float32, c float32, q []int8) { amd64.QuantizeI8AVX2(x, c, q) }
+
+func hadamardMixKernel(x []float32, p int, h []float32, kk int, norm float32, tmp []float32) {
+	amd64.HadamardMixAVX2(x, p, h, kk, norm, tmp)
 }
 
-func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool {
-	if t != AVX2 || p < 32 {
-		return false
-	}
-	n := len(x)
-	for b := 0; b < n; b += p {
-		amd64.FWHTAVX2(x[b : b+p])
-	}
-	if k == 1 {
-		amd64.QuantizeI8AVX2(x, c, q)
-		return true
-	}
-	if k == 40 {
-		amd64.ButterflyAVX2(x[:20*p], x[20*p:])
-	}
-	h, kk := mixTable(k)
-	for part := 0; part < k; part += kk {
-		amd64.HadamardMixQuantAVX2(x[part*p:(part+kk)*p], p, h, kk, c, q[part*p:(part+kk)*p])
-	}
-	return true
+func hadamardMixQuantKernel(x []float32, p int, h []float32, kk int, c float32, q []int8) {
+	amd64.HadamardMixQuantAVX2(x, p, h, kk, c, q)
 }

@@ -4,51 +4,19 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/arm64"
 
-// arm64 binding of the Hadamard kernels. The NEON code needs blocks of at
-// least 32 floats (p = 2^m ≥ 32, true of every model dimension); shorter
-// transforms run the pure-Go twin, which gives the same bits.
+// arm64 binding of the Hadamard drivers (hadamard_simd.go) to the NEON kernels.
 
-func hadamardArch(t Tier, x []float32, k, p int) bool {
-	if !neonTier(t) || p < 32 {
-		return false
-	}
-	n := len(x)
-	for b := 0; b < n; b += p {
-		arm64.FWHTNEON(x[b : b+p])
-	}
-	if k == 1 {
-		arm64.ScaleF32NEON(x, hadamardNorm(n))
-		return true
-	}
-	if k == 40 {
-		arm64.ButterflyNEON(x[:20*p], x[20*p:])
-	}
-	h, kk := mixTable(k)
-	var tmp [40 * 32]float32
-	for part := 0; part < k; part += kk {
-		arm64.HadamardMixNEON(x[part*p:(part+kk)*p], p, h, kk, hadamardNorm(n), tmp[:32*kk])
-	}
-	return true
+func hadamardSIMD(t Tier) bool { return neonTier(t) }
+
+func fwhtKernel(x []float32)                          { arm64.FWHTNEON(x) }
+func scaleKernel(x []float32, s float32)              { arm64.ScaleF32NEON(x, s) }
+func butterflyKernel(a, b []float32)                  { arm64.ButterflyNEON(a, b) }
+func quantizeKernel(x []float32, c float32, q []int8) { arm64.QuantizeI8NEON(x, c, q) }
+
+func hadamardMixKernel(x []float32, p int, h []float32, kk int, norm float32, tmp []float32) {
+	arm64.HadamardMixNEON(x, p, h, kk, norm, tmp)
 }
 
-func hadamardQuantArch(t Tier, x []float32, k, p int, c float32, q []int8) bool {
-	if !neonTier(t) || p < 32 {
-		return false
-	}
-	n := len(x)
-	for b := 0; b < n; b += p {
-		arm64.FWHTNEON(x[b : b+p])
-	}
-	if k == 1 {
-		arm64.QuantizeI8NEON(x, c, q)
-		return true
-	}
-	if k == 40 {
-		arm64.ButterflyNEON(x[:20*p], x[20*p:])
-	}
-	h, kk := mixTable(k)
-	for part := 0; part < k; part += kk {
-		arm64.HadamardMixQuantNEON(x[part*p:(part+kk)*p], p, h, kk, c, q[part*p:(part+kk)*p])
-	}
-	return true
+func hadamardMixQuantKernel(x []float32, p int, h []float32, kk int, c float32, q []int8) {
+	arm64.HadamardMixQuantNEON(x, p, h, kk, c, q)
 }

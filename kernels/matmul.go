@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/x448/float16"
 )
@@ -264,6 +265,20 @@ type epilogue struct {
 	yF16  []uint16
 	yI8   []int8
 	ldy   int
+}
+
+// addr is the address of output (i, n), for the assembly.
+func (ep *epilogue) addr(i, n int) unsafe.Pointer {
+	j := i*ep.ldy + n
+	switch ep.kind {
+	case epI32:
+		return unsafe.Pointer(&ep.yI32[j])
+	case epF32:
+		return unsafe.Pointer(&ep.yF32[j])
+	case epF16:
+		return unsafe.Pointer(&ep.yF16[j])
+	}
+	return unsafe.Pointer(&ep.yI8[j])
 }
 
 // scaleAt is the scale of output row n.

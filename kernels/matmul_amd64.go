@@ -36,18 +36,7 @@ func makeW8Out(ep *epilogue) w8Out {
 }
 
 // y is the address of output (i, n).
-func (o *w8Out) y(i, n int) unsafe.Pointer {
-	j := i*o.ep.ldy + n
-	switch o.ep.kind {
-	case epI32:
-		return unsafe.Pointer(&o.ep.yI32[j])
-	case epF32:
-		return unsafe.Pointer(&o.ep.yF32[j])
-	case epF16:
-		return unsafe.Pointer(&o.ep.yF16[j])
-	}
-	return unsafe.Pointer(&o.ep.yI8[j])
-}
+func (o *w8Out) y(i, n int) unsafe.Pointer { return o.ep.addr(i, n) }
 
 func (o *w8Out) bias(n int) *float32 {
 	if o.ep.bias == nil {

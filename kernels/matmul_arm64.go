@@ -52,18 +52,7 @@ func newArmW8Out(ep *epilogue) armW8Out {
 }
 
 // y is the address of output (i, n).
-func (o *armW8Out) y(i, n int) unsafe.Pointer {
-	j := i*o.ep.ldy + n
-	switch o.ep.kind {
-	case epI32:
-		return unsafe.Pointer(&o.ep.yI32[j])
-	case epF32:
-		return unsafe.Pointer(&o.ep.yF32[j])
-	case epF16:
-		return unsafe.Pointer(&o.ep.yF16[j])
-	}
-	return unsafe.Pointer(&o.ep.yI8[j])
-}
+func (o *armW8Out) y(i, n int) unsafe.Pointer { return o.ep.addr(i, n) }
 
 // scaleAt and biasAt are the kernel arguments for a run starting at row n.
 func (o *armW8Out) scaleAt(n int) unsafe.Pointer {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 func evalCommand() *cli.Command {
@@ -20,7 +21,7 @@ func evalCommand() *cli.Command {
 			modelFlag,
 			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
 			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is only drawn on a terminal)"},
 		},
 		Action: runEval,
 	}
@@ -58,7 +59,7 @@ func runEval(c *cli.Context) error {
 
 	var bar *progressbar.ProgressBar
 	var progress func(done, total int)
-	if !c.Bool("quiet") {
+	if !c.Bool("quiet") && term.IsTerminal(int(os.Stderr.Fd())) {
 		progress = func(done, total int) {
 			if bar == nil {
 				bar = progressbar.NewOptions(total,

@@ -47,6 +47,9 @@ func checkConfig(cfg formats.Config) error {
 			return fmt.Errorf("%s %d is too large", p.name, p.v)
 		}
 	}
+	if cfg.DConv > 4 {
+		return fmt.Errorf("d_conv %d is not supported (the conv kernel takes 1 to 4 taps)", cfg.DConv)
+	}
 	if cfg.PaddedVocab < cfg.VocabSize {
 		return fmt.Errorf("padded vocab %d is smaller than vocab_size %d", cfg.PaddedVocab, cfg.VocabSize)
 	}

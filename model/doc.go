@@ -1,9 +1,10 @@
 // Package model is the exact float32 engine for Mamba1 and Mamba2 language
 // models, following the mamba_ssm reference semantics (quamba.md §1): RMSNorm
-// blocks with a float32 residual, the depthwise causal conv, the selective
-// scan as a recurrence (on the SIMD scan kernels kernels.ScanM1F32 and
-// kernels.ScanM2F32), Mamba2's gated RMSNorm per group of d_inner/ngroups
-// channels.
+// blocks with a float32 residual, the depthwise causal conv + SiLU (on the
+// SIMD conv kernel kernels.CausalConv1dSiLUF32, so d_conv is 1 to 4), the
+// selective scan as a recurrence (on the SIMD scan kernels kernels.ScanM1F32
+// and kernels.ScanM2F32), Mamba2's gated RMSNorm per group of
+// d_inner/ngroups channels.
 //
 // A Model holds the weights in the official state-spaces layout (row-major
 // []float32, shapes in the field comments); Load reads a model directory

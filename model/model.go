@@ -31,7 +31,8 @@ type Model struct {
 	LMHead    []float32 // [V, D]; the same slice as Embedding when tied
 	Layers    []Layer
 
-	lmHead *linear // LMHead packed for the matrix kernels
+	lmHead     *linear     // LMHead packed for the matrix kernels
+	convBlocks []convBlock // the blocks of the conv channels (see initConv)
 }
 
 // Layer holds the weights of one residual block.
@@ -59,6 +60,9 @@ type Layer struct {
 	inX, inZ, inXBC, inDt *linear
 	xDt, xB, xC, dtProj   *linear
 	outProj               *linear
+
+	// ConvWeight in the conv-block layout of the conv kernel (see initConv).
+	convW []float32
 
 	// The constants of the scan kernel (Mamba1 A in its scan layout).
 	scan1 kernels.ScanM1Params
@@ -160,6 +164,7 @@ func New(cfg formats.Config, src TensorSource) (*Model, error) {
 	if err := m.pack(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
+	m.initConv()
 	m.initScans()
 	return m, nil
 }

@@ -73,6 +73,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{func(c *formats.Config) { c.NHeads = 5 }, "headdim"},
 		{func(c *formats.Config) { c.NGroups = 4 }, "ngroups"},
 		{func(c *formats.Config) { c.DState = 0 }, "d_state"},
+		{func(c *formats.Config) { c.DConv = 5 }, "d_conv"},
 		{func(c *formats.Config) { c.PaddedVocab = 10 }, "padded vocab"},
 		{func(c *formats.Config) { c.NormEps = 0 }, "epsilon"},
 		{func(c *formats.Config) { c.DtLimitMin, c.DtLimitMax = 0.5, 0.1 }, "dt_limit"},
@@ -360,6 +361,48 @@ func TestConcurrentStates(t *testing.T) {
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// ConvState reports the last d_conv conv inputs (PointConvInput) per
+// channel, oldest first, whatever the sizes of the calls that fed them: the
+// state is kept in blocks of channels, one of its rows outside the conv
+// kernel's state.
+func TestConvStateIsLastInputs(t *testing.T) {
+	wide := testConfig(formats.Mamba2, 2)
+	wide.DModel, wide.DInner, wide.HeadDim, wide.DState, wide.NHeads, wide.NLayer = 192, 384, 64, 72, 6, 1
+	for _, K := range []int{1, 2, 3, 4} {
+		for _, cfg := range []formats.Config{testConfig(formats.Mamba1, 0), wide} {
+			cfg.DConv = K
+			m, _ := newTestModel(t, cfg)
+			s := m.NewState()
+			rec := &recorder{}
+			s.Observer = rec
+			toks := randomTokens(40, cfg.VocabSize, 5)
+			for i, n := 0, 1; i < len(toks); i, n = i+n, n%5+1 {
+				if err := m.Forward(s, toks[i:min(i+n, len(toks))], nil); err != nil {
+					t.Fatal(err)
+				}
+				Cc := convDim(cfg)
+				for l := range cfg.NLayer {
+					in := rec.got[[2]int{l, int(PointConvInput)}]
+					T := len(in) / Cc
+					got := s.ConvState(l)
+					for c := range Cc {
+						for k := range K {
+							var want float32
+							if tt := T - K + k; tt >= 0 {
+								want = in[tt*Cc+c]
+							}
+							if got[c*K+k] != want {
+								t.Fatalf("%s d_conv %d after %d tokens: layer %d conv state [%d, %d] = %g, want %g",
+									cfg.Arch, K, T, l, c, k, got[c*K+k], want)
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -17,7 +17,7 @@ type State struct {
 	Observer Observer
 
 	m    *Model
-	conv [][]float32 // per layer [Cc, K], oldest input first
+	conv [][]float32 // per layer the last K pre-conv inputs in the conv-block layout (see initConv)
 	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P]
 
 	// Scratch for up to capT tokens; shapes per token in comments.
@@ -57,8 +57,16 @@ func (s *State) Reset() {
 }
 
 // ConvState returns layer's conv state [Cc, d_conv]: the last d_conv pre-conv
-// inputs per channel, oldest first. The slice aliases the state.
-func (s *State) ConvState(layer int) []float32 { return s.conv[layer] }
+// inputs per channel, oldest first. The state is kept channel-contiguous in
+// blocks for the conv kernel (see kernels.CausalConv1dSiLUF32), so this is a
+// new slice, converted from it: the caller owns it, and changing it does not
+// change the state.
+func (s *State) ConvState(layer int) []float32 {
+	cfg := s.m.Config
+	out := make([]float32, convDim(cfg)*cfg.DConv)
+	convNatural(out, s.conv[layer], s.m.convBlocks, cfg.DConv)
+	return out
+}
 
 // SSMState returns layer's SSM state in its natural layout, Mamba1 [E, N],
 // Mamba2 [H, P, N]. The state is kept in the layout of the scan kernels

@@ -2,7 +2,7 @@ package model
 
 import (
 	"fmt"
-	"math"
+	"github.com/quamba/quamba/kernels"
 
 	"github.com/quamba/quamba/formats"
 )
@@ -224,21 +224,10 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 
 	// Gated RMSNorm (norm_before_gate=False): v = y·silu(z), normalised per
 	// group of E/G channels, times the norm weight. Written over y.
-	gs := E / G
+	eps := float32(cfg.NormEps)
 	for t := 0; t < T; t++ {
-		for g := 0; g < G; g++ {
-			off := t*E + g*gs
-			v, zz, w := y[off:off+gs], z[off:off+gs], l.GatedNorm[g*gs:(g+1)*gs]
-			var ss float64
-			for j := range v {
-				v[j] *= silu(zz[j])
-				ss += float64(v[j]) * float64(v[j])
-			}
-			r := float32(1 / math.Sqrt(ss/float64(gs)+cfg.NormEps))
-			for j := range v {
-				v[j] = v[j] * r * w[j]
-			}
-		}
+		row := y[t*E : (t+1)*E]
+		kernels.GatedRMSNormF32(row, z[t*E:(t+1)*E], l.GatedNorm, E/G, eps, row)
 	}
 	s.observe(i, PointOutProjInput, T, E, y)
 	s.matmul(s.out, y, l.outProj, T)

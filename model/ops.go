@@ -6,11 +6,6 @@ import (
 	"github.com/quamba/quamba/kernels"
 )
 
-// silu(v) = v·sigmoid(v) = v / (1 + exp(-v)).
-func silu(v float32) float32 {
-	return v / (1 + expf(-v))
-}
-
 // scanGate sets y[j] *= z[j] / (1 + exp(-z[j])), with exp from
 // kernels.ExpF32 (the bits of kernels.Exp): the float32 operations of the z
 // gate of kernels.ScanM1F32, so that y gated here has the kernel's bits. e
@@ -121,18 +116,9 @@ func expf(v float32) float32 {
 }
 
 // rmsNorm writes out[t] = in[t] / sqrt(mean(in[t]²) + eps) · w for each of the
-// rows of width cols; the sum of squares is accumulated in float64.
+// rows of width cols (kernels.AddRMSNormF32, sum of squares in float64).
 func rmsNorm(out, in, w []float32, rows, cols int, eps float64) {
 	for t := 0; t < rows; t++ {
-		x := in[t*cols : (t+1)*cols]
-		o := out[t*cols : (t+1)*cols]
-		var ss float64
-		for _, v := range x {
-			ss += float64(v) * float64(v)
-		}
-		r := float32(1 / math.Sqrt(ss/float64(cols)+eps))
-		for j, v := range x {
-			o[j] = v * r * w[j]
-		}
+		kernels.AddRMSNormF32(in[t*cols:(t+1)*cols], nil, w, float32(eps), out[t*cols:(t+1)*cols])
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func sampleTensors() map[string]TensorData {
-	f := []float32{1.5, -2.25, float32(math.Pi), 1e-7, 65519, -0.0}
+	f := []float32{1.5, -2.25, float32(math.Pi), 1e-7, 65519, float32(math.Copysign(0, -1))}
 	return map[string]TensorData{
 		"f32":    Float32Tensor(f, 2, 3),
 		"f16":    {DType: F16, Shape: []int{3, 2}, F32: f},

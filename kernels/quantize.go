@@ -84,11 +84,3 @@ func dequantizeGeneric(q []int8, scale float32, x []float32) {
 		x[i] = float32(v) * scale
 	}
 }
-
-// scaleF32 multiplies x by s in place (x[i] = x[i]·s, one rounding).
-func scaleF32(x []float32, s float32) {
-	done := scaleArch(active, x, s)
-	for i := done; i < len(x); i++ {
-		x[i] *= s
-	}
-}

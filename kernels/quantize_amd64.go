@@ -34,12 +34,3 @@ func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
 	amd64.DequantizeI8AVX2(q[:n], scale, x)
 	return n
 }
-
-func scaleArch(t Tier, x []float32, s float32) int {
-	n := len(x) &^ 7
-	if t != AVX2 || n == 0 {
-		return 0
-	}
-	amd64.ScaleF32AVX2(x[:n], s)
-	return n
-}

@@ -36,12 +36,3 @@ func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
 	arm64.DequantizeI8NEON(q[:n], scale, x)
 	return n
 }
-
-func scaleArch(t Tier, x []float32, s float32) int {
-	n := len(x) &^ 3
-	if !neonTier(t) || n == 0 {
-		return 0
-	}
-	arm64.ScaleF32NEON(x[:n], s)
-	return n
-}

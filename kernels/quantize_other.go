@@ -9,5 +9,3 @@ func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int { return 
 func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int { return 0 }
 
 func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int { return 0 }
-
-func scaleArch(t Tier, x []float32, s float32) int { return 0 }

@@ -58,9 +58,13 @@ func RotateRows(w []float32, rows, cols int) error {
 	return nil
 }
 
-// colTile is the number of adjacent columns RotateCols gathers at once: 16
-// float32 are one 64-byte cache line of a row.
-const colTile = 16
+// colTile is the number of adjacent columns RotateCols gathers at once (four
+// 64-byte cache lines of a row), so each pass over the rows moves whole lines.
+const colTile = 64
+
+// rowBlock is the number of rows RotateCols copies per block, so that both
+// sides of the copy stay in cache.
+const rowBlock = 16
 
 // RotateCols transforms every column of the row-major matrix w [rows, cols]
 // in place, giving (H/√rows)·W: the layer's output y = W·x becomes the
@@ -82,18 +86,25 @@ func RotateCols(w []float32, rows, cols int) error {
 		for t := lo; t < hi; t++ {
 			j0 := t * colTile
 			width := min(colTile, cols-j0)
-			for r := 0; r < rows; r++ {
-				for jj, v := range w[r*cols+j0 : r*cols+j0+width] {
-					scratch[jj*rows+r] = v
+			for r0 := 0; r0 < rows; r0 += rowBlock {
+				r1 := min(r0+rowBlock, rows)
+				for jj := 0; jj < width; jj++ {
+					col := scratch[jj*rows : (jj+1)*rows]
+					for r := r0; r < r1; r++ {
+						col[r] = w[r*cols+j0+jj]
+					}
 				}
 			}
 			for jj := 0; jj < width; jj++ {
 				kernels.Hadamard(scratch[jj*rows : (jj+1)*rows])
 			}
-			for r := 0; r < rows; r++ {
-				dst := w[r*cols+j0 : r*cols+j0+width]
-				for jj := range dst {
-					dst[jj] = scratch[jj*rows+r]
+			for r0 := 0; r0 < rows; r0 += rowBlock {
+				r1 := min(r0+rowBlock, rows)
+				for jj := 0; jj < width; jj++ {
+					col := scratch[jj*rows : (jj+1)*rows]
+					for r := r0; r < r1; r++ {
+						w[r*cols+j0+jj] = col[r]
+					}
 				}
 			}
 		}

@@ -15,54 +15,73 @@ const (
 // LayerPrefix is the canonical name prefix of layer i's tensors.
 func LayerPrefix(i int) string { return fmt.Sprintf("backbone.layers.%d.", i) }
 
-// TensorShapes lists every tensor of a model with this configuration by
-// canonical (state-spaces) name, with its shape (quamba.md §1.3).
-// lm_head.weight is included even when it is tied to the embedding.
-func (c Config) TensorShapes() map[string][]int {
-	m := map[string][]int{
-		EmbeddingName: {c.PaddedVocab, c.DModel},
-		NormFName:     {c.DModel},
-		LMHeadName:    {c.PaddedVocab, c.DModel},
+// Schema is the one list of a model's tensors: every tensor of a model with
+// this configuration by canonical (state-spaces) name, with its shape, in
+// checkpoint order (embedding; per layer norm, in_proj, conv1d, the SSM
+// parameters, out_proj; norm_f; lm_head), quamba.md §1.3. lm_head.weight is
+// listed only when the embeddings are untied; the in/out projection biases
+// only when the configuration has them. DType is F32 throughout: the
+// schema fixes names and shapes, a file may store other float types.
+func (c Config) Schema() []TensorInfo {
+	D, E, N, K, V := c.DModel, c.DInner, c.DState, c.DConv, c.PaddedVocab
+	var out []TensorInfo
+	add := func(name string, shape ...int) {
+		out = append(out, TensorInfo{Name: name, DType: F32, Shape: shape})
 	}
-	D, E, N := c.DModel, c.DInner, c.DState
+	add(EmbeddingName, V, D)
 	for i := 0; i < c.NLayer; i++ {
 		p := LayerPrefix(i)
-		m[p+"norm.weight"] = []int{D}
+		add(p+"norm.weight", D)
 		switch c.Arch {
 		case Mamba1:
-			m[p+"mixer.in_proj.weight"] = []int{2 * E, D}
-			m[p+"mixer.conv1d.weight"] = []int{E, 1, c.DConv}
-			m[p+"mixer.x_proj.weight"] = []int{c.DtRank + 2*N, E}
-			m[p+"mixer.dt_proj.weight"] = []int{E, c.DtRank}
-			m[p+"mixer.dt_proj.bias"] = []int{E}
-			m[p+"mixer.A_log"] = []int{E, N}
-			m[p+"mixer.D"] = []int{E}
-			m[p+"mixer.out_proj.weight"] = []int{D, E}
-			if c.ConvBias {
-				m[p+"mixer.conv1d.bias"] = []int{E}
-			}
+			R := c.DtRank
+			add(p+"mixer.in_proj.weight", 2*E, D)
 			if c.Bias {
-				m[p+"mixer.in_proj.bias"] = []int{2 * E}
-				m[p+"mixer.out_proj.bias"] = []int{D}
+				add(p+"mixer.in_proj.bias", 2*E)
 			}
+			add(p+"mixer.conv1d.weight", E, 1, K)
+			if c.ConvBias {
+				add(p+"mixer.conv1d.bias", E)
+			}
+			add(p+"mixer.x_proj.weight", R+2*N, E)
+			add(p+"mixer.dt_proj.weight", E, R)
+			add(p+"mixer.dt_proj.bias", E)
+			add(p+"mixer.A_log", E, N)
+			add(p+"mixer.D", E)
 		case Mamba2:
 			G, H := c.NGroups, c.NHeads
 			conv := E + 2*G*N
-			m[p+"mixer.in_proj.weight"] = []int{2*E + 2*G*N + H, D}
-			m[p+"mixer.conv1d.weight"] = []int{conv, 1, c.DConv}
-			m[p+"mixer.dt_bias"] = []int{H}
-			m[p+"mixer.A_log"] = []int{H}
-			m[p+"mixer.D"] = []int{H}
-			m[p+"mixer.norm.weight"] = []int{E}
-			m[p+"mixer.out_proj.weight"] = []int{D, E}
-			if c.ConvBias {
-				m[p+"mixer.conv1d.bias"] = []int{conv}
-			}
+			add(p+"mixer.in_proj.weight", 2*E+2*G*N+H, D)
 			if c.Bias {
-				m[p+"mixer.in_proj.bias"] = []int{2*E + 2*G*N + H}
-				m[p+"mixer.out_proj.bias"] = []int{D}
+				add(p+"mixer.in_proj.bias", 2*E+2*G*N+H)
 			}
+			add(p+"mixer.conv1d.weight", conv, 1, K)
+			if c.ConvBias {
+				add(p+"mixer.conv1d.bias", conv)
+			}
+			add(p+"mixer.dt_bias", H)
+			add(p+"mixer.A_log", H)
+			add(p+"mixer.D", H)
+			add(p+"mixer.norm.weight", E)
 		}
+		add(p+"mixer.out_proj.weight", D, E)
+		if c.Bias {
+			add(p+"mixer.out_proj.bias", D)
+		}
+	}
+	add(NormFName, D)
+	if !c.TieEmbeddings {
+		add(LMHeadName, V, D)
+	}
+	return out
+}
+
+// TensorShapes is Schema as a map from canonical name to shape, with
+// lm_head.weight included even when it is tied to the embedding.
+func (c Config) TensorShapes() map[string][]int {
+	m := map[string][]int{LMHeadName: {c.PaddedVocab, c.DModel}}
+	for _, t := range c.Schema() {
+		m[t.Name] = t.Shape
 	}
 	return m
 }
@@ -71,11 +90,8 @@ func (c Config) TensorShapes() map[string][]int {
 // lm_head once.
 func (c Config) ParamCount() int64 {
 	var n int64
-	for name, shape := range c.TensorShapes() {
-		if name == LMHeadName && c.TieEmbeddings {
-			continue
-		}
-		p, _ := checkedProduct(shape, maxElements)
+	for _, t := range c.Schema() {
+		p, _ := checkedProduct(t.Shape, maxElements)
 		n += p
 	}
 	return n

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 
 	"github.com/quamba/quamba/formats"
@@ -159,51 +158,11 @@ func Preset(name string) (formats.Config, error) {
 }
 
 // TensorInfos lists the canonical state-spaces tensor names and shapes of a
-// model with configuration cfg, in checkpoint order (embedding, layers,
-// norm_f, lm_head). lm_head.weight is omitted when the embeddings are tied.
+// model with configuration cfg, in checkpoint order: formats.Config.Schema
+// for a configuration this engine supports.
 func TensorInfos(cfg formats.Config) ([]formats.TensorInfo, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	D, E, N, K, V := cfg.DModel, cfg.DInner, cfg.DState, cfg.DConv, cfg.PaddedVocab
-	Cc := convDim(cfg)
-	var out []formats.TensorInfo
-	add := func(name string, shape ...int) {
-		out = append(out, formats.TensorInfo{Name: name, DType: formats.F32, Shape: slices.Clone(shape)})
-	}
-	add("backbone.embedding.weight", V, D)
-	for i := 0; i < cfg.NLayer; i++ {
-		p := fmt.Sprintf("backbone.layers.%d.", i)
-		add(p+"norm.weight", D)
-		if cfg.Arch == formats.Mamba1 {
-			R := cfg.DtRank
-			add(p+"mixer.in_proj.weight", 2*E, D)
-			add(p+"mixer.conv1d.weight", Cc, 1, K)
-			if cfg.ConvBias {
-				add(p+"mixer.conv1d.bias", Cc)
-			}
-			add(p+"mixer.x_proj.weight", R+2*N, E)
-			add(p+"mixer.dt_proj.weight", E, R)
-			add(p+"mixer.dt_proj.bias", E)
-			add(p+"mixer.A_log", E, N)
-			add(p+"mixer.D", E)
-		} else {
-			H, G := cfg.NHeads, cfg.NGroups
-			add(p+"mixer.in_proj.weight", 2*E+2*G*N+H, D)
-			add(p+"mixer.conv1d.weight", Cc, 1, K)
-			if cfg.ConvBias {
-				add(p+"mixer.conv1d.bias", Cc)
-			}
-			add(p+"mixer.dt_bias", H)
-			add(p+"mixer.A_log", H)
-			add(p+"mixer.D", H)
-			add(p+"mixer.norm.weight", E)
-		}
-		add(p+"mixer.out_proj.weight", D, E)
-	}
-	add("backbone.norm_f.weight", D)
-	if !cfg.TieEmbeddings {
-		add("lm_head.weight", V, D)
-	}
-	return out, nil
+	return cfg.Schema(), nil
 }

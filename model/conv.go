@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
 
@@ -44,24 +45,19 @@ func convBlocks(cfg formats.Config) []convBlock {
 	return bs
 }
 
-// initConv lays out every layer's conv weights [Cc, K] in the conv-block
-// layout.
-func (m *Model) initConv() {
-	K, Cc := m.Config.DConv, convDim(m.Config)
-	m.convBlocks = convBlocks(m.Config)
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		l.convW = make([]float32, Cc*K)
-		for _, b := range m.convBlocks {
-			w := b.c1 - b.c0
-			dst := l.convW[K*b.c0 : K*b.c1]
-			for c := b.c0; c < b.c1; c++ {
-				for k := range K {
-					dst[k*w+c-b.c0] = l.ConvWeight[c*K+k]
-				}
+// convLayout returns the conv weights w [Cc, K] in the conv-block layout.
+func convLayout(w []float32, blocks []convBlock, K int) []float32 {
+	out := make([]float32, len(w))
+	for _, b := range blocks {
+		bw := b.c1 - b.c0
+		dst := out[K*b.c0 : K*b.c1]
+		for c := b.c0; c < b.c1; c++ {
+			for k := range K {
+				dst[k*bw+c-b.c0] = w[c*K+k]
 			}
 		}
 	}
+	return out
 }
 
 // convNatural converts a conv state from the conv-block layout to [Cc, K].
@@ -97,7 +93,7 @@ type convTask struct {
 	segs     [3]convSegment
 }
 
-func (k *convTask) run(lo, hi int) {
+func (k *convTask) Run(lo, hi int) {
 	T, Cc, K := k.T, k.Cc, k.K
 	for _, b := range k.blocks[lo:hi] {
 		w := b.c1 - b.c0
@@ -124,12 +120,12 @@ func (k *convTask) run(lo, hi int) {
 // causalConv runs the conv of layer i over in [T, Cc] and writes SiLU of its
 // output to the segments, which cover the conv channels in order.
 func (s *State) causalConv(i, T int, in []float32, segs ...convSegment) {
-	l := &s.m.Layers[i]
+	l := &s.m.layers[i]
 	k := &s.conv1
 	K := s.m.Config.DConv
 	*k = convTask{T: T, Cc: convDim(s.m.Config), K: K, blocks: s.m.convBlocks,
-		in: in, w: l.convW, b: l.ConvBias, state: s.conv[i]}
+		in: in, w: l.convW, b: l.convB, state: s.conv[i]}
 	copy(k.segs[:], segs)
-	parallelFor(&s.wg, len(k.blocks), scanMinWork/(T*K*convBlockWidth)+1, k)
+	parallel.For(&s.wg, len(k.blocks), scanMinWork/(T*K*convBlockWidth)+1, k)
 	*k = convTask{}
 }

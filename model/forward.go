@@ -75,9 +75,9 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 
 	res := s.res[:T*D]
 	for t, tok := range tokens {
-		copy(res[t*D:(t+1)*D], m.Embedding[tok*D:(tok+1)*D])
+		copy(res[t*D:(t+1)*D], m.embedding[tok*D:(tok+1)*D])
 	}
-	for i := range m.Layers {
+	for i := range m.layers {
 		if cfg.Arch == formats.Mamba1 {
 			m.mamba1Mixer(s, i, T)
 		} else {
@@ -100,8 +100,8 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 	}
 	rows := T - first
 	hf := s.hf[:rows*D]
-	rmsNorm(hf, res[first*D:], m.NormF, rows, D, cfg.NormEps)
-	s.observe(-1, PointLMHeadInput, rows, D, hf)
+	rmsNorm(hf, res[first*D:], m.normF, rows, D, cfg.NormEps)
+	s.act(-1, PointLMHeadInput, rows, D, hf)
 	switch {
 	case all:
 		s.matmul(logits, hf, m.lmHead, T)
@@ -114,36 +114,36 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 // output to s.out [T, D] (quamba.md §1.4).
 func (m *Model) mamba1Mixer(s *State, i, T int) {
 	cfg := &m.Config
-	l := &m.Layers[i]
+	l := &m.layers[i]
 	D, E, N, R := cfg.DModel, cfg.DInner, cfg.DState, cfg.DtRank
 
 	u := s.u[:T*D]
-	rmsNorm(u, s.res, l.Norm, T, D, cfg.NormEps)
-	s.observe(i, PointInProjInput, T, D, u)
+	rmsNorm(u, s.res, l.norm, T, D, cfg.NormEps)
+	s.act(i, PointInProjInput, T, D, u)
 
 	xin, z := s.convIn[:T*E], s.z[:T*E]
 	s.matmul(xin, u, l.inX, T)
 	s.matmul(z, u, l.inZ, T)
-	s.observe(i, PointConvInput, T, E, xin)
-	s.observe(i, PointZ, T, E, z)
+	s.act(i, PointConvInput, T, E, xin)
+	s.act(i, PointZ, T, E, z)
 
 	x := s.x[:T*E]
 	s.causalConv(i, T, xin, convSegment{0, E, x})
-	s.observe(i, PointX, T, E, x)
+	s.act(i, PointX, T, E, x)
 
 	// [dtLow, B, C] = x · x_projᵀ
 	dtLow, bm, cm := s.dtLow[:T*R], s.bMat[:T*N], s.cMat[:T*N]
 	s.matmul(dtLow, x, l.xDt, T)
 	s.matmul(bm, x, l.xB, T)
 	s.matmul(cm, x, l.xC, T)
-	s.observe(i, PointDtLow, T, R, dtLow)
-	s.observe(i, PointB, T, N, bm)
-	s.observe(i, PointC, T, N, cm)
+	s.act(i, PointDtLow, T, R, dtLow)
+	s.act(i, PointB, T, N, bm)
+	s.act(i, PointC, T, N, cm)
 
 	// dt = dtLow · dt_projᵀ; the scan computes delta = softplus(dt + bias).
 	dt := s.dt[:T*E]
 	s.matmul(dt, dtLow, l.dtProj, T)
-	s.observe(i, PointDt, T, E, dt)
+	s.act(i, PointDt, T, E, dt)
 
 	// The scan kernel applies the gate itself: y = scan·silu(z). An observer
 	// also sees delta and the scan output before the gate (PointY), which
@@ -152,25 +152,29 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	// bit) and scanGate applies the gate with the kernel's arithmetic: the
 	// result has the same bits as without an observer.
 	y, gate := s.y[:T*E], z
-	if s.Observer != nil {
+	watched := s.Observer != nil || m.hook != nil
+	if watched {
 		gate = s.delta[:T*E]
 		for j := range gate {
 			gate[j] = unitGate
 		}
 	}
 	s.scanM1(i, T, x, dt, bm, cm, gate, y)
-	if s.Observer != nil {
+	if watched {
 		delta := s.delta[:T*E]
-		for t := range T {
-			for c := range E {
-				delta[t*E+c] = softplus(dt[t*E+c] + l.DtBias[c])
+		if s.Observer != nil {
+			for t := range T {
+				for c := range E {
+					delta[t*E+c] = softplus(dt[t*E+c] + l.dtBias[c])
+				}
 			}
+			s.act(i, PointDelta, T, E, delta)
 		}
-		s.observe(i, PointDelta, T, E, delta)
-		s.observe(i, PointY, T, E, y)
+		s.act(i, PointY, T, E, y)
 		scanGate(y, z, delta)
 	}
-	s.observe(i, PointOutProjInput, T, E, y)
+	m.outHadamard(y, T)
+	s.act(i, PointOutProjInput, T, E, y)
 	s.matmul(s.out, y, l.outProj, T)
 }
 
@@ -178,28 +182,28 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 // output to s.out [T, D] (quamba.md §1.5).
 func (m *Model) mamba2Mixer(s *State, i, T int) {
 	cfg := &m.Config
-	l := &m.Layers[i]
+	l := &m.layers[i]
 	D, E, N, H, G := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.NGroups
 	GN, Cc := G*N, convDim(*cfg)
 
 	u := s.u[:T*D]
-	rmsNorm(u, s.res, l.Norm, T, D, cfg.NormEps)
-	s.observe(i, PointInProjInput, T, D, u)
+	rmsNorm(u, s.res, l.norm, T, D, cfg.NormEps)
+	s.act(i, PointInProjInput, T, D, u)
 
 	// in_proj rows: z [E] | xBC [Cc] | dt [H]
 	z, xbc, dt := s.z[:T*E], s.convIn[:T*Cc], s.dt[:T*H]
 	s.matmul(z, u, l.inZ, T)
 	s.matmul(xbc, u, l.inXBC, T)
 	s.matmul(dt, u, l.inDt, T)
-	s.observe(i, PointZ, T, E, z)
-	s.observe(i, PointConvInput, T, Cc, xbc)
-	s.observe(i, PointDt, T, H, dt)
+	s.act(i, PointZ, T, E, z)
+	s.act(i, PointConvInput, T, Cc, xbc)
+	s.act(i, PointDt, T, H, dt)
 
 	x, bm, cm := s.x[:T*E], s.bMat[:T*GN], s.cMat[:T*GN]
 	s.causalConv(i, T, xbc, convSegment{0, E, x}, convSegment{E, E + GN, bm}, convSegment{E + GN, Cc, cm})
-	s.observe(i, PointX, T, E, x)
-	s.observe(i, PointB, T, GN, bm)
-	s.observe(i, PointC, T, GN, cm)
+	s.act(i, PointX, T, E, x)
+	s.act(i, PointB, T, GN, bm)
+	s.act(i, PointC, T, GN, cm)
 
 	// The scan kernel computes delta = softplus(dt + bias), clamped to
 	// dt_limit, itself; an observer gets it computed here.
@@ -208,27 +212,40 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 		sp := &l.scan2
 		for t := range T {
 			for h := range H {
-				d := softplus(dt[t*H+h] + l.DtBias[h])
+				d := softplus(dt[t*H+h] + l.dtBias[h])
 				if sp.DtLimit {
 					d = min(max(d, sp.DtMin), sp.DtMax)
 				}
 				delta[t*H+h] = d
 			}
 		}
-		s.observe(i, PointDelta, T, H, delta)
+		s.act(i, PointDelta, T, H, delta)
 	}
 
 	y := s.y[:T*E]
 	s.scanM2(i, T, x, dt, bm, cm, y)
-	s.observe(i, PointY, T, E, y)
+	s.act(i, PointY, T, E, y)
 
 	// Gated RMSNorm (norm_before_gate=False): v = y·silu(z), normalised per
 	// group of E/G channels, times the norm weight. Written over y.
 	eps := float32(cfg.NormEps)
 	for t := 0; t < T; t++ {
 		row := y[t*E : (t+1)*E]
-		kernels.GatedRMSNormF32(row, z[t*E:(t+1)*E], l.GatedNorm, E/G, eps, row)
+		kernels.GatedRMSNormF32(row, z[t*E:(t+1)*E], l.gatedNorm, E/G, eps, row)
 	}
-	s.observe(i, PointOutProjInput, T, E, y)
+	m.outHadamard(y, T)
+	s.act(i, PointOutProjInput, T, E, y)
 	s.matmul(s.out, y, l.outProj, T)
+}
+
+// outHadamard applies the online Hadamard of a rotated model to each row of
+// the out_proj input y [T, E].
+func (m *Model) outHadamard(y []float32, T int) {
+	if !m.outHad {
+		return
+	}
+	E := m.Config.DInner
+	for t := range T {
+		kernels.Hadamard(y[t*E : (t+1)*E])
+	}
 }

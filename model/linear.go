@@ -1,113 +1,110 @@
 package model
 
 import (
-	"fmt"
-	"github.com/quamba/quamba/formats"
 	"runtime"
 
+	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
 
-// linear is one projection y = x·Wᵀ of the forward pass for a row-major
-// weight W [n, k] (a slice of a checkpoint tensor), packed once for
-// kernels.MatMulF32. Its row-panel splits for 1..maxParts goroutines are
-// made up front, so running it allocates nothing.
-type linear struct {
-	n, k  int
-	split [][]linearPart // split[p-1] covers all rows in p parts
+// Linear is one projection stage of a block, y [T, n] = x [T, k]·Wᵀ with x
+// and y row-major (strides k and n). Its work is cut into Parts()
+// independent parts over the output rows; MatMul computes parts [lo, hi)
+// of a cut into parts pieces (1 <= parts <= Parts()), so the engine runs
+// them on its worker pool. MatMul must not keep x or y, must not
+// allocate, and must be safe for concurrent use on different x and y.
+type Linear interface {
+	Dims() (n, k int)
+	Parts() int
+	MatMul(y, x []float32, T int, lo, hi, parts int)
 }
 
-// linearPart is a view of whole 16-row panels starting at output row row0.
-type linearPart struct {
+// ProjName names a projection stage of a block.
+type ProjName string
+
+// The projection stages, split where the block splits their outputs.
+const (
+	ProjInX    ProjName = "in_proj.x"   // Mamba1 in_proj rows [0, E)
+	ProjInZ    ProjName = "in_proj.z"   // Mamba1 in_proj rows [E, 2E); Mamba2 rows [0, E)
+	ProjInXBC  ProjName = "in_proj.xBC" // Mamba2 in_proj rows [E, 2E+2GN)
+	ProjInDt   ProjName = "in_proj.dt"  // Mamba2 in_proj rows [2E+2GN, 2E+2GN+H)
+	ProjXDt    ProjName = "x_proj.dt"   // Mamba1 x_proj rows [0, R)
+	ProjXB     ProjName = "x_proj.B"    // Mamba1 x_proj rows [R, R+N)
+	ProjXC     ProjName = "x_proj.C"    // Mamba1 x_proj rows [R+N, R+2N)
+	ProjDt     ProjName = "dt_proj"     // Mamba1 dt_proj [E, R]
+	ProjOut    ProjName = "out_proj"    // out_proj [D, E]
+	ProjLMHead ProjName = "lm_head"     // lm_head [V, D] (layer -1)
+)
+
+// F32Linear is the FP32 engine's projection: the weights packed once for
+// kernels.MatMulF32, cut into whole 16-row panels for up to NumCPU parts.
+type F32Linear struct {
+	n, k  int
+	split [][]f32Part // split[p-1] covers all rows in p parts
+}
+
+// f32Part is a view of whole 16-row panels starting at output row row0.
+type f32Part struct {
 	w    *kernels.F32
 	row0 int
 }
 
-func newLinear(w []float32, n, k int) (*linear, error) {
+// NewF32Linear packs the row-major weight w [n, k] (copied into the
+// kernels' panel layout: w is not kept).
+func NewF32Linear(w []float32, n, k int) (*F32Linear, error) {
 	packed, err := kernels.PackF32(n, k, w, k)
 	if err != nil {
 		return nil, err
 	}
 	np := packed.NumPanels()
 	maxParts := min(runtime.NumCPU(), np)
-	l := &linear{n: n, k: k, split: make([][]linearPart, maxParts)}
+	l := &F32Linear{n: n, k: k, split: make([][]f32Part, maxParts)}
 	for p := 1; p <= maxParts; p++ {
-		parts := make([]linearPart, p)
+		parts := make([]f32Part, p)
 		for j := range parts {
 			lo, hi := np*j/p, np*(j+1)/p
-			parts[j] = linearPart{w: packed.Panels(lo, hi), row0: lo * kernels.PanelRows}
+			parts[j] = f32Part{w: packed.Panels(lo, hi), row0: lo * kernels.PanelRows}
 		}
 		l.split[p-1] = parts
 	}
 	return l, nil
 }
 
-// pack makes the projections of the forward pass from the model's weights,
-// split where the forward pass splits their outputs.
-func (m *Model) pack() error {
-	cfg := &m.Config
-	D, E, N := cfg.DModel, cfg.DInner, cfg.DState
-	var err error
-	mk := func(w []float32, n, k int, what string) *linear {
-		if err != nil {
-			return nil
-		}
-		var l *linear
-		if l, err = newLinear(w[:n*k], n, k); err != nil {
-			err = fmt.Errorf("%s: %w", what, err)
-		}
-		return l
+// Dims returns the weight shape (n, k).
+func (l *F32Linear) Dims() (n, k int) { return l.n, l.k }
+
+// Parts is the largest number of parts MatMul cuts the rows into.
+func (l *F32Linear) Parts() int { return len(l.split) }
+
+// MatMul computes parts [lo, hi) of a cut into parts pieces.
+func (l *F32Linear) MatMul(y, x []float32, T int, lo, hi, parts int) {
+	for _, p := range l.split[parts-1][lo:hi] {
+		kernels.MatMulF32(T, x, l.k, p.w, nil, y[p.row0:], l.n)
 	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		if cfg.Arch == formats.Mamba1 {
-			R := cfg.DtRank
-			l.inX = mk(l.InProj[:E*D], E, D, "in_proj")
-			l.inZ = mk(l.InProj[E*D:], E, D, "in_proj")
-			l.xDt = mk(l.XProj[:R*E], R, E, "x_proj")
-			l.xB = mk(l.XProj[R*E:(R+N)*E], N, E, "x_proj")
-			l.xC = mk(l.XProj[(R+N)*E:], N, E, "x_proj")
-			l.dtProj = mk(l.DtProj, E, R, "dt_proj")
-		} else {
-			Cc := convDim(*cfg)
-			l.inZ = mk(l.InProj[:E*D], E, D, "in_proj")
-			l.inXBC = mk(l.InProj[E*D:(E+Cc)*D], Cc, D, "in_proj")
-			l.inDt = mk(l.InProj[(E+Cc)*D:], cfg.NHeads, D, "in_proj")
-		}
-		l.outProj = mk(l.OutProj, D, E, "out_proj")
-		if err != nil {
-			return fmt.Errorf("layer %d %w", i, err)
-		}
-	}
-	m.lmHead = mk(m.LMHead, cfg.PaddedVocab, D, "lm_head")
-	return err
 }
 
 // matmulTask runs the parts of one projection.
 type matmulTask struct {
-	parts []linearPart
+	w     Linear
 	x, y  []float32
-	L     int
-	w     *linear
+	T     int
+	parts int
 }
 
-func (g *matmulTask) run(lo, hi int) {
-	for _, p := range g.parts[lo:hi] {
-		kernels.MatMulF32(g.L, g.x, g.w.k, p.w, nil, g.y[p.row0:], g.w.n)
-	}
-}
+func (g *matmulTask) Run(lo, hi int) { g.w.MatMul(g.y, g.x, g.T, lo, hi, g.parts) }
 
 // matmulMinWork is the smallest number of multiply-adds worth giving its own
 // goroutine.
 const matmulMinWork = 1 << 16
 
-// matmul computes y [L, n] = x [L, k] · Wᵀ, in parallel over the rows of W.
-// A row of y may differ in its last bits between L == 1 (the streaming GEMV)
-// and L > 1 (the blocked GEMM), which sum in different orders.
-func (s *State) matmul(y, x []float32, w *linear, L int) {
-	parts := min(runtime.GOMAXPROCS(0), len(w.split), max(1, L*w.n*w.k/matmulMinWork))
+// matmul computes y [T, n] = x [T, k] · Wᵀ, in parallel over the rows of W.
+// A row of y may differ in its last bits between T == 1 (the streaming GEMV)
+// and T > 1 (the blocked GEMM), which sum in different orders.
+func (s *State) matmul(y, x []float32, w Linear, T int) {
+	n, k := w.Dims()
+	parts := min(runtime.GOMAXPROCS(0), w.Parts(), max(1, T*n*k/matmulMinWork))
 	g := &s.mm
-	*g = matmulTask{parts: w.split[parts-1], x: x[:L*w.k], y: y[:L*w.n], L: L, w: w}
-	parallelFor(&s.wg, parts, 1, g)
+	*g = matmulTask{w: w, x: x[:T*k], y: y[:T*n], T: T, parts: parts}
+	parallel.For(&s.wg, parts, 1, g)
 	*g = matmulTask{}
 }

@@ -45,7 +45,16 @@ func TestLoadRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.cfg.TieEmbeddings && &loaded.LMHead[0] != &loaded.Embedding[0] {
+			files, err := formats.OpenModel(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWeights(files.Config, files)
+			files.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.cfg.TieEmbeddings && &w.LMHead[0] != &w.Embedding[0] {
 				t.Error("loaded tied model copies the embedding")
 			}
 			toks := randomTokens(20, tc.cfg.VocabSize, 1)

@@ -11,172 +11,166 @@ import (
 // TensorSource supplies float32 tensors by canonical state-spaces name
 // (backbone.embedding.weight, backbone.layers.{i}.mixer.in_proj.weight, ...).
 // Tensor returns the row-major data of the named tensor, which must have the
-// given shape; the model keeps the returned slice.
+// given shape; the caller may keep the returned slice.
 type TensorSource interface {
 	Tensor(name string, shape ...int) ([]float32, error)
 }
 
-// Model is a Mamba1 or Mamba2 language model with float32 weights, row-major.
-// Shapes use D = d_model, E = d_inner, N = d_state, K = d_conv, V = padded
-// vocabulary, R = dt_rank (Mamba1), H = nheads, P = headdim, G = ngroups
-// (Mamba2), and Cc = conv channels (E for Mamba1, E + 2GN for Mamba2).
+// Model is an engine for a Mamba1 or Mamba2 language model: the block code
+// of quamba.md §1 with the stages that Build plugged in. New builds the
+// exact FP32 engine; the quantization simulation and the int8 runtime are
+// the same Model with other stages.
 //
-// A Model is read-only after New and may be shared by goroutines that each
-// use their own State.
+// A Model is read-only after it is built and may be shared by goroutines
+// that each use their own State.
 type Model struct {
 	Config formats.Config
 
-	Embedding []float32 // [V, D]
-	NormF     []float32 // [D]
-	LMHead    []float32 // [V, D]; the same slice as Embedding when tied
-	Layers    []Layer
+	embedding []float32 // [V, D], shared with the Weights it was built from
+	normF     []float32 // [D]
+	lmHead    Linear    // [V, D]
+	layers    []layer
+	hook      Hook
+	outHad    bool // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
 
-	lmHead     *linear     // LMHead packed for the matrix kernels
-	convBlocks []convBlock // the blocks of the conv channels (see initConv)
+	convBlocks []convBlock // the blocks of the conv channels (see convBlocks)
 }
 
-// Layer holds the weights of one residual block.
-type Layer struct {
-	Norm       []float32 // [D] pre-mixer RMSNorm weight
-	InProj     []float32 // Mamba1 [2E, D] rows x|z; Mamba2 [2E+2GN+H, D] rows z|x|B|C|dt
-	ConvWeight []float32 // [Cc, K] depthwise causal conv; column K-1 multiplies the current token
-	ConvBias   []float32 // [Cc] (zeros when the checkpoint has no conv bias)
+// layer is one residual block: its projections as plugged-in stages and
+// the small per-channel constants the block reads itself.
+type layer struct {
+	norm []float32 // [D]
 
-	XProj  []float32 // Mamba1 [R+2N, E] rows dtLow|B|C
-	DtProj []float32 // Mamba1 [E, R]
+	// Projections, split where the block splits their outputs: Mamba1
+	// in_proj x|z, x_proj dtLow|B|C and dt_proj; Mamba2 in_proj z|xBC|dt;
+	// out_proj.
+	inX, inZ, inXBC, inDt Linear
+	xDt, xB, xC, dtProj   Linear
+	outProj               Linear
 
-	DtBias []float32 // Mamba1 dt_proj.bias [E]; Mamba2 dt_bias [H]
-	ALog   []float32 // Mamba1 [E, N]; Mamba2 [H]
-	A      []float32 // -exp(ALog), same shape
-	D      []float32 // skip: Mamba1 [E]; Mamba2 [H]
-
-	GatedNorm []float32 // Mamba2 [E] gated RMSNorm weight, groups of E/G channels
-
-	OutProj []float32 // [D, E]
-
-	// The projections packed for the matrix kernels, split where the forward
-	// pass splits their outputs: Mamba1 in_proj x|z, x_proj dtLow|B|C and
-	// dt_proj; Mamba2 in_proj z|xBC|dt; out_proj.
-	inX, inZ, inXBC, inDt *linear
-	xDt, xB, xC, dtProj   *linear
-	outProj               *linear
-
-	// ConvWeight in the conv-block layout of the conv kernel (see initConv).
-	convW []float32
+	convW     []float32 // conv weights [Cc, K] in the conv-block layout (see convBlocks)
+	convB     []float32 // [Cc]
+	dtBias    []float32 // Mamba1 [E]; Mamba2 [H] (an observer's delta)
+	gatedNorm []float32 // Mamba2 [E]
 
 	// The constants of the scan kernel (Mamba1 A in its scan layout).
 	scan1 kernels.ScanM1Params
 	scan2 kernels.ScanM2Params
 }
 
-// New builds a model from the tensors of src. It checks that cfg is
-// supported, that every tensor has the expected shape and that all weights
-// are finite.
-func New(cfg formats.Config, src TensorSource) (*Model, error) {
-	if src == nil {
-		return nil, fmt.Errorf("model: nil tensor source")
-	}
-	if err := checkConfig(cfg); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	get := func(dst *[]float32, name string, shape ...int) error {
-		data, err := src.Tensor(name, shape...)
-		if err != nil {
-			return fmt.Errorf("model: %w", err)
-		}
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		if len(data) != n {
-			return fmt.Errorf("model: tensor %s has %d elements, want %v = %d", name, len(data), shape, n)
-		}
-		if j := firstNonFinite(data); j >= 0 {
-			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", name, data[j], j)
-		}
-		*dst = data
-		return nil
-	}
+// Stages says what the block runs where a Model may differ from the FP32
+// engine. The zero value is the FP32 engine.
+type Stages struct {
+	// Linear makes the projection of one block (layer -1: lm_head) from its
+	// row-major weight rows w [n, k]. The names are ProjInX, ProjInZ, ... .
+	// nil packs w for the float32 kernels (F32Linear).
+	Linear func(layer int, name ProjName, w []float32, n, k int) (Linear, error)
+	// Hook, when non-nil, may rewrite each activation in place before the
+	// block consumes it (for example quantize-dequantize it). It must be
+	// safe for concurrent use by several States.
+	Hook Hook
+}
 
-	D, E, N, K, V := cfg.DModel, cfg.DInner, cfg.DState, cfg.DConv, cfg.PaddedVocab
-	Cc := convDim(cfg)
-	m := &Model{Config: cfg, Layers: make([]Layer, cfg.NLayer)}
-	if err := get(&m.Embedding, "backbone.embedding.weight", V, D); err != nil {
+// Hook is a stage that sees, and may rewrite in place, every activation a
+// block reports (the points of Observer, except PointDelta, which is
+// informational) before the block consumes it. An Observer set on a State
+// sees the activation after the hook.
+type Hook interface {
+	Act(layer int, p Point, rows, cols int, data []float32)
+}
+
+// New builds the FP32 engine from the tensors of src: NewWeights, then
+// Build with the FP32 stages.
+func New(cfg formats.Config, src TensorSource) (*Model, error) {
+	w, err := NewWeights(cfg, src)
+	if err != nil {
 		return nil, err
 	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		p := fmt.Sprintf("backbone.layers.%d.", i)
-		type want struct {
-			dst   *[]float32
-			name  string
-			shape []int
+	return Build(w, Stages{})
+}
+
+// Build makes an engine that runs w through the shared block with the given
+// stages. The engine keeps the embedding and the per-channel vectors of w
+// (not copies): w must not be changed while the engine is in use. The
+// projections are handed to st.Linear, which makes its own form of them
+// (the FP32 stages pack them), so the engine keeps no reference to w's
+// projection weights.
+func Build(w *Weights, st Stages) (*Model, error) {
+	if w == nil {
+		return nil, fmt.Errorf("model: nil weights")
+	}
+	if err := w.Check(); err != nil {
+		return nil, err
+	}
+	cfg := w.Config
+	if w.OutProjHadamard {
+		if _, _, ok := kernels.HadamardSizeOK(cfg.DInner); !ok {
+			return nil, fmt.Errorf("model: online Hadamard: d_inner %d is not K·2^m for K in {1, 12, 20, 28, 40}", cfg.DInner)
 		}
-		ws := []want{
-			{&l.Norm, "norm.weight", []int{D}},
-			{&l.ConvWeight, "mixer.conv1d.weight", []int{Cc, 1, K}},
-			{&l.OutProj, "mixer.out_proj.weight", []int{D, E}},
+	}
+	mk := st.Linear
+	if mk == nil {
+		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
+	}
+	var err error
+	lin := func(i int, name ProjName, wt []float32, n, k int) Linear {
+		if err != nil {
+			return nil
 		}
-		if cfg.ConvBias {
-			ws = append(ws, want{&l.ConvBias, "mixer.conv1d.bias", []int{Cc}})
+		var l Linear
+		if l, err = mk(i, name, wt[:n*k], n, k); err != nil {
+			if i >= 0 {
+				err = fmt.Errorf("model: layer %d %s: %w", i, name, err)
+			} else {
+				err = fmt.Errorf("model: %s: %w", name, err)
+			}
+			return nil
+		}
+		if gn, gk := l.Dims(); gn != n || gk != k {
+			err = fmt.Errorf("model: layer %d %s: stage has shape %dx%d, want %dx%d", i, name, gn, gk, n, k)
+		}
+		return l
+	}
+
+	D, E, N, K := cfg.DModel, cfg.DInner, cfg.DState, cfg.DConv
+	m := &Model{Config: cfg, embedding: w.Embedding, normF: w.NormF, hook: st.Hook, outHad: w.OutProjHadamard,
+		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
+	for i := range m.layers {
+		lw, l := &w.Layers[i], &m.layers[i]
+		l.norm, l.convB, l.dtBias, l.gatedNorm = lw.Norm, lw.ConvBias, lw.DtBias, lw.GatedNorm
+		A := make([]float32, len(lw.ALog))
+		for j, v := range lw.ALog {
+			A[j] = -float32(math.Exp(float64(v)))
 		}
 		if cfg.Arch == formats.Mamba1 {
 			R := cfg.DtRank
-			ws = append(ws,
-				want{&l.InProj, "mixer.in_proj.weight", []int{2 * E, D}},
-				want{&l.XProj, "mixer.x_proj.weight", []int{R + 2*N, E}},
-				want{&l.DtProj, "mixer.dt_proj.weight", []int{E, R}},
-				want{&l.DtBias, "mixer.dt_proj.bias", []int{E}},
-				want{&l.ALog, "mixer.A_log", []int{E, N}},
-				want{&l.D, "mixer.D", []int{E}},
-			)
+			l.inX = lin(i, ProjInX, lw.InProj[:E*D], E, D)
+			l.inZ = lin(i, ProjInZ, lw.InProj[E*D:], E, D)
+			l.xDt = lin(i, ProjXDt, lw.XProj[:R*E], R, E)
+			l.xB = lin(i, ProjXB, lw.XProj[R*E:(R+N)*E], N, E)
+			l.xC = lin(i, ProjXC, lw.XProj[(R+N)*E:], N, E)
+			l.dtProj = lin(i, ProjDt, lw.DtProj, E, R)
+			a := make([]float32, kernels.ScanLenM1(E, N))
+			kernels.ScanLayoutM1(a, A, E, N)
+			l.scan1 = kernels.ScanM1Params{E: E, N: N, A: a, D: lw.D, DtBias: lw.DtBias}
 		} else {
-			H, G := cfg.NHeads, cfg.NGroups
-			ws = append(ws,
-				want{&l.InProj, "mixer.in_proj.weight", []int{2*E + 2*G*N + H, D}},
-				want{&l.DtBias, "mixer.dt_bias", []int{H}},
-				want{&l.ALog, "mixer.A_log", []int{H}},
-				want{&l.D, "mixer.D", []int{H}},
-				want{&l.GatedNorm, "mixer.norm.weight", []int{E}},
-			)
-		}
-		for _, w := range ws {
-			if err := get(w.dst, p+w.name, w.shape...); err != nil {
-				return nil, fmt.Errorf("layer %d: %w", i, err)
+			Cc := convDim(cfg)
+			l.inZ = lin(i, ProjInZ, lw.InProj[:E*D], E, D)
+			l.inXBC = lin(i, ProjInXBC, lw.InProj[E*D:(E+Cc)*D], Cc, D)
+			l.inDt = lin(i, ProjInDt, lw.InProj[(E+Cc)*D:], cfg.NHeads, D)
+			l.scan2 = kernels.ScanM2Params{H: cfg.NHeads, P: cfg.HeadDim, N: N, G: cfg.NGroups, A: A, D: lw.D, DtBias: lw.DtBias}
+			if dtClamped(cfg) {
+				l.scan2.DtLimit = true
+				l.scan2.DtMin = float32(cfg.DtLimitMin)
+				l.scan2.DtMax = float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
 			}
 		}
-		if !cfg.ConvBias {
-			l.ConvBias = make([]float32, Cc)
-		}
-		l.A = make([]float32, len(l.ALog))
-		for j, v := range l.ALog {
-			l.A[j] = -float32(math.Exp(float64(v)))
-		}
+		l.outProj = lin(i, ProjOut, lw.OutProj, D, E)
+		l.convW = convLayout(lw.ConvWeight, m.convBlocks, K)
 	}
-	if err := get(&m.NormF, "backbone.norm_f.weight", D); err != nil {
+	m.lmHead = lin(-1, ProjLMHead, w.LMHead, cfg.PaddedVocab, D)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.TieEmbeddings {
-		m.LMHead = m.Embedding
-	} else if err := get(&m.LMHead, "lm_head.weight", V, D); err != nil {
-		return nil, err
-	}
-	if err := m.pack(); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	m.initConv()
-	m.initScans()
 	return m, nil
-}
-
-// firstNonFinite returns the index of the first NaN or ±Inf in x, or -1: the
-// values whose exponent bits are all ones.
-func firstNonFinite(x []float32) int {
-	const exp = 0x7f800000
-	for j, v := range x {
-		if math.Float32bits(v)&exp == exp {
-			return j
-		}
-	}
-	return -1
 }

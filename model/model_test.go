@@ -38,7 +38,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 	name := "backbone.layers.1.mixer.in_proj.weight"
 	src.shapes[name] = []int{src.shapes[name][0] - 1, src.shapes[name][1]}
 	_, err := New(cfg, src)
-	wantErr(t, err, "layer 1")
+	wantErr(t, err, name)
 
 	src = fresh()
 	src.tensors["backbone.layers.0.mixer.D"][2] = float32(math.NaN())
@@ -118,12 +118,23 @@ func TestForwardRejectsBadInput(t *testing.T) {
 }
 
 func TestTiedLMHeadShared(t *testing.T) {
-	m, _ := newTestModel(t, testConfig(formats.Mamba1, 0))
-	if &m.LMHead[0] != &m.Embedding[0] {
+	cfg := testConfig(formats.Mamba1, 0)
+	w, err := NewWeights(cfg, testSource(t, cfg, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &w.LMHead[0] != &w.Embedding[0] {
 		t.Error("tied lm_head is a copy of the embedding")
 	}
-	m2, _ := newTestModel(t, testConfig(formats.Mamba2, 1))
-	if &m2.LMHead[0] == &m2.Embedding[0] {
+	if c := w.Clone(); &c.LMHead[0] != &c.Embedding[0] || &c.Embedding[0] == &w.Embedding[0] {
+		t.Error("a clone of tied weights is not tied to its own embedding")
+	}
+	cfg2 := testConfig(formats.Mamba2, 1)
+	w2, err := NewWeights(cfg2, testSource(t, cfg2, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &w2.LMHead[0] == &w2.Embedding[0] {
 		t.Error("untied lm_head aliases the embedding")
 	}
 }

@@ -1,38 +1,14 @@
 package model
 
 import (
-	"math"
-
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
 
 // scanMinWork is the smallest number of state updates worth splitting across
 // goroutines.
 const scanMinWork = 1 << 12
-
-// initScans sets the constants of every layer's scan kernel: Mamba1 A in
-// the kernel's scan layout, D and the dt bias; Mamba2 A, D, the dt bias and
-// the dt_limit clamp.
-func (m *Model) initScans() {
-	cfg := &m.Config
-	E, N := cfg.DInner, cfg.DState
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		if cfg.Arch == formats.Mamba1 {
-			a := make([]float32, kernels.ScanLenM1(E, N))
-			kernels.ScanLayoutM1(a, l.A, E, N)
-			l.scan1 = kernels.ScanM1Params{E: E, N: N, A: a, D: l.D, DtBias: l.DtBias}
-			continue
-		}
-		l.scan2 = kernels.ScanM2Params{H: cfg.NHeads, P: cfg.HeadDim, N: N, G: cfg.NGroups, A: l.A, D: l.D, DtBias: l.DtBias}
-		if dtClamped(*cfg) {
-			l.scan2.DtLimit = true
-			l.scan2.DtMin = float32(cfg.DtLimitMin)
-			l.scan2.DtMax = float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
-		}
-	}
-}
 
 // ssmLen is the length of a layer's SSM state in the scan layout.
 func ssmLen(cfg formats.Config) int {
@@ -86,7 +62,7 @@ type scan1Task struct {
 	pack        []float32 // packLen scratch, for a split prefill
 }
 
-func (k *scan1Task) run(lo, hi int) {
+func (k *scan1Task) Run(lo, hi int) {
 	T, E, N := k.T, k.p.E, k.p.N
 	c0, c1 := 8*lo, min(8*hi, E)
 	if c0 == 0 && c1 == E {
@@ -117,10 +93,10 @@ func (k *scan1Task) run(lo, hi int) {
 
 // scanM1 runs the scan of Mamba1 layer i over T tokens into y [T, E].
 func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
-	p := &s.m.Layers[i].scan1
+	p := &s.m.layers[i].scan1
 	k := &s.scan1
 	*k = scan1Task{T: T, p: p, h: s.ssm[i], x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
-	parallelFor(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
+	parallel.For(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
 	*k = scan1Task{}
 }
 
@@ -146,7 +122,7 @@ type scan2Task struct {
 	heads int       // heads per unit
 }
 
-func (k *scan2Task) run(lo, hi int) {
+func (k *scan2Task) Run(lo, hi int) {
 	q := k.p
 	T, H, P, N, G := k.T, q.H, q.P, q.N, q.G
 	h0, h1 := lo*k.heads, hi*k.heads
@@ -187,13 +163,13 @@ func (k *scan2Task) run(lo, hi int) {
 
 // scanM2 runs the SSM of Mamba2 layer i over T tokens into y [T, E].
 func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
-	p := &s.m.Layers[i].scan2
+	p := &s.m.layers[i].scan2
 	k := &s.scan2
 	heads := 1
 	if p.G > 1 {
 		heads = p.H / p.G
 	}
 	*k = scan2Task{T: T, p: p, S: s.ssm[i], x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
-	parallelFor(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
+	parallel.For(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
 	*k = scan2Task{}
 }

@@ -17,7 +17,7 @@ type State struct {
 	Observer Observer
 
 	m    *Model
-	conv [][]float32 // per layer the last K pre-conv inputs in the conv-block layout (see initConv)
+	conv [][]float32 // per layer the last K pre-conv inputs in the conv-block layout (see convBlocks)
 	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P]
 
 	// Scratch for up to capT tokens; shapes per token in comments.

@@ -63,7 +63,7 @@ func TestQuantizeW8MatchesTextbook(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	rows, cols := 40, 48 // cols = dt_rank of mamba-130m: any K works
 	w := randMatrix(rng, rows, cols, 0.1)
-	w[3*cols+5] = -1  // the tensor's absmax is negative: must give -127, never -128
+	w[3*cols+5] = -1   // the tensor's absmax is negative: must give -127, never -128
 	w[20*cols+7] = 0.5 // slice absmax
 	ends := []int{10, 20, 33, 37, 40}
 	cases := []struct {

@@ -19,11 +19,11 @@ const (
 )
 
 const (
-	histShift = 23 - 5                             // keep the exponent and 5 mantissa bits
-	histLow   = uint32(127+HistMinExp) << 23       // bits of 2^HistMinExp
-	histHigh  = uint32(127+HistMaxExp) << 23       // bits of 2^HistMaxExp
-	histBase  = uint32(127+HistMinExp)<<5 - 1      // (bits >> histShift) - histBase is the bin
-	histLast  = HistBins - 1                       // overflow bin
+	histShift = 23 - 5                        // keep the exponent and 5 mantissa bits
+	histLow   = uint32(127+HistMinExp) << 23  // bits of 2^HistMinExp
+	histHigh  = uint32(127+HistMaxExp) << 23  // bits of 2^HistMaxExp
+	histBase  = uint32(127+HistMinExp)<<5 - 1 // (bits >> histShift) - histBase is the bin
+	histLast  = HistBins - 1                  // overflow bin
 )
 
 // Histogram counts |x| of a target over all samples in the fixed bins
@@ -78,7 +78,7 @@ func (h *Histogram) bounds(i int) (lo, hi float64) {
 // Quantile estimates the alpha-quantile of |x| (alpha in [0, 1]): the order
 // statistic at position alpha·(n-1) is located in its bin and interpolated
 // linearly inside the bin (values assumed evenly spread within it, the top
-// bin capped at the exact max). The estimate lies in the bin of the true
+// bin capped at the exact max); alpha = 1 gives the exact max. The estimate lies in the bin of the true
 // quantile's lower order statistic or the next non-empty one, so its relative
 // error is at most about 1/32 inside [2^HistMinExp, 2^HistMaxExp).
 func (h *Histogram) Quantile(alpha float64) (float64, error) {
@@ -90,6 +90,9 @@ func (h *Histogram) Quantile(alpha float64) (float64, error) {
 		return 0, fmt.Errorf("calib: histogram quantile of an empty histogram")
 	}
 	pos := alpha * float64(n-1)
+	if pos >= float64(n-1) {
+		return float64(h.Max), nil
+	}
 	var before float64
 	for i, c := range h.Counts {
 		if c == 0 {

@@ -425,7 +425,7 @@ func (s *shortSession) Run(tokens []int, obs model.Observer) error {
 }
 
 func TestCalibrateShapeErrors(t *testing.T) {
-	ds := fakeDataset(2, 8, 1)
+	ds := fakeDataset(1, 8, 1)
 	sm := &shortModel{fakeModel{cfg: fakeCfg, chunk: 100}}
 	_, err := Calibrate(context.Background(), sm, Plan{Percentile: []Target{{0, model.PointX}}, Alpha: 0.9}, ds, Options{})
 	if err == nil || !strings.Contains(err.Error(), "layer 0 point x: the model reported 7 rows, want 8") {

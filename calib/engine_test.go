@@ -69,7 +69,7 @@ func TestAgreesWithForward(t *testing.T) {
 	for _, dir := range bundled {
 		m := loadBundled(t, dir)
 		cfg := m.Config
-		ds := shakespeare(t, 2, 300, 3)
+		ds := shakespeare(t, 5, 300, 3) // more samples than workers: sessions are reused
 		plan := Plan{
 			MinMax:         AllLayers(cfg, model.PointX, model.PointLMHeadInput),
 			ChannelMeanAbs: AllLayers(cfg, model.PointX),

@@ -1,0 +1,218 @@
+package quant
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+)
+
+// quantizeWeights quantizes every weight the recipe quantizes, layer by
+// layer, and writes their dequantized values into out.Weights. Where a
+// weight needs its input Hessian (GPTQ, the clip search), the Hessians of
+// layer i are collected on the simulation of the model whose layers < i are
+// already quantized (sequential GPTQ, quamba.md §4.7).
+func (c *compiler) quantizeWeights(out *Compiled) error {
+	w := out.Weights
+	cfg := w.Config
+	D, E, N, H, GN := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.NGroups*cfg.DState
+	o := c.opt
+	w4 := W4Options{Group: o.W4Group, Search: o.ClipSearch}
+	hess := o.WBits == 4 && (o.GPTQ || o.ClipSearch)
+
+	for i := range cfg.NLayer {
+		c.report(Stage{Name: c.name, Done: i, Total: cfg.NLayer + 1})
+		l := &w.Layers[i]
+		p := formats.LayerPrefix(i) + "mixer."
+		var hs map[model.Point]*Hessian
+		if hess {
+			pts := []model.Point{model.PointInProjInput, model.PointOutProjInput}
+			if cfg.Arch == formats.Mamba1 {
+				pts = append(pts, model.PointX)
+			}
+			var err error
+			if hs, err = c.hessians(out, i, pts); err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
+		}
+		rows := len(l.InProj) / D
+		var inEnds []int
+		gran := PerTensor
+		if cfg.Arch == formats.Mamba2 {
+			gran, inEnds = PerSlice, []int{E, 2 * E, 2*E + GN, 2*E + 2*GN, 2*E + 2*GN + H}
+		}
+		if err := c.weight(out, p+"in_proj.weight", &l.InProj, rows, D, gran, inEnds, w4, hs[model.PointInProjInput], o.GPTQ); err != nil {
+			return err
+		}
+		if cfg.Arch == formats.Mamba1 {
+			R := cfg.DtRank
+			if err := c.weight(out, p+"x_proj.weight", &l.XProj, R+2*N, E, PerTensor, nil, w4, hs[model.PointX], false); err != nil {
+				return err
+			}
+			// dt_proj has K = dt_rank (48..160 at the official sizes), which
+			// the 4-bit group kernels do not take: it stays int8 per tensor
+			// when activations are 8-bit and float32 otherwise (as Quamba2).
+			if o.ABits == 8 {
+				if err := c.w8(out, p+"dt_proj.weight", &l.DtProj, E, R, PerTensor, nil); err != nil {
+					return err
+				}
+			}
+		}
+		if err := c.weight(out, p+"out_proj.weight", &l.OutProj, D, E, PerTensor, nil, w4, hs[model.PointOutProjInput], o.GPTQ); err != nil {
+			return err
+		}
+		if o.ABits == 8 {
+			// The conv weights and the scan's A_log and D: int8 per tensor
+			// (Mamba2's conv: one scale per x | B | C channel range).
+			Cc, K := len(l.ConvBias), cfg.DConv
+			cg, ce := PerTensor, []int(nil)
+			if cfg.Arch == formats.Mamba2 {
+				cg, ce = PerSlice, []int{E, E + GN, E + 2*GN}
+			}
+			if err := c.w8(out, p+"conv1d.weight", &l.ConvWeight, Cc, K, cg, ce); err != nil {
+				return err
+			}
+			if err := c.w8(out, p+"A_log", &l.ALog, 1, len(l.ALog), PerTensor, nil); err != nil {
+				return err
+			}
+			if err := c.w8(out, p+"D", &l.D, 1, len(l.D), PerTensor, nil); err != nil {
+				return err
+			}
+		}
+	}
+	c.report(Stage{Name: c.name, Done: cfg.NLayer, Total: cfg.NLayer + 1})
+
+	V := cfg.PaddedVocab
+	if o.QuantLMHead {
+		var h *Hessian
+		if hess {
+			hs, err := c.hessians(out, -1, []model.Point{model.PointLMHeadInput})
+			if err != nil {
+				return fmt.Errorf("lm_head: %w", err)
+			}
+			h = hs[model.PointLMHeadInput]
+		}
+		if err := c.weight(out, formats.LMHeadName, &w.LMHead, V, D, PerRow, nil, w4, h, o.GPTQ); err != nil {
+			return err
+		}
+	}
+	if o.QuantEmbedding {
+		// Embedding rows are looked up, not multiplied: round to nearest
+		// per row (int8) or per group (4-bit), no Hessian.
+		if err := c.weight(out, formats.EmbeddingName, &w.Embedding, V, D, PerRow, nil, W4Options{Group: o.W4Group}, nil, false); err != nil {
+			return err
+		}
+	}
+	c.report(Stage{Name: c.name, Done: cfg.NLayer + 1, Total: cfg.NLayer + 1})
+	return nil
+}
+
+// weight quantizes one block weight [rows, cols] to the recipe's weight
+// bits: int8 with granularity gran, or 4-bit groups (GPTQ with h when gptq,
+// else round to nearest with the clip search measured on h).
+func (c *compiler) weight(out *Compiled, name string, dst *[]float32, rows, cols int, gran Granularity, ends []int,
+	w4 W4Options, h *Hessian, gptq bool) error {
+	if c.opt.WBits == 8 {
+		return c.w8(out, name, dst, rows, cols, gran, ends)
+	}
+	var t *W4Tensor
+	var deq []float32
+	var err error
+	if gptq && h != nil {
+		t, deq, err = GPTQW4(*dst, rows, cols, h, w4, GPTQOptions{})
+	} else {
+		if t, err = QuantizeW4(*dst, rows, cols, h, w4); err == nil {
+			deq = t.Dequantize()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
+	}
+	out.Quantized[name] = QTensor{W4: t}
+	*dst = deq
+	return nil
+}
+
+// w8 quantizes one weight to int8 by round to nearest.
+func (c *compiler) w8(out *Compiled, name string, dst *[]float32, rows, cols int, gran Granularity, ends []int) error {
+	t, err := QuantizeW8(*dst, rows, cols, gran, ends)
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
+	}
+	out.Quantized[name] = QTensor{W8: t}
+	*dst = t.Dequantize()
+	return nil
+}
+
+// hessianLanes is the fixed number of partial Hessians a collection runs:
+// sample j goes to lane j mod hessianLanes, lanes are summed in order, so the
+// result does not depend on GOMAXPROCS.
+const hessianLanes = 2
+
+// hessians collects the input Hessians of layer's points (layer -1: the
+// lm_head input) on the simulation of out as it is now (the layers before
+// layer quantized), over the first GPTQSamples calibration samples.
+func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map[model.Point]*Hessian, error) {
+	sim, err := out.Simulate()
+	if err != nil {
+		return nil, err
+	}
+	cfg := out.Weights.Config
+	samples := c.data.Samples
+	if n := c.opt.GPTQSamples; n > 0 && n < len(samples) {
+		samples = samples[:n]
+	}
+	lanes := make([]map[model.Point]*Hessian, hessianLanes)
+	errs := make([]error, hessianLanes)
+	var wg sync.WaitGroup
+	for j := range lanes {
+		lanes[j] = map[model.Point]*Hessian{}
+		for _, p := range points {
+			h, err := NewHessian(pointCols(cfg, p))
+			if err != nil {
+				return nil, err
+			}
+			lanes[j][p] = h
+		}
+		wg.Add(1)
+		go func(j int) {
+			defer wg.Done()
+			hs := lanes[j]
+			s := sim.NewState()
+			s.Observer = model.ObserverFunc(func(l int, p model.Point, rows, cols int, data []float32) {
+				if h := hs[p]; h != nil && l == layer && errs[j] == nil {
+					errs[j] = h.Add(data[:rows*cols], rows)
+				}
+			})
+			for k := j; k < len(samples); k += hessianLanes {
+				if errs[j] != nil || c.ctx.Err() != nil {
+					return
+				}
+				s.Reset()
+				if err := sim.Forward(s, samples[k], nil); err != nil {
+					errs[j] = err
+					return
+				}
+			}
+		}(j)
+	}
+	wg.Wait()
+	if err := c.ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	total := lanes[0]
+	for _, lane := range lanes[1:] {
+		for p, h := range lane {
+			if err := total[p].Merge(h); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return total, nil
+}

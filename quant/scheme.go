@@ -1,0 +1,184 @@
+package quant
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/hadamard"
+)
+
+// Scheme names a quantization recipe.
+type Scheme string
+
+// The recipes (quamba.md §3, §4).
+const (
+	// NaiveW8A8 is the baseline: static per-tensor min-max int8 activations,
+	// per-tensor int8 weights, no rotation, float embedding and lm_head.
+	NaiveW8A8 Scheme = "naive-w8a8"
+	// Quamba is Quamba v1 (§3): NaiveW8A8 plus a percentile-clipped SSM
+	// input x and the online Hadamard on the out_proj input.
+	Quamba Scheme = "quamba"
+	// W8A8 is Quamba2's 8-bit recipe (§4): residual-stream Hadamard with
+	// folded norms, online Hadamard before out_proj, sort-and-cluster
+	// grouped x scales (Mamba2), per-state-group B/C scales, int8
+	// embedding and lm_head.
+	W8A8 Scheme = "w8a8"
+	// W4A8 is W8A8 with 4-bit group-wise weights (GPTQ for in_proj, out_proj
+	// and lm_head).
+	W4A8 Scheme = "w4a8"
+	// W4A16 has 4-bit GPTQ weights and float activations.
+	W4A16 Scheme = "w4a16"
+)
+
+// Schemes lists every scheme, baseline first.
+func Schemes() []Scheme { return []Scheme{NaiveW8A8, Quamba, W8A8, W4A8, W4A16} }
+
+// ParseScheme accepts a scheme name.
+func ParseScheme(s string) (Scheme, error) {
+	for _, sc := range Schemes() {
+		if string(sc) == strings.ToLower(s) {
+			return sc, nil
+		}
+	}
+	names := make([]string, 0, 5)
+	for _, sc := range Schemes() {
+		names = append(names, string(sc))
+	}
+	return "", fmt.Errorf("quant: unknown scheme %q (known: %s)", s, strings.Join(names, ", "))
+}
+
+// Options are a recipe's switches: a scheme's defaults (DefaultOptions)
+// with each technique switchable on its own, so that a report can show
+// what each buys.
+type Options struct {
+	Scheme Scheme
+
+	WBits int // 8 or 4: block projections (in_proj, x_proj, out_proj)
+	ABits int // 8 or 16: activations of the blocks
+
+	// RotateResidual folds the norm weights and rotates the residual
+	// stream with a d_model Hadamard (quamba.md §4.2).
+	RotateResidual bool
+	// OutHadamard rotates the out_proj input online with a d_inner
+	// Hadamard fused into out_proj (§3.3).
+	OutHadamard bool
+	// XPercentile, when > 0, sets the scale of the SSM input x from that
+	// percentile of |x| (Quamba's clipping, §3.1) instead of its max.
+	XPercentile float64
+	// GroupX: sort-and-cluster the SSM input x and give each (SSD group,
+	// head group, channel group) its own scale (§4.3, §4.4). For Mamba1
+	// the channel version: channels sorted by magnitude and cut into
+	// ChannelGroups groups.
+	GroupX bool
+	// HeadGroups and ChannelGroups are the cluster counts of GroupX (4, 4).
+	HeadGroups, ChannelGroups int
+	// GroupBC gives Mamba2's B and C one scale per SSD group (§4.5).
+	GroupBC bool
+	// GPTQ quantizes in_proj, out_proj and lm_head with GPTQ (4-bit only).
+	GPTQ bool
+	// GPTQSamples bounds the calibration samples GPTQ's Hessians use (the
+	// first ones); 0 means all.
+	GPTQSamples int
+	// W4Group is the 4-bit group size along K: 128, 64 or 32.
+	W4Group int
+	// ClipSearch chooses a clip ratio per 4-bit group that minimises the
+	// layer's output error on calibration activations.
+	ClipSearch bool
+	// QuantEmbedding stores the embedding in WBits bits per row.
+	QuantEmbedding bool
+	// QuantLMHead quantizes lm_head (WBits weights; int8 input when ABits
+	// is 8).
+	QuantLMHead bool
+}
+
+// DefaultOptions returns the switches of a scheme.
+func DefaultOptions(s Scheme) (Options, error) {
+	o := Options{Scheme: s, WBits: 8, ABits: 8, HeadGroups: 4, ChannelGroups: 4, W4Group: 128}
+	switch s {
+	case NaiveW8A8:
+	case Quamba:
+		o.OutHadamard = true
+		o.XPercentile = 0.99999
+	case W8A8, W4A8, W4A16:
+		o.RotateResidual, o.OutHadamard = true, true
+		o.GroupX, o.GroupBC = true, true
+		o.QuantEmbedding, o.QuantLMHead = true, true
+		if s != W8A8 {
+			o.WBits, o.GPTQ, o.ClipSearch = 4, true, true
+		}
+		if s == W4A16 {
+			o.ABits = 16
+			o.GroupX, o.GroupBC = false, false
+		}
+	default:
+		return Options{}, fmt.Errorf("quant: unknown scheme %q", s)
+	}
+	return o, nil
+}
+
+// Check refuses options that do not make sense or that the model cannot
+// take, naming the dimension.
+func (o Options) Check(cfg formats.Config) error {
+	if o.WBits != 8 && o.WBits != 4 {
+		return fmt.Errorf("quant: %s: weight bits %d (want 8 or 4)", o.Scheme, o.WBits)
+	}
+	if o.ABits != 8 && o.ABits != 16 {
+		return fmt.Errorf("quant: %s: activation bits %d (want 8 or 16)", o.Scheme, o.ABits)
+	}
+	if o.WBits == 8 && o.ABits == 16 {
+		return fmt.Errorf("quant: %s: W8A16 is not a scheme (use w8a8 or w4a16)", o.Scheme)
+	}
+	if o.GPTQ && o.WBits != 4 {
+		return fmt.Errorf("quant: %s: GPTQ is used for 4-bit weights only", o.Scheme)
+	}
+	if o.WBits == 4 && o.W4Group != 128 && o.W4Group != 64 && o.W4Group != 32 {
+		return fmt.Errorf("quant: %s: 4-bit group size %d (want 128, 64 or 32)", o.Scheme, o.W4Group)
+	}
+	if o.XPercentile < 0 || o.XPercentile > 1 {
+		return fmt.Errorf("quant: %s: x percentile %g is outside (0, 1]", o.Scheme, o.XPercentile)
+	}
+	if o.GroupX && (o.HeadGroups < 1 || o.ChannelGroups < 1) {
+		return fmt.Errorf("quant: %s: cluster counts %d x %d must be positive", o.Scheme, o.HeadGroups, o.ChannelGroups)
+	}
+	if o.RotateResidual {
+		if err := hadamard.Check(cfg.DModel); err != nil {
+			return fmt.Errorf("quant: %s: residual rotation of d_model %d: %w", o.Scheme, cfg.DModel, err)
+		}
+	}
+	if o.OutHadamard {
+		if err := hadamard.Check(cfg.DInner); err != nil {
+			return fmt.Errorf("quant: %s: online Hadamard of d_inner %d: %w", o.Scheme, cfg.DInner, err)
+		}
+	}
+	return nil
+}
+
+// String is a one-line description of the switches, for reports and
+// artifact metadata.
+func (o Options) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s W%dA%d", o.Scheme, o.WBits, o.ABits)
+	flag := func(on bool, name string) {
+		if on {
+			b.WriteString(" +" + name)
+		}
+	}
+	flag(o.RotateResidual, "rotate-residual")
+	flag(o.OutHadamard, "out-hadamard")
+	if o.XPercentile > 0 {
+		fmt.Fprintf(&b, " +x-percentile=%g", o.XPercentile)
+	}
+	if o.GroupX {
+		fmt.Fprintf(&b, " +group-x=%dx%d", o.HeadGroups, o.ChannelGroups)
+	}
+	flag(o.GroupBC, "group-bc")
+	flag(o.GPTQ, "gptq")
+	if o.WBits == 4 {
+		fmt.Fprintf(&b, " +w4-group=%d", o.W4Group)
+	}
+	flag(o.ClipSearch && o.WBits == 4, "clip-search")
+	flag(o.QuantEmbedding, "quant-embedding")
+	flag(o.QuantLMHead, "quant-lm-head")
+	return b.String()
+}

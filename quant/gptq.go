@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
-	"gonum.org/v1/gonum/mat"
 )
 
 // GPTQ (Frantar et al. 2022; quamba.md §4.7) quantizes the columns of
@@ -31,7 +32,8 @@ import (
 //
 // U is computed from one Cholesky factorisation: with J the reversal
 // permutation, J·H·J = L·Lᵀ gives H⁻¹ = UᵀU with U = J·L⁻¹·J (upper,
-// positive diagonal, hence the unique factor).
+// positive diagonal, hence the unique factor); L⁻¹ is computed row by row
+// in parallel (invLowerRows).
 
 // gptqBatch is the lazy-batch width (the largest group size).
 const gptqBatch = 128
@@ -96,23 +98,54 @@ func gptqHessian(fn string, h *Hessian, cols int, opt GPTQOptions) (hd, u []floa
 			rev[i*k+j] = hd[(k-1-i)*k+(k-1-j)]
 		}
 	}
-	var ch mat.Cholesky
-	if !ch.Factorize(mat.NewSymDense(k, rev)) {
+	// gonum's Cholesky (lapack64.Potrf, what mat.Cholesky runs, without its
+	// condition-number estimate): J·H·J = RᵀR, L = Rᵀ.
+	raw, ok := lapack64.Potrf(blas64.Symmetric{N: k, Stride: k, Data: rev, Uplo: blas.Upper})
+	if !ok {
 		return nil, nil, nil, fmt.Errorf("quant: %s: the damped Hessian is not positive definite (damping %v)", fn, damp)
 	}
-	var l mat.TriDense
-	ch.LTo(&l)
-	raw := l.RawTriangular()
-	if !lapack64.Trtri(raw) {
-		return nil, nil, nil, fmt.Errorf("quant: %s: the Cholesky factor of the damped Hessian is singular", fn)
-	}
-	u = make([]float64, k*k)
 	for i := 0; i < k; i++ {
-		for j := i; j < k; j++ {
-			u[i*k+j] = raw.Data[(k-1-i)*raw.Stride+(k-1-j)]
+		if d := raw.Data[i*raw.Stride+i]; !(d > 0) || math.IsInf(1/d, 0) {
+			return nil, nil, nil, fmt.Errorf("quant: %s: the Cholesky factor of the damped Hessian is singular", fn)
 		}
 	}
+	u = make([]float64, k*k)
+	invLowerRows(raw.Data, raw.Stride, k, u)
 	return hd, u, dead, nil
+}
+
+// invRowBlock is the number of rows of L⁻¹ computed together (sharing the
+// reads of R).
+const invRowBlock = 8
+
+// invLowerRows computes X = L⁻¹ for L = Rᵀ, R upper triangular [k, k]
+// (r[i·ld+j], j ≥ i), and stores U = J·X·J into u (row-major [k, k], upper):
+// u[a][b] = X[k-1-a][k-1-b]. Row i of X solves Lᵀ·xᵀ = e_i by back
+// substitution, x_m = -Σ_{j=m+1..i} R[m][j]·x_j / R[m][m] (x_i = 1/R[i][i]);
+// rows are independent and run in blocks on up to GOMAXPROCS goroutines with
+// a fixed arithmetic order.
+func invLowerRows(r []float64, ld, k int, u []float64) {
+	forRowBlocks(k, invRowBlock, func(lo, hi int) {
+		xs := make([]float64, (hi-lo)*k)
+		for m := hi - 1; m >= 0; m-- {
+			rm := r[m*ld : m*ld+k]
+			for i := max(lo, m); i < hi; i++ {
+				x := xs[(i-lo)*k : (i-lo+1)*k]
+				if m == i {
+					x[m] = 1 / rm[m]
+				} else {
+					x[m] = -floats.Dot(rm[m+1:i+1], x[m+1:i+1]) / rm[m]
+				}
+			}
+		}
+		for i := lo; i < hi; i++ {
+			a := k - 1 - i
+			x := xs[(i-lo)*k : (i-lo+1)*k]
+			for c := 0; c <= i; c++ {
+				u[a*k+k-1-c] = x[c]
+			}
+		}
+	})
 }
 
 // gptqRun runs the GPTQ loop over w [rows, k] with the factor u, zeroing the

@@ -62,8 +62,8 @@ package formats
 // and block-quantized, computes their byte sizes (a block type needs ne[0] to
 // be a multiple of its block length) and lists them; Tensor returns the raw
 // bytes of any of them, typed views exist for the plain element types only.
-// Ids it does not know (including the removed 31-33 and 36-38) are rejected
-// as unsupported tensor types. quamba itself writes only plain types.
+// Ids it does not know (Q8_1 = 9, the removed 31-33 and 36-38, ids above
+// 39) are rejected as unsupported tensor types. quamba itself writes only plain types.
 
 import (
 	"fmt"
@@ -94,7 +94,10 @@ type ggmlTypeInfo struct {
 	blockBytes int
 }
 
-// ggmlTypes holds the sizes of ggml's type_traits (ggml.c).
+// ggmlTypes holds the sizes of ggml's type_traits (ggml.c) for the types
+// that can be stored in files. Q8_1 (id 9), ggml's internal dot-product
+// operand, is left out: ggml (36 bytes per block) and gguf-py (40) disagree
+// on its size, so it is reported as unsupported rather than guessed.
 var ggmlTypes = map[GGMLType]ggmlTypeInfo{
 	0:  {"F32", 1, 4},
 	1:  {"F16", 1, 2},
@@ -103,7 +106,6 @@ var ggmlTypes = map[GGMLType]ggmlTypeInfo{
 	6:  {"Q5_0", 32, 22},
 	7:  {"Q5_1", 32, 24},
 	8:  {"Q8_0", 32, 34},
-	9:  {"Q8_1", 32, 36},
 	10: {"Q2_K", 256, 84},
 	11: {"Q3_K", 256, 110},
 	12: {"Q4_K", 256, 144},

@@ -404,7 +404,7 @@ func (d *ggufDecoder) tensorInfo(i uint64) (GGUFTensorInfo, error) {
 	}
 	shape := make([]int, nDims)
 	for j, v := range ne {
-		if v < 1 || v > maxElements {
+		if v < 1 || v > maxElements || v > math.MaxInt {
 			return fail("dimension ne[%d] = %d out of range (ne %v)", j, v, ne)
 		}
 		shape[int(nDims)-1-j] = int(v)

@@ -702,6 +702,10 @@ func TestGGMLByteSize(t *testing.T) {
 			t.Fatalf("%s %v: %d %v, want %d", c.typ, c.shape, got, err, c.want)
 		}
 	}
+	for _, typ := range []GGMLType{9, 31, 36, 40} {
+		_, err := typ.ByteSize(32)
+		wantGGUFErr(t, err, "unsupported tensor type id")
+	}
 	if s := GGMLType(12).String(); s != "Q4_K" {
 		t.Fatalf("type 12 is %q", s)
 	}

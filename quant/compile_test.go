@@ -1,0 +1,151 @@
+package quant
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/quamba/quamba/calib"
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/tokenizer"
+)
+
+// bundled loads a bundled model's weights from testdata.
+func bundled(t testing.TB, name string) *model.Weights {
+	t.Helper()
+	files, err := formats.OpenModel(filepath.Join("..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	w, err := model.NewWeights(files.Config, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// heldout is the held-out evaluation text as bytes (the bundled models are
+// byte-level), which calibration never sees.
+func heldout(t testing.TB) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "shakespeare-heldout.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokenizer.Bytes().Encode(string(b))
+}
+
+func calibData(t testing.TB, samples, seqLen int) *calib.Dataset {
+	t.Helper()
+	ds, err := calib.LoadData(calib.DataConfig{Files: []string{filepath.Join("..", "testdata", "shakespeare-calib.txt")},
+		Tokenizer: tokenizer.Bytes(), Samples: samples, SeqLen: seqLen, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func TestCompileSchemesPerplexity(t *testing.T) {
+	ds := calibData(t, 64, 256)
+	toks := heldout(t)
+	for _, name := range []string{"mamba1-shakespeare", "mamba2-shakespeare"} {
+		w := bundled(t, name)
+		fp, err := model.Build(w, model.Stages{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := model.Perplexity(context.Background(), fp, toks, model.PerplexityWindow, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s fp32 ppl %.5f", name, ref.PPL())
+		for _, sc := range Schemes() {
+			opt, _ := DefaultOptions(sc)
+			c, err := Compile(context.Background(), w, ds, opt, CompileOptions{})
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, sc, err)
+			}
+			sim, err := c.Simulate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := model.Perplexity(context.Background(), sim, toks, model.PerplexityWindow, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s %-10s ppl %.5f (%+.2f%%)", name, sc, r.PPL(), 100*(r.PPL()/ref.PPL()-1))
+		}
+	}
+}
+
+// TestArtifactRoundTrip writes compiled models, reads them back and
+// requires the same simulation to the bit, and byte-identical files
+// whatever GOMAXPROCS.
+func TestArtifactRoundTrip(t *testing.T) {
+	ds := calibData(t, 8, 128)
+	toks := heldout(t)[:300]
+	for _, tc := range []struct {
+		model  string
+		scheme Scheme
+	}{{"mamba1-shakespeare", W8A8}, {"mamba2-shakespeare", W4A8}, {"mamba2-shakespeare", W8A8}, {"mamba1-shakespeare", W4A16}} {
+		w := bundled(t, tc.model)
+		opt, _ := DefaultOptions(tc.scheme)
+		var files [][]byte
+		var first *Compiled
+		for _, procs := range []int{1, 2} {
+			prev := runtime.GOMAXPROCS(procs)
+			c, err := Compile(context.Background(), w, ds, opt, CompileOptions{SourceDigest: "test"})
+			runtime.GOMAXPROCS(prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "m.gguf")
+			if err := WriteArtifact(path, c, tc.model); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, b)
+			if first == nil {
+				first = c
+			}
+		}
+		if !bytes.Equal(files[0], files[1]) {
+			t.Fatalf("%s %s: artifacts differ between GOMAXPROCS 1 and 2", tc.model, tc.scheme)
+		}
+		back, err := ParseArtifact("m.gguf", files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Options != first.Options {
+			t.Errorf("options %+v read back as %+v", first.Options, back.Options)
+		}
+		a, b := simLogits(t, first, toks), simLogits(t, back, toks)
+		for j := range a {
+			if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+				t.Fatalf("%s %s: logit %d is %v after the round trip, %v before", tc.model, tc.scheme, j, b[j], a[j])
+			}
+		}
+	}
+}
+
+func simLogits(t *testing.T, c *Compiled, toks []int) []float32 {
+	t.Helper()
+	sim, err := c.Simulate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, len(toks)*sim.Config.PaddedVocab)
+	if err := sim.Forward(sim.NewState(), toks, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

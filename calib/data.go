@@ -172,6 +172,9 @@ func readJSONL(name string) ([]string, error) {
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("calib: %s line %d: %w", name, line, err)
 		}
+		if line == 1 {
+			b = bytes.TrimPrefix(b, []byte("\uFEFF")) // a UTF-8 byte order mark
+		}
 		if t := bytes.TrimSpace(b); len(t) > 0 {
 			var obj struct {
 				Text *string `json:"text"`

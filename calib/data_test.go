@@ -94,7 +94,7 @@ func TestSampleChoiceDeterminism(t *testing.T) {
 
 func TestLoadJSONL(t *testing.T) {
 	dir := t.TempDir()
-	f := writeFile(t, dir, "d.jsonl", `{"text": "hello world", "meta": {"x": 1}}
+	f := writeFile(t, dir, "d.jsonl", "\uFEFF"+`{"text": "hello world", "meta": {"x": 1}}
 
 {"id": 3, "text": "a"}
 {"text": "`+strings.Repeat("z", 40)+`"}

@@ -8,7 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/model"
@@ -28,6 +30,7 @@ type fakeModel struct {
 	chunk int
 	fail  int // a sample whose first token is fail makes Run fail (when > 0)
 	bad   int // a sample whose first token is bad reports a NaN (when > 0)
+	onRun func(tokens []int)
 }
 
 func (f *fakeModel) Config() formats.Config { return f.cfg }
@@ -72,6 +75,9 @@ func fakeState(tokens []int, layer int, cfg formats.Config) []float32 {
 func (s *fakeSession) Run(tokens []int, obs model.Observer) error {
 	f := s.f
 	s.tokens = slices.Clone(tokens)
+	if f.onRun != nil {
+		f.onRun(tokens)
+	}
 	if f.fail > 0 && tokens[0] == f.fail {
 		return errors.New("fake failure")
 	}
@@ -466,5 +472,41 @@ func TestObserveDoesNotAllocate(t *testing.T) {
 	run()
 	if a := testing.AllocsPerRun(5, run); a != 0 {
 		t.Errorf("a sample's Observe calls allocate %v times", a)
+	}
+}
+
+// TestReorderWindowIsBounded holds sample 0 back and checks that the other
+// worker runs at most 2·Workers samples ahead of the merge.
+func TestReorderWindowIsBounded(t *testing.T) {
+	ds := &Dataset{}
+	for i := range 40 {
+		ds.Samples = append(ds.Samples, []int{1 + i, 5, 9, 2, 6, 5}) // distinct samples of 6 tokens
+	}
+	ds.Samples[0][0] = 63
+	var started atomic.Int32
+	fm := &fakeModel{cfg: fakeCfg, chunk: 4, onRun: func(tokens []int) {
+		started.Add(1)
+		if tokens[0] == 63 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}}
+	var atFirst int32
+	st, err := Calibrate(context.Background(), fm, Plan{MinMax: AllLayers(fakeCfg, model.PointX)}, ds, Options{Workers: 2,
+		Progress: func(p Progress) {
+			if p.Done == 1 {
+				atFirst = started.Load()
+			}
+			if p.Total != 40 || p.TotalTokens != 240 || p.Tokens != int64(6*p.Done) {
+				t.Errorf("progress %+v", p)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if atFirst < 2 || atFirst > 4 {
+		t.Errorf("%d samples started before sample 0 was merged, want 2 to 4 (2 workers, window 4)", atFirst)
+	}
+	if st.Summary.Samples != 40 || st.Summary.Tokens != 240 {
+		t.Errorf("summary %+v", st.Summary)
 	}
 }

@@ -696,4 +696,3 @@ func (m mapSource) Tensor(name string, shape ...int) ([]float32, error) {
 	}
 	return v, nil
 }
-

@@ -42,7 +42,8 @@ type GGUFFile struct {
 }
 
 // OpenGGUF memory-maps and validates a GGUF v3 file (see ParseGGUF for what
-// is checked).
+// is checked). Verifying the checksum reads the whole data section once,
+// which also pages it in; GGUFOptions.SkipChecksum avoids that.
 func OpenGGUF(path string, opts ...GGUFOptions) (*GGUFFile, error) {
 	m, err := mapFile(path)
 	if err != nil {

@@ -769,3 +769,38 @@ func TestGGUFThirdParty(t *testing.T) {
 }
 
 func unsafeAddr(b []byte) unsafe.Pointer { return unsafe.Pointer(&b[0]) }
+
+// TestGGUFConcurrentReads reads one mapped file from several goroutines
+// (run with -race to check).
+func TestGGUFConcurrentReads(t *testing.T) {
+	path := writeTemp(t, "c.gguf", smallGGUF(t))
+	g, err := OpenGGUF(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 100 {
+				y, err := g.TensorF32("y")
+				if err == nil && (len(y) != 2 || y[0] != 1 || y[1] != 2) {
+					err = errors.New("wrong tensor values")
+				}
+				if err == nil {
+					_, err = g.Strings("tok")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -148,8 +148,12 @@ func (r *Reorder) Check(cfg formats.Config) error {
 				}
 			}
 		}
-		if r.Channels != nil {
-			for c, old := range r.Channels {
+		if r.Channels != nil || r.Heads != nil {
+			ch := r.Channels
+			if ch == nil {
+				ch = identity(E)
+			}
+			for c, old := range ch {
 				want := c / P
 				if r.Heads != nil {
 					want = r.Heads[c/P]

@@ -19,10 +19,6 @@ const maxGroups = 1 << 16
 // kmeansIter bounds the Lloyd iterations of the channel clustering.
 const kmeansIter = 100
 
-// logFloor is the smallest statistic Mamba1's log-magnitude clustering takes
-// the logarithm of (a channel that never fires gets log(logFloor)).
-const logFloor = 1e-30
-
 // SortAndCluster computes the Reorder of one block from a calibration
 // statistic of its SSM input x: meanAbs [E] holds, per channel in the
 // current (not yet reordered) order, the largest mean |x| over tokens of
@@ -46,9 +42,11 @@ const logFloor = 1e-30
 // Mamba1 (no heads, and no grouping in Quamba2; this is this package's
 // extension): nHeadGroups must be 1. All E channels are sorted ascending by
 // the statistic (stable) and cut into min(nChanGroups, E) contiguous groups
-// of similar magnitude by one-dimensional k-means on log(max(meanAbs,
-// 1e-30)) with initial centres at sorted positions j·E/n, falling back to
-// equal splits if the labels are not monotone. A group is a contiguous run of
+// of similar magnitude by one-dimensional k-means on log(meanAbs) with
+// initial centres at sorted positions j·E/n (a channel whose statistic is 0
+// counts as the smallest positive one, so dead channels join the lowest
+// group instead of taking one of their own), falling back to equal splits
+// if the labels are not monotone. A group is a contiguous run of
 // the sorted channels, one head of E channels in Reorder's terms.
 //
 // It returns an error naming the problem for a bad configuration, a
@@ -164,9 +162,16 @@ func sortCluster2(m []float64, H, G, P, nHG, nCG int) (*Reorder, error) {
 // sortCluster1 is the Mamba1 channel sort-and-cluster of SortAndCluster.
 func sortCluster1(m []float64, nCG int) (*Reorder, error) {
 	order := argsortStable(m)
+	floor := 1.0 // all zero: every channel alike
+	for _, c := range order {
+		if m[c] > 0 {
+			floor = m[c]
+			break
+		}
+	}
 	points := make([][]float64, len(m))
 	for p, c := range order {
-		points[p] = []float64{math.Log(math.Max(m[c], logFloor))}
+		points[p] = []float64{math.Log(math.Max(m[c], floor))}
 	}
 	ends, err := positionGroups(points, nCG)
 	if err != nil {

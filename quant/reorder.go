@@ -133,7 +133,7 @@ func (r *Reorder) Check(cfg formats.Config) error {
 	if cfg.Arch == formats.Mamba2 {
 		H := cfg.NHeads
 		G, P = cfg.NGroups, cfg.HeadDim
-		if G <= 0 || H <= 0 || H%G != 0 || H*P != E {
+		if G <= 0 || H <= 0 || P <= 0 || H%G != 0 || H*P != E {
 			return fmt.Errorf("reorder: nheads %d, ngroups %d, headdim %d do not fit d_inner %d", H, G, P, E)
 		}
 		heads = H / G

@@ -52,7 +52,7 @@ func calibData(t testing.TB, samples, seqLen int) *calib.Dataset {
 }
 
 func TestCompileSchemesPerplexity(t *testing.T) {
-	ds := calibData(t, 64, 256)
+	ds := calibData(t, 32, 256)
 	toks := heldout(t)
 	for _, name := range []string{"mamba1-shakespeare", "mamba2-shakespeare"} {
 		w := bundled(t, name)

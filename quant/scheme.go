@@ -92,6 +92,11 @@ type Options struct {
 	QuantLMHead bool
 }
 
+// DefaultGPTQSamples is the number of calibration samples whose
+// activations make GPTQ's Hessians in the 4-bit schemes (the layer-by-layer
+// passes cost one forward pass of them per layer).
+const DefaultGPTQSamples = 64
+
 // DefaultOptions returns the switches of a scheme.
 func DefaultOptions(s Scheme) (Options, error) {
 	o := Options{Scheme: s, WBits: 8, ABits: 8, HeadGroups: 4, ChannelGroups: 4, W4Group: 128}
@@ -106,6 +111,7 @@ func DefaultOptions(s Scheme) (Options, error) {
 		o.QuantEmbedding, o.QuantLMHead = true, true
 		if s != W8A8 {
 			o.WBits, o.GPTQ, o.ClipSearch = 4, true, true
+			o.GPTQSamples = DefaultGPTQSamples
 		}
 		if s == W4A16 {
 			o.ABits = 16

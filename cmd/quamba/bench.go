@@ -17,6 +17,7 @@ func benchCommand() *cli.Command {
 		Usage: "prefill and decode speed of a model (median of several runs)",
 		Flags: []cli.Flag{
 			modelFlag,
+			noVerifyFlag,
 			&cli.IntFlag{Name: "prompt-len", Value: 512, Usage: "prompt tokens processed in sequence mode"},
 			&cli.IntFlag{Name: "gen", Value: 64, Usage: "tokens decoded one at a time after the prompt"},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "repetitions; the median is reported"},

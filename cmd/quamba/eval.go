@@ -19,6 +19,7 @@ func evalCommand() *cli.Command {
 			"state and its tokens 1..n-1 are predicted from their prefix. Perplexity = exp(total NLL / predictions).",
 		Flags: []cli.Flag{
 			modelFlag,
+			noVerifyFlag,
 			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
 			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is only drawn on a terminal)"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -15,13 +16,16 @@ func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "architecture, tensor shapes, dtypes and parameter count of a checkpoint",
-		ArgsUsage: "PATH (a model directory, a .safetensors file, a shard index or a pytorch_model.bin)",
+		ArgsUsage: "PATH (a model directory, a .safetensors file, a shard index, a pytorch_model.bin or a .gguf artifact)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "tensors", Value: true, Usage: "list every tensor"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("inspect takes exactly one PATH")
+			}
+			if path := c.Args().First(); strings.HasSuffix(strings.ToLower(path), ".gguf") {
+				return printGGUF(c.App.Writer, path, c.Bool("tensors"))
 			}
 			in, err := formats.Inspect(c.Args().First())
 			if err != nil {

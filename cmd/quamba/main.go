@@ -38,6 +38,7 @@ func newApp() *cli.App {
 			benchCommand(),
 			inspectCommand(),
 			initCommand(),
+			quantizeCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/quant"
 	"github.com/quamba/quamba/tokenizer"
 )
 
@@ -23,7 +24,12 @@ const (
 var modelFlag = &cli.StringFlag{
 	Name:    "model",
 	Aliases: []string{"m"},
-	Usage:   "model directory (config.json plus model.safetensors, its shards, or pytorch_model.bin); default: the bundled model",
+	Usage:   "model directory (config.json plus model.safetensors, its shards, or pytorch_model.bin) or a quantized .gguf artifact; default: the bundled model",
+}
+
+var noVerifyFlag = &cli.BoolFlag{
+	Name:  "no-verify",
+	Usage: "do not verify an artifact's checksum when loading it",
 }
 
 // sourceRoot finds the quamba source tree by walking up from the working
@@ -79,10 +85,22 @@ func loadModel(c *cli.Context) (dir string, m *model.Model, tok tokenizer.Tokeni
 	if dir, err = modelDir(c); err != nil {
 		return "", nil, nil, err
 	}
-	if m, err = model.Load(dir); err != nil {
+	tokDir := dir
+	if quant.IsArtifact(dir) {
+		// A quantized artifact runs through the exact simulation of its
+		// scheme; its tokenizer is looked up beside it.
+		var cm *quant.Compiled
+		if cm, err = quant.ReadArtifact(dir, formats.GGUFOptions{SkipChecksum: c.Bool(noVerifyFlag.Name)}); err != nil {
+			return "", nil, nil, err
+		}
+		if m, err = cm.Simulate(); err != nil {
+			return "", nil, nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		tokDir = filepath.Dir(dir)
+	} else if m, err = model.Load(dir); err != nil {
 		return "", nil, nil, err
 	}
-	if tok, err = tokenizerFor(dir, m.Config); err != nil {
+	if tok, err = tokenizerFor(tokDir, m.Config); err != nil {
 		return "", nil, nil, err
 	}
 	return dir, m, tok, nil

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/quamba/quamba/calib"
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/quant"
+)
+
+const bundledCalib = "testdata/shakespeare-calib.txt"
+
+func quantizeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "quantize",
+		Usage: "calibrate, transform and quantize a checkpoint into a .gguf artifact",
+		Description: "Schemes: naive-w8a8 (static per-tensor baseline), quamba (Quamba v1: percentile-clipped x, Hadamard\n" +
+			"before out_proj), w8a8, w4a8, w4a16 (Quamba2: rotated residual stream, sort-and-cluster x scales,\n" +
+			"per-state-group B/C, GPTQ for 4-bit weights, quantized embedding and lm_head). Every technique has\n" +
+			"its own switch. Without flags it quantizes the bundled model with the bundled calibration text.",
+		Flags: []cli.Flag{
+			modelFlag,
+			&cli.StringFlag{Name: "scheme", Value: string(quant.W8A8), Usage: "naive-w8a8, quamba, w8a8, w4a8 or w4a16"},
+			&cli.StringFlag{Name: "calib", Usage: "calibration text, plain text or JSONL with a \"text\" field, comma-separated (default: the bundled Tiny Shakespeare calibration slice)"},
+			&cli.IntFlag{Name: "samples", Value: calib.DefaultSamples, Usage: "calibration samples N"},
+			&cli.IntFlag{Name: "seqlen", Value: calib.DefaultSeqLen, Usage: "tokens per calibration sample L"},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed of the choice of calibration samples"},
+			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "artifact path (default: MODEL-SCHEME.gguf in the working directory)"},
+			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity (must not be calibration text)"},
+			&cli.IntFlag{Name: "ctx", Usage: "perplexity window for --eval (default: 256 for byte-level models, 2048 otherwise)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bars"},
+			// Technique switches: each defaults to the scheme's choice.
+			&cli.BoolFlag{Name: "rotate-residual", Usage: "fold norms and rotate the residual stream with a Hadamard"},
+			&cli.BoolFlag{Name: "out-hadamard", Usage: "online Hadamard on the out_proj input, fused into out_proj"},
+			&cli.Float64Flag{Name: "x-percentile", Usage: "scale the SSM input x from this percentile of |x| (0: its max)"},
+			&cli.BoolFlag{Name: "group-x", Usage: "sort-and-cluster x with one scale per (SSD group, head group, channel group)"},
+			&cli.BoolFlag{Name: "group-bc", Usage: "one B/C scale per SSD group"},
+			&cli.BoolFlag{Name: "gptq", Usage: "GPTQ for 4-bit in_proj, out_proj and lm_head"},
+			&cli.IntFlag{Name: "gptq-samples", Usage: "calibration samples for GPTQ's Hessians (0: all)"},
+			&cli.IntFlag{Name: "w4-group", Usage: "4-bit group size: 128, 64 or 32"},
+			&cli.BoolFlag{Name: "clip-search", Usage: "search a clip ratio per 4-bit group"},
+			&cli.BoolFlag{Name: "quant-embedding", Usage: "quantize the embedding"},
+			&cli.BoolFlag{Name: "quant-lm-head", Usage: "quantize lm_head"},
+		},
+		Action: runQuantize,
+	}
+}
+
+// recipeOptions applies the technique switches the user set over the
+// scheme's defaults.
+func recipeOptions(c *cli.Context) (quant.Options, error) {
+	sc, err := quant.ParseScheme(c.String("scheme"))
+	if err != nil {
+		return quant.Options{}, err
+	}
+	o, err := quant.DefaultOptions(sc)
+	if err != nil {
+		return o, err
+	}
+	bools := map[string]*bool{"rotate-residual": &o.RotateResidual, "out-hadamard": &o.OutHadamard, "group-x": &o.GroupX,
+		"group-bc": &o.GroupBC, "gptq": &o.GPTQ, "clip-search": &o.ClipSearch, "quant-embedding": &o.QuantEmbedding,
+		"quant-lm-head": &o.QuantLMHead}
+	for name, p := range bools {
+		if c.IsSet(name) {
+			*p = c.Bool(name)
+		}
+	}
+	if c.IsSet("x-percentile") {
+		o.XPercentile = c.Float64("x-percentile")
+	}
+	if c.IsSet("w4-group") {
+		o.W4Group = c.Int("w4-group")
+	}
+	if c.IsSet("gptq-samples") {
+		o.GPTQSamples = c.Int("gptq-samples")
+	}
+	return o, nil
+}
+
+func runQuantize(c *cli.Context) error {
+	start := time.Now()
+	opt, err := recipeOptions(c)
+	if err != nil {
+		return err
+	}
+	dir, err := modelDir(c)
+	if err != nil {
+		return err
+	}
+	if quant.IsArtifact(dir) {
+		return fmt.Errorf("%s is already a quantized artifact; quantize takes a checkpoint directory", dir)
+	}
+	out := c.String("out")
+	if out == "" {
+		out = fmt.Sprintf("%s-%s.gguf", filepath.Base(filepath.Clean(dir)), opt.Scheme)
+	}
+	if err := checkWritable(out); err != nil {
+		return err
+	}
+	files, err := formats.OpenModel(dir)
+	if err != nil {
+		return err
+	}
+	w, err := model.NewWeights(files.Config, files)
+	files.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := opt.Check(w.Config); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	tok, err := tokenizerFor(dir, w.Config)
+	if err != nil {
+		return err
+	}
+	digest, err := dirDigest(dir)
+	if err != nil {
+		return err
+	}
+	loadTime := time.Since(start)
+
+	// Calibration text.
+	calibFiles := splitList(c.String("calib"))
+	allowFewer := c.Bool("allow-fewer")
+	if len(calibFiles) == 0 {
+		p, err := bundledPath(bundledCalib)
+		if err != nil {
+			return fmt.Errorf("no --calib given and %w; pass --calib FILE", err)
+		}
+		calibFiles, allowFewer = []string{p}, true
+	}
+	bundled := c.String("calib") == ""
+	var ds *calib.Dataset
+	if opt.ABits == 8 || opt.GPTQ || opt.ClipSearch {
+		ds, err = calib.LoadData(calib.DataConfig{Files: calibFiles, Tokenizer: tok, Samples: c.Int("samples"),
+			SeqLen: c.Int("seqlen"), Seed: c.Uint64("seed"), AllowFewer: allowFewer})
+		if err != nil {
+			return err
+		}
+		if bundled {
+			// Recorded relative to the source tree, so that the artifact
+			// does not depend on where the tree is checked out.
+			ds.Summary.Files = []string{bundledCalib}
+		}
+	}
+
+	stderr := c.App.ErrWriter
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	bars := !c.Bool("quiet") && term.IsTerminal(int(os.Stderr.Fd()))
+	var bar *progressbar.ProgressBar
+	var times []stageTime
+	progress := func(s quant.Stage) {
+		switch {
+		case s.Finished:
+			if bar != nil {
+				bar.Finish()
+				bar = nil
+			}
+			times = append(times, stageTime{s.Name, s.Elapsed})
+			fmt.Fprintf(stderr, "%-18s done in %s\n", s.Name, s.Elapsed.Round(time.Millisecond))
+		case s.Total == 0:
+			fmt.Fprintf(stderr, "%-18s ...\n", s.Name)
+		case bars:
+			if bar == nil || bar.GetMax() != s.Total {
+				desc := s.Name
+				if s.Calib != nil {
+					desc += " (samples)"
+				}
+				bar = progressbar.NewOptions(s.Total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(desc),
+					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+			}
+			if s.Calib != nil && s.Calib.Elapsed > 0 {
+				bar.Describe(fmt.Sprintf("%s (%.0f tokens/s)", s.Name, float64(s.Calib.Tokens)/s.Calib.Elapsed.Seconds()))
+			}
+			bar.Set(s.Done)
+		}
+	}
+	var calibTokens int64
+	var calibTime time.Duration
+	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, Progress: func(s quant.Stage) {
+		if s.Calib != nil && s.Calib.Done == s.Calib.Total {
+			calibTokens += s.Calib.TotalTokens
+			calibTime += s.Calib.Elapsed
+		}
+		progress(s)
+	}})
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := quant.WriteArtifact(out, compiled, filepath.Base(filepath.Clean(dir))); err != nil {
+		return err
+	}
+	times = append(times, stageTime{"write", time.Since(t0)})
+	times = append([]stageTime{{"load", loadTime}}, times...)
+	printQuantizeSummary(c.App.Writer, dir, out, w.Config, compiled, times, calibTokens, calibTime, ds)
+
+	if evalPath := c.String("eval"); evalPath != "" {
+		return quantizeEval(c.Context, c.App.Writer, evalPath, c.Int("ctx"), w, compiled, tok)
+	}
+	return nil
+}
+
+type stageTime struct {
+	name string
+	d    time.Duration
+}
+
+func printQuantizeSummary(out io.Writer, dir, path string, cfg formats.Config, cm *quant.Compiled, times []stageTime,
+	calibTokens int64, calibTime time.Duration, ds *calib.Dataset) {
+	fpBytes := 4 * cfg.ParamCount()
+	var qBytes int64
+	if st, err := os.Stat(path); err == nil {
+		qBytes = st.Size()
+	}
+	var total time.Duration
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "model\t%s (%s, d_model %d, %d layers)\n", dir, cfg.Arch, cfg.DModel, cfg.NLayer)
+	fmt.Fprintf(tw, "recipe\t%s\n", cm.Options)
+	if ds != nil {
+		fmt.Fprintf(tw, "calibration\t%d samples x %d tokens (%d tokens) from %s, seed %d\n", ds.Summary.Samples, ds.Summary.SeqLen,
+			ds.Summary.Tokens, strings.Join(ds.Summary.Files, ", "), ds.Summary.Seed)
+	}
+	if calibTime > 0 {
+		fmt.Fprintf(tw, "calibration speed\t%.0f tokens/s\n", float64(calibTokens)/calibTime.Seconds())
+	}
+	fmt.Fprintf(tw, "artifact\t%s\n", path)
+	fmt.Fprintf(tw, "size\t%s FP32 -> %s (%.2fx smaller)\n", humanBytes(fpBytes), humanBytes(qBytes), float64(fpBytes)/float64(max(qBytes, 1)))
+	fmt.Fprintf(tw, "bits per weight\t%.2f (all parameters), %s\n", 8*float64(qBytes)/float64(cfg.ParamCount()), bitsByKind(cm))
+	for _, t := range times {
+		fmt.Fprintf(tw, "time %s\t%s\n", t.name, t.d.Round(time.Millisecond))
+		total += t.d
+	}
+	fmt.Fprintf(tw, "time total\t%s\n", total.Round(time.Millisecond))
+	tw.Flush()
+}
+
+// bitsByKind is the storage bits per weight of the quantized tensors,
+// grouped by projection kind.
+func bitsByKind(cm *quant.Compiled) string {
+	type acc struct{ bits, n float64 }
+	kinds := map[string]*acc{}
+	for name, q := range cm.Quantized {
+		k := name[strings.LastIndex(strings.TrimSuffix(name, ".weight"), ".")+1:]
+		k = strings.TrimSuffix(k, ".weight")
+		var n float64
+		if q.W8 != nil {
+			n = float64(q.W8.Rows * q.W8.Cols)
+		} else {
+			n = float64(q.W4.Rows * q.W4.Cols)
+		}
+		if kinds[k] == nil {
+			kinds[k] = &acc{}
+		}
+		kinds[k].bits += q.BitsPerWeight() * n
+		kinds[k].n += n
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, kinds[k].bits/kinds[k].n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w *model.Weights, cm *quant.Compiled, tok interface{ Encode(string) []int }) error {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	toks := tok.Encode(string(text))
+	if ctxLen == 0 {
+		ctxLen = 2048
+		if w.Config.VocabSize <= 256 {
+			ctxLen = 256
+		}
+	}
+	fp, err := model.Build(w, model.Stages{})
+	if err != nil {
+		return err
+	}
+	ref, err := model.Perplexity(ctx, fp, toks, ctxLen, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	sim, err := cm.Simulate()
+	if err != nil {
+		return err
+	}
+	q, err := model.Perplexity(ctx, sim, toks, ctxLen, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintf(out, "perplexity on %s (%d tokens, windows of %d): FP32 %.4f, %s %.4f (%+.2f%%)\n", path, ref.Predictions,
+		ctxLen, ref.PPL(), cm.Options.Scheme, q.PPL(), 100*(q.PPL()/ref.PPL()-1))
+	return nil
+}
+
+// checkWritable fails early, before any work, when the artifact cannot be
+// written: its directory is missing or not writable, or the path is a
+// directory or a special file.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("--out %s is not a regular file", path)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".quamba-write-check-*")
+	if err != nil {
+		return fmt.Errorf("--out %s cannot be written: %w", path, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// dirDigest identifies a checkpoint: the xxhash64 of the names and bytes of
+// its config.json and weight files, in name order.
+func dirDigest(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	h := xxhash.New()
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !(n == formats.ConfigFile || strings.HasSuffix(n, ".safetensors") ||
+			strings.HasSuffix(n, ".bin") || strings.HasSuffix(n, ".index.json")) {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, n))
+		if err != nil {
+			return "", err
+		}
+		h.WriteString(n)
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", filepath.Join(dir, n), err)
+		}
+	}
+	return fmt.Sprintf("xxhash64:%016x", h.Sum64()), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+

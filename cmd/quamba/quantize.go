@@ -374,4 +374,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-

@@ -95,6 +95,17 @@ func softplus(v float32) float32 {
 	return m + t
 }
 
+// SoftplusF32 sets dst[i] = log(1 + e**src[i]) for every i < len(src), the
+// softplus the scan kernels apply to dt (within about 2 ulp; src itself
+// above 20), bit-for-bit on every tier. It panics if len(dst) < len(src);
+// dst and src may be the same slice.
+func SoftplusF32(dst, src []float32) {
+	if len(dst) < len(src) {
+		panic("kernels.SoftplusF32: dst shorter than src")
+	}
+	softplusF32(dst[:len(src)], src)
+}
+
 // softplusF32Generic sets dst[i] = softplus(src[i]); softplusF32 is the
 // same on the SIMD tiers (bit-for-bit). len(dst) >= len(src).
 func softplusF32Generic(dst, src []float32) {

@@ -165,9 +165,10 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 		if s.Observer != nil {
 			for t := range T {
 				for c := range E {
-					delta[t*E+c] = softplus(dt[t*E+c] + l.dtBias[c])
+					delta[t*E+c] = dt[t*E+c] + l.dtBias[c]
 				}
 			}
+			kernels.SoftplusF32(delta, delta)
 			s.act(i, PointDelta, T, E, delta)
 		}
 		s.act(i, PointY, T, E, y)
@@ -212,11 +213,13 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 		sp := &l.scan2
 		for t := range T {
 			for h := range H {
-				d := softplus(dt[t*H+h] + l.dtBias[h])
-				if sp.DtLimit {
-					d = min(max(d, sp.DtMin), sp.DtMax)
-				}
-				delta[t*H+h] = d
+				delta[t*H+h] = dt[t*H+h] + l.dtBias[h]
+			}
+		}
+		kernels.SoftplusF32(delta, delta)
+		if sp.DtLimit {
+			for j, d := range delta {
+				delta[j] = min(max(d, sp.DtMin), sp.DtMax)
 			}
 		}
 		s.act(i, PointDelta, T, H, delta)

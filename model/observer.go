@@ -28,7 +28,7 @@ const (
 	PointDt
 	// PointDelta is softplus(dt + bias) (clamped to dt_limit for Mamba2): Mamba1 [T, E]; Mamba2 [T, H].
 	// The scan kernels compute delta internally; for an observer it is
-	// computed again by the model's softplus, within 3 ulp of the kernels'.
+	// computed again with kernels.SoftplusF32, the kernels' own softplus.
 	PointDelta
 	// PointY is the SSM output including the D skip, before gating [T, E].
 	PointY

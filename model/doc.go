@@ -6,9 +6,17 @@
 // and kernels.ScanM2F32), Mamba2's gated RMSNorm per group of
 // d_inner/ngroups channels.
 //
-// A Model holds the weights in the official state-spaces layout (row-major
-// []float32, shapes in the field comments); Load reads a model directory
-// through package formats, New takes any TensorSource. A State holds the
+// Weights holds a model's parameters in the official state-spaces layout
+// (row-major []float32, shapes in the field comments): a plain, mutable
+// value that the quantizer's transforms rewrite, itself a TensorSource. A
+// Model is an engine built from Weights by Build: the Mamba1 and Mamba2
+// blocks are written once, and what each stage runs is plugged in through
+// Stages — every projection (a Linear: the FP32 engine packs float32
+// panels, the int8 runtime its own kernels) and a Hook that may rewrite each
+// activation in place before the block consumes it (the quantization
+// simulation fake-quantizes there). Load reads a model directory through
+// package formats and New takes any TensorSource; both build the FP32
+// engine. A State holds the
 // decode state of one sequence (per layer the last d_conv pre-conv inputs and
 // the SSM state) plus scratch buffers:
 //
@@ -23,8 +31,9 @@
 // one long prefill. Both split their work over GOMAXPROCS goroutines, and
 // Step allocates nothing.
 //
-// Perplexity implements the windowed evaluation protocol, Greedy the argmax
-// continuation. An Observer set on a State sees every activation that
+// Perplexity implements the windowed evaluation protocol and Greedy the
+// argmax continuation on any LanguageModel (the FP32 engine, the
+// simulation, the runtime). An Observer set on a State sees every activation that
 // quantization calibrates (see Point). Preset and RandomTensors build models
 // of the official sizes with the standard Mamba initialisation, for speed and
 // memory measurements.

@@ -45,4 +45,3 @@ func TestUnitGate(t *testing.T) {
 		}
 	}
 }
-

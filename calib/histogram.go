@@ -78,9 +78,10 @@ func (h *Histogram) bounds(i int) (lo, hi float64) {
 // Quantile estimates the alpha-quantile of |x| (alpha in [0, 1]): the order
 // statistic at position alpha·(n-1) is located in its bin and interpolated
 // linearly inside the bin (values assumed evenly spread within it, the top
-// bin capped at the exact max); alpha = 1 gives the exact max. The estimate lies in the bin of the true
-// quantile's lower order statistic or the next non-empty one, so its relative
-// error is at most about 1/32 inside [2^HistMinExp, 2^HistMaxExp).
+// bin capped at the exact max); alpha = 1 gives the exact max. The estimate
+// lies in the bin of the order statistic at floor(alpha·(n-1)): when the
+// quantile falls inside one bin, the error is below that bin's width, 1/32 of
+// its octave (for values in [2^HistMinExp, 2^HistMaxExp)).
 func (h *Histogram) Quantile(alpha float64) (float64, error) {
 	if !(alpha >= 0 && alpha <= 1) {
 		return 0, fmt.Errorf("calib: histogram quantile alpha %v is outside [0, 1]", alpha)

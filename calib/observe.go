@@ -41,13 +41,7 @@ func (s *slot) begin(tokens int) {
 }
 
 func (s *slot) observe(rows int, data []float32) {
-	mn, mx, bad := s.mn, s.mx, s.bad
-	for _, v := range data {
-		mn = min(mn, v)
-		mx = max(mx, v)
-		bad += v - v
-	}
-	s.mn, s.mx, s.bad = mn, mx, bad
+	s.mn, s.mx, s.bad = minMax(data, s.mn, s.mx, s.bad)
 	s.rows += rows
 	if s.pct != nil {
 		if s.rows*s.cols > s.pct.n {
@@ -248,4 +242,56 @@ func (o *sampleObs) finish(sess Session) error {
 		}
 	}
 	return nil
+}
+
+// minMax folds data into the running min mn and max mx; bad becomes NaN if
+// data holds a NaN or an infinity (v - v is 0 for every finite v). Four
+// independent accumulators let the comparisons overlap.
+func minMax(data []float32, mn, mx, bad float32) (float32, float32, float32) {
+	m0, m1, m2, m3 := mn, mn, mn, mn
+	x0, x1, x2, x3 := mx, mx, mx, mx
+	b0, b1 := bad, float32(0)
+	i := 0
+	for ; i+4 <= len(data); i += 4 {
+		v := data[i : i+4 : i+4]
+		v0, v1, v2, v3 := v[0], v[1], v[2], v[3]
+		if v0 < m0 {
+			m0 = v0
+		}
+		if v1 < m1 {
+			m1 = v1
+		}
+		if v2 < m2 {
+			m2 = v2
+		}
+		if v3 < m3 {
+			m3 = v3
+		}
+		if v0 > x0 {
+			x0 = v0
+		}
+		if v1 > x1 {
+			x1 = v1
+		}
+		if v2 > x2 {
+			x2 = v2
+		}
+		if v3 > x3 {
+			x3 = v3
+		}
+		b0 += (v0 - v0) + (v1 - v1)
+		b1 += (v2 - v2) + (v3 - v3)
+	}
+	for _, v := range data[i:] {
+		if v < m0 {
+			m0 = v
+		}
+		if v > x0 {
+			x0 = v
+		}
+		b0 += v - v
+	}
+	mn = min(min(m0, m1), min(m2, m3))
+	mx = max(max(x0, x1), max(x2, x3))
+	return mn, mx, b0 + b1
 }

@@ -83,7 +83,10 @@ type Plan struct {
 	// elements of the target in that sample (linear interpolation between
 	// order statistics at position Alpha·(n-1), as torch.quantile), then
 	// the EMA m ← m + 0.01·(q − m) in sample order, the first sample
-	// initialising m (quamba.md §2).
+	// initialising m (quamba.md §2). When the quantile needs at most 4096
+	// of a sample's largest values (alpha close to 1) only those are kept;
+	// otherwise a worker keeps all of the sample's values of the target
+	// (4 bytes each) and selects the order statistics.
 	Percentile []Target
 	// Alpha is the quantile level of Percentile and StatePlan.Percentile,
 	// in (0, 1] (Quamba: 0.99999; the Quamba2 code: 0.9995).

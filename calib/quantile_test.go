@@ -109,3 +109,32 @@ func TestSelectKth(t *testing.T) {
 		}
 	}
 }
+
+func TestMinMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	inf := float32(math.Inf(1))
+	for n := range 40 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		mn, mx, bad := minMax(x, inf, -inf, 0)
+		wmn, wmx := math.Inf(1), math.Inf(-1)
+		for _, v := range x {
+			wmn, wmx = math.Min(wmn, float64(v)), math.Max(wmx, float64(v))
+		}
+		if float64(mn) != wmn || float64(mx) != wmx || bad != 0 {
+			t.Fatalf("n=%d: min-max %v %v %v, want %v %v 0", n, mn, mx, bad, wmn, wmx)
+		}
+		for _, special := range []float32{float32(math.NaN()), inf, -inf} {
+			if n == 0 {
+				continue
+			}
+			y := append([]float32(nil), x...)
+			y[rng.IntN(n)] = special
+			if _, _, bad := minMax(y, inf, -inf, 0); bad == 0 {
+				t.Fatalf("n=%d: %v not flagged", n, special)
+			}
+		}
+	}
+}

@@ -79,7 +79,12 @@ func TestCompileSchemesPerplexity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s %-10s ppl %.5f (%+.2f%%)", name, sc, r.PPL(), 100*(r.PPL()/ref.PPL()-1))
+			change := 100 * (r.PPL()/ref.PPL() - 1)
+			t.Logf("%s %-10s ppl %.5f (%+.2f%%)", name, sc, r.PPL(), change)
+			// The accuracy the recipes must reach on held-out text.
+			if limit, ok := map[Scheme]float64{W8A8: 0.5, W4A16: 2.5, W4A8: 3}[sc]; ok && change > limit {
+				t.Errorf("%s %s: perplexity %+.2f%% vs FP32, limit +%.1f%%", name, sc, change, limit)
+			}
 		}
 	}
 }

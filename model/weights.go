@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,7 +102,7 @@ func (w *Weights) Tensor(name string, shape ...int) ([]float32, error) {
 	if !ok {
 		return nil, fmt.Errorf("model: no tensor %q in a %s model with %d layers", name, w.Config.Arch, w.Config.NLayer)
 	}
-	if len(shape) > 0 && !equalInts(shape, want) {
+	if len(shape) > 0 && !slices.Equal(shape, want) {
 		return nil, fmt.Errorf("model: tensor %s has shape %v, asked for %v", name, want, shape)
 	}
 	dst := w.slot(name)
@@ -243,18 +244,6 @@ func numElements(shape []int) int {
 		n *= d
 	}
 	return n
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in x, or -1: the

@@ -3,6 +3,7 @@ package quant
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/quamba/quamba/calib"
@@ -28,9 +29,13 @@ type CompileOptions struct {
 	Workers int
 	// SourceDigest identifies the source checkpoint in the artifact.
 	SourceDigest string
+	// InPlace lets Compile transform and quantize w itself instead of a
+	// copy (w then belongs to the result), which saves one copy of the
+	// weights for large models.
+	InPlace bool
 }
 
-// Compile quantizes w (which it does not change) with the recipe opt,
+// Compile quantizes w (which it does not change unless co.InPlace) with the recipe opt,
 // calibrating on data, and returns the compiled model. The steps, in order
 // (quamba.md §4.1): untie and fold norms, rotate the residual stream,
 // sort-and-cluster and reorder, fuse the out_proj Hadamard, calibrate the
@@ -58,7 +63,9 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 
 	// 1. Function-preserving transforms on a copy.
 	err := c.stage("transform", func() error {
-		w = w.Clone()
+		if !co.InPlace {
+			w = w.Clone()
+		}
 		if opt.RotateResidual || opt.QuantEmbedding || opt.QuantLMHead {
 			if err := Untie(w); err != nil {
 				return err
@@ -147,6 +154,7 @@ func (c *compiler) calibrate(m *model.Model, plan calib.Plan, ds *calib.Dataset)
 // reorder sorts and clusters the SSM input x of every layer (quamba.md
 // §4.3) and applies the reordering to the weights (§4.4).
 func (c *compiler) reorder(out *Compiled) error {
+	defer debug.FreeOSMemory() // the float engine built here is garbage once this returns
 	w := out.Weights
 	cfg := w.Config
 	m, err := model.Build(w, model.Stages{})
@@ -198,6 +206,7 @@ func actPoints(cfg formats.Config, lmHead bool) []model.Point {
 // calibrateActs measures every quantized activation on the transformed
 // float model and sets its scales.
 func (c *compiler) calibrateActs(out *Compiled) error {
+	defer debug.FreeOSMemory() // the float engine built here is garbage once this returns
 	w := out.Weights
 	cfg := w.Config
 	m, err := model.Build(w, model.Stages{})

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/quamba/quamba/formats"
@@ -154,10 +155,14 @@ const hessianLanes = 2
 // lm_head input) on the simulation of out as it is now (the layers before
 // layer quantized), over the first GPTQSamples calibration samples.
 func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map[model.Point]*Hessian, error) {
-	sim, err := out.Simulate()
+	// The inputs of layer i depend on layers 0..i only: the simulation is
+	// built for those (the lm_head pass needs every layer), which makes a
+	// pass cost i+1 layers and keeps only those packed.
+	sim, err := truncatedSim(out, layer)
 	if err != nil {
 		return nil, err
 	}
+	defer debug.FreeOSMemory() // the simulation's packed weights are garbage once this returns
 	cfg := out.Weights.Config
 	samples := c.data.Samples
 	if n := c.opt.GPTQSamples; n > 0 && n < len(samples) {
@@ -215,4 +220,28 @@ func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map
 		}
 	}
 	return total, nil
+}
+
+// truncatedSim is the simulation of out's first layer+1 layers (all of them
+// for layer -1): the same block, weights and activation scales, with
+// n_layer cut, so that a forward pass stops after the layer whose inputs are
+// wanted.
+func truncatedSim(out *Compiled, layer int) (*model.Model, error) {
+	if layer < 0 || layer+1 >= out.Weights.Config.NLayer {
+		return out.Simulate()
+	}
+	w := *out.Weights
+	w.Config.NLayer = layer + 1
+	w.Layers = w.Layers[:layer+1]
+	acts := make(map[ActKey]ActQuant, len(out.Acts))
+	for k, a := range out.Acts {
+		if k.Layer <= layer {
+			acts[k] = a
+		}
+	}
+	h, err := newActHook(w.Config, acts)
+	if err != nil {
+		return nil, err
+	}
+	return model.Build(&w, model.Stages{Hook: h})
 }

@@ -194,7 +194,10 @@ func runQuantize(c *cli.Context) error {
 	}
 	var calibTokens int64
 	var calibTime time.Duration
-	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, Progress: func(s quant.Stage) {
+	// Without --eval the source weights are not needed again: compile them
+	// in place (one copy of the weights less).
+	inPlace := c.String("eval") == ""
+	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, InPlace: inPlace, Progress: func(s quant.Stage) {
 		if s.Calib != nil && s.Calib.Done == s.Calib.Total {
 			calibTokens += s.Calib.TotalTokens
 			calibTime += s.Calib.Elapsed

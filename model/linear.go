@@ -3,6 +3,8 @@ package model
 import (
 	"runtime"
 
+	"github.com/quamba/quamba/formats"
+
 	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
@@ -35,6 +37,48 @@ const (
 	ProjOut    ProjName = "out_proj"    // out_proj [D, E]
 	ProjLMHead ProjName = "lm_head"     // lm_head [V, D] (layer -1)
 )
+
+// ProjSplit is one projection stage of a model: rows [Row0, Row0+Rows) of
+// the checkpoint tensor Tensor, whose rows have Cols values. Layer is -1 for
+// lm_head.
+type ProjSplit struct {
+	Layer            int
+	Name             ProjName
+	Tensor           string
+	Row0, Rows, Cols int
+}
+
+// Projections lists every projection stage of a model with configuration
+// cfg, layer by layer in block order, lm_head last: the one definition of
+// where the block cuts its projections, which Build, the quantizer and the
+// artifact share.
+func Projections(cfg formats.Config) []ProjSplit {
+	D, E, N := cfg.DModel, cfg.DInner, cfg.DState
+	var out []ProjSplit
+	for i := range cfg.NLayer {
+		p := formats.LayerPrefix(i) + "mixer."
+		add := func(name ProjName, tensor string, row0, rows, cols int) {
+			out = append(out, ProjSplit{Layer: i, Name: name, Tensor: p + tensor, Row0: row0, Rows: rows, Cols: cols})
+		}
+		if cfg.Arch == formats.Mamba1 {
+			R := cfg.DtRank
+			add(ProjInX, "in_proj.weight", 0, E, D)
+			add(ProjInZ, "in_proj.weight", E, E, D)
+			add(ProjXDt, "x_proj.weight", 0, R, E)
+			add(ProjXB, "x_proj.weight", R, N, E)
+			add(ProjXC, "x_proj.weight", R+N, N, E)
+			add(ProjDt, "dt_proj.weight", 0, E, R)
+		} else {
+			Cc := convDim(cfg)
+			add(ProjInZ, "in_proj.weight", 0, E, D)
+			add(ProjInXBC, "in_proj.weight", E, Cc, D)
+			add(ProjInDt, "in_proj.weight", E+Cc, cfg.NHeads, D)
+		}
+		add(ProjOut, "out_proj.weight", 0, D, E)
+	}
+	out = append(out, ProjSplit{Layer: -1, Name: ProjLMHead, Tensor: formats.LMHeadName, Rows: cfg.PaddedVocab, Cols: D})
+	return out
+}
 
 // F32Linear is the FP32 engine's projection: the weights packed once for
 // kernels.MatMulF32, cut into whole 16-row panels for up to NumCPU parts.

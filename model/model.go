@@ -112,27 +112,7 @@ func Build(w *Weights, st Stages) (*Model, error) {
 	if mk == nil {
 		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
 	}
-	var err error
-	lin := func(i int, name ProjName, wt []float32, n, k int) Linear {
-		if err != nil {
-			return nil
-		}
-		var l Linear
-		if l, err = mk(i, name, wt[:n*k], n, k); err != nil {
-			if i >= 0 {
-				err = fmt.Errorf("model: layer %d %s: %w", i, name, err)
-			} else {
-				err = fmt.Errorf("model: %s: %w", name, err)
-			}
-			return nil
-		}
-		if gn, gk := l.Dims(); gn != n || gk != k {
-			err = fmt.Errorf("model: layer %d %s: stage has shape %dx%d, want %dx%d", i, name, gn, gk, n, k)
-		}
-		return l
-	}
-
-	D, E, N, K := cfg.DModel, cfg.DInner, cfg.DState, cfg.DConv
+	E, N, K := cfg.DInner, cfg.DState, cfg.DConv
 	m := &Model{Config: cfg, embedding: w.Embedding, normF: w.NormF, hook: st.Hook, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
@@ -143,21 +123,10 @@ func Build(w *Weights, st Stages) (*Model, error) {
 			A[j] = -float32(math.Exp(float64(v)))
 		}
 		if cfg.Arch == formats.Mamba1 {
-			R := cfg.DtRank
-			l.inX = lin(i, ProjInX, lw.InProj[:E*D], E, D)
-			l.inZ = lin(i, ProjInZ, lw.InProj[E*D:], E, D)
-			l.xDt = lin(i, ProjXDt, lw.XProj[:R*E], R, E)
-			l.xB = lin(i, ProjXB, lw.XProj[R*E:(R+N)*E], N, E)
-			l.xC = lin(i, ProjXC, lw.XProj[(R+N)*E:], N, E)
-			l.dtProj = lin(i, ProjDt, lw.DtProj, E, R)
 			a := make([]float32, kernels.ScanLenM1(E, N))
 			kernels.ScanLayoutM1(a, A, E, N)
 			l.scan1 = kernels.ScanM1Params{E: E, N: N, A: a, D: lw.D, DtBias: lw.DtBias}
 		} else {
-			Cc := convDim(cfg)
-			l.inZ = lin(i, ProjInZ, lw.InProj[:E*D], E, D)
-			l.inXBC = lin(i, ProjInXBC, lw.InProj[E*D:(E+Cc)*D], Cc, D)
-			l.inDt = lin(i, ProjInDt, lw.InProj[(E+Cc)*D:], cfg.NHeads, D)
 			l.scan2 = kernels.ScanM2Params{H: cfg.NHeads, P: cfg.HeadDim, N: N, G: cfg.NGroups, A: A, D: lw.D, DtBias: lw.DtBias}
 			if dtClamped(cfg) {
 				l.scan2.DtLimit = true
@@ -165,12 +134,52 @@ func Build(w *Weights, st Stages) (*Model, error) {
 				l.scan2.DtMax = float32(math.Min(cfg.DtLimitMax, math.MaxFloat32))
 			}
 		}
-		l.outProj = lin(i, ProjOut, lw.OutProj, D, E)
 		l.convW = convLayout(lw.ConvWeight, m.convBlocks, K)
 	}
-	m.lmHead = lin(-1, ProjLMHead, w.LMHead, cfg.PaddedVocab, D)
-	if err != nil {
-		return nil, err
+	for _, p := range Projections(cfg) {
+		t, err := w.Tensor(p.Tensor)
+		if err != nil {
+			return nil, err
+		}
+		l, err := mk(p.Layer, p.Name, t[p.Row0*p.Cols:(p.Row0+p.Rows)*p.Cols], p.Rows, p.Cols)
+		if err != nil {
+			if p.Layer >= 0 {
+				return nil, fmt.Errorf("model: layer %d %s: %w", p.Layer, p.Name, err)
+			}
+			return nil, fmt.Errorf("model: %s: %w", p.Name, err)
+		}
+		if n, k := l.Dims(); n != p.Rows || k != p.Cols {
+			return nil, fmt.Errorf("model: layer %d %s: stage has shape %dx%d, want %dx%d", p.Layer, p.Name, n, k, p.Rows, p.Cols)
+		}
+		if p.Layer < 0 {
+			m.lmHead = l
+		} else {
+			m.layers[p.Layer].set(p.Name, l)
+		}
 	}
 	return m, nil
+}
+
+// set plugs a projection stage into its place in the block.
+func (l *layer) set(name ProjName, lin Linear) {
+	switch name {
+	case ProjInX:
+		l.inX = lin
+	case ProjInZ:
+		l.inZ = lin
+	case ProjInXBC:
+		l.inXBC = lin
+	case ProjInDt:
+		l.inDt = lin
+	case ProjXDt:
+		l.xDt = lin
+	case ProjXB:
+		l.xB = lin
+	case ProjXC:
+		l.xC = lin
+	case ProjDt:
+		l.dtProj = lin
+	case ProjOut:
+		l.outProj = lin
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 	"github.com/quamba/quamba/model"
 )
 
@@ -35,7 +36,22 @@ import (
 //
 // Tensors, for every tensor of the model's schema (formats.Config.Schema,
 // canonical names, lm_head.weight present whenever the compiled model is
-// untied):
+// untied). The projections the block multiplies by (in_proj, x_proj,
+// dt_proj, out_proj, lm_head) are stored per projection stage
+// (model.Projections: e.g. Mamba1 in_proj as in_proj.x and in_proj.z) in the
+// kernels' 16-row panel layout, 64-byte aligned, so that a runtime wraps the
+// mapped bytes with kernels.W8FromPanels / W4FromPanels without repacking:
+//
+//	blk.L.STAGE.q       I8  [NP, KP]           int8: kernels.W8 panels (NP = roundup(rows,16), KP = roundup(cols,4))
+//	blk.L.STAGE.q.rowsum I32 [NP]              int8: Σ_k w[n][k] per padded row
+//	blk.L.STAGE.q       I8  [NP, KP/2]         4-bit (group 128): kernels.W4 code panels (KP = roundup(cols,128))
+//	blk.L.STAGE.q.gs    F32 [NP·KP/128]        4-bit: panel-major group scales
+//	blk.L.STAGE.q.rs    F32 [NP]               4-bit: row scales (0 for padding rows)
+//	lm_head.q, lm_head.q.rowsum, lm_head.q.gs, lm_head.q.rs  the same for lm_head
+//	NAME.q8.scale, NAME.q8.ends                the int8 scales of the whole tensor (below)
+//
+// Other quantized tensors (embedding, conv1d, A_log, D; and 4-bit groups of
+// 64 or 32, which the kernels do not take) are stored row-major:
 //
 //	NAME                F32 [shape]            a float tensor, as the schema gives it
 //	NAME.q8             I8  [rows, cols]       int8 codes in [-127, 127], row-major (W8Tensor)
@@ -116,6 +132,7 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		{Key: "quamba.calib.tokens", Value: uint64(c.Calib.Tokens)},
 		{Key: "quamba.source_digest", Value: c.SourceDigest},
 	}
+	projSplits := splitsByTensor(cfg)
 	var ts []formats.GGUFTensor
 	f32 := func(name string, v []float32, shape ...int) {
 		ts = append(ts, formats.GGUFTensor{Name: name, Type: formats.GGMLF32, Shape: shape, Data: f32Bytes(v)})
@@ -137,21 +154,44 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		case !ok:
 			f32(t.Name, data, t.Shape...)
 		case q.W8 != nil:
-			codes := make([]byte, len(q.W8.Codes))
-			for j, v := range q.W8.Codes {
-				codes[j] = byte(v)
+			if splits := projSplits[t.Name]; splits != nil {
+				for _, sp := range splits {
+					pw, err := q.W8.packRows(sp.Row0, sp.Rows)
+					if err != nil {
+						return fmt.Errorf("write artifact %s: tensor %s: %w", path, t.Name, err)
+					}
+					data := pw.PanelData()
+					ts = append(ts, formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8,
+						Shape: []int{len(pw.RowSums()), len(data) / len(pw.RowSums())}, Data: i8Bytes(data)})
+					i32(panelName(sp)+".rowsum", int32sToInts(pw.RowSums()))
+				}
+			} else {
+				ts = append(ts, formats.GGUFTensor{Name: t.Name + ".q8", Type: formats.GGMLI8, Shape: []int{q.W8.Rows, q.W8.Cols}, Data: i8Bytes(q.W8.Codes)})
 			}
-			ts = append(ts, formats.GGUFTensor{Name: t.Name + ".q8", Type: formats.GGMLI8, Shape: []int{q.W8.Rows, q.W8.Cols}, Data: codes})
 			f32(t.Name+".q8.scale", q.W8.Scales, len(q.W8.Scales))
 			if q.W8.Gran == PerSlice {
 				i32(t.Name+".q8.ends", q.W8.Ends)
 			}
 		default:
 			t4 := q.W4
+			kv = append(kv, formats.GGUFKV{Key: "quamba.q4." + t.Name, Value: []int32{int32(t4.Rows), int32(t4.Cols), int32(t4.Group)}})
+			if splits := projSplits[t.Name]; splits != nil && t4.Group == kernels.W4Group {
+				for _, sp := range splits {
+					pw, err := t4.packRows(sp.Row0, sp.Rows)
+					if err != nil {
+						return fmt.Errorf("write artifact %s: tensor %s: %w", path, t.Name, err)
+					}
+					codes, gs, rs := pw.PanelCodes()
+					ts = append(ts, formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8,
+						Shape: []int{len(rs), len(codes) / len(rs)}, Data: codes})
+					f32(panelName(sp)+".gs", gs, len(gs))
+					f32(panelName(sp)+".rs", rs, len(rs))
+				}
+				continue
+			}
 			ts = append(ts, formats.GGUFTensor{Name: t.Name + ".q4", Type: formats.GGMLI8, Shape: []int{t4.Rows, (t4.Cols + 1) / 2}, Data: t4.PackNibbles()})
 			f32(t.Name+".q4.group_scale", t4.GroupScale, t4.Rows, t4.Groups())
 			f32(t.Name+".q4.row_scale", t4.RowScale, t4.Rows)
-			kv = append(kv, formats.GGUFKV{Key: "quamba.q4." + t.Name, Value: []int32{int32(t4.Rows), int32(t4.Cols), int32(t4.Group)}})
 		}
 	}
 	keys := make([]ActKey, 0, len(c.Acts))
@@ -207,6 +247,40 @@ func actName(k ActKey) string {
 		l = fmt.Sprint(k.Layer)
 	}
 	return "act." + l + "." + k.Point.String()
+}
+
+// splitsByTensor groups the projection stages of cfg by checkpoint tensor.
+func splitsByTensor(cfg formats.Config) map[string][]model.ProjSplit {
+	m := map[string][]model.ProjSplit{}
+	for _, p := range model.Projections(cfg) {
+		m[p.Tensor] = append(m[p.Tensor], p)
+	}
+	return m
+}
+
+// panelName is the tensor name of a projection stage's packed weights:
+// blk.L.NAME.q (lm_head.q for lm_head).
+func panelName(p model.ProjSplit) string {
+	if p.Layer < 0 {
+		return string(p.Name) + ".q"
+	}
+	return fmt.Sprintf("blk.%d.%s.q", p.Layer, p.Name)
+}
+
+func i8Bytes(v []int8) []byte {
+	b := make([]byte, len(v))
+	for j, x := range v {
+		b[j] = byte(x)
+	}
+	return b
+}
+
+func int32sToInts(v []int32) []int {
+	out := make([]int, len(v))
+	for j, x := range v {
+		out[j] = int(x)
+	}
+	return out
 }
 
 func f32Bytes(v []float32) []byte {
@@ -301,6 +375,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 
 	known := map[string]bool{}
 	tensors := map[string][]float32{}
+	projSplits := splitsByTensor(cfg)
 	for _, t := range cfg.Schema() {
 		n := numel(t.Shape)
 		if _, ok := g.TensorInfo(t.Name); ok {
@@ -310,6 +385,24 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 				return nil, err
 			}
 			tensors[t.Name] = slices.Clone(v)
+			continue
+		}
+		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, t.Name+".q8.scale") {
+			q, err := readW8Panels(g, t.Name, splits, known)
+			if err != nil {
+				return nil, err
+			}
+			c.Quantized[t.Name] = QTensor{W8: q}
+			tensors[t.Name] = q.Dequantize()
+			continue
+		}
+		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, panelName(splits[0])+".gs") {
+			q, err := readW4Panels(g, t.Name, n, splits, known)
+			if err != nil {
+				return nil, err
+			}
+			c.Quantized[t.Name] = QTensor{W4: q}
+			tensors[t.Name] = q.Dequantize()
 			continue
 		}
 		if _, ok := g.TensorInfo(t.Name + ".q8"); ok {
@@ -350,6 +443,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 				return nil, err
 			}
 		case strings.HasPrefix(name, "blk.") && strings.Contains(name, ".reorder."):
+			// read below
 		default:
 			if !strings.HasPrefix(name, "act.") {
 				return nil, fmt.Errorf("unexpected tensor %q", name)
@@ -495,12 +589,46 @@ func readW8(g *formats.GGUFFile, name string, n int, known map[string]bool) (*W8
 	if err != nil {
 		return nil, err
 	}
+	known[name+".q8"] = true
+	return readW8Scales(g, name, &W8Tensor{Rows: rows, Cols: cols, Codes: slices.Clone(codes)}, known)
+}
+
+// readW8Panels reads an int8 projection stored as the kernels' panels, one
+// packed matrix per projection stage (model.Projections) of the tensor.
+func readW8Panels(g *formats.GGUFFile, name string, splits []model.ProjSplit, known map[string]bool) (*W8Tensor, error) {
+	last := splits[len(splits)-1]
+	rows, cols := last.Row0+last.Rows, last.Cols
+	t := &W8Tensor{Rows: rows, Cols: cols, Codes: make([]int8, rows*cols)}
+	for _, sp := range splits {
+		pn := panelName(sp)
+		data, err := g.TensorI8(pn)
+		if err != nil {
+			return nil, err
+		}
+		sums, err := g.TensorI32(pn + ".rowsum")
+		if err != nil {
+			return nil, err
+		}
+		pw, err := kernels.W8FromPanels(sp.Rows, sp.Cols, data, sums)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %s: %w", pn, err)
+		}
+		copy(t.Codes[sp.Row0*cols:], pw.Unpack())
+		known[pn], known[pn+".rowsum"] = true, true
+	}
+	return readW8Scales(g, name, t, known)
+}
+
+// readW8Scales reads the scales of an int8 tensor whose codes t holds and
+// checks codes and scales.
+func readW8Scales(g *formats.GGUFFile, name string, t *W8Tensor, known map[string]bool) (*W8Tensor, error) {
+	rows, cols := t.Rows, t.Cols
 	scales, err := g.TensorF32(name + ".q8.scale")
 	if err != nil {
 		return nil, err
 	}
-	t := &W8Tensor{Rows: rows, Cols: cols, Codes: slices.Clone(codes), Scales: slices.Clone(scales)}
-	known[name+".q8"], known[name+".q8.scale"] = true, true
+	t.Scales = slices.Clone(scales)
+	known[name+".q8.scale"] = true
 	switch {
 	case len(scales) == 1 && !hasTensor(g, name+".q8.ends"):
 		t.Gran = PerTensor
@@ -529,6 +657,58 @@ func readW8(g *formats.GGUFFile, name string, n int, known map[string]bool) (*W8
 	for j, s := range t.Scales {
 		if !(s > 0) || math.IsInf(float64(s), 0) {
 			return nil, fmt.Errorf("tensor %s.q8.scale: scale %d is %v", name, j, s)
+		}
+	}
+	return t, nil
+}
+
+// readW4Panels reads a 4-bit projection (group 128) stored as the kernels'
+// panels, one packed matrix per projection stage of the tensor.
+func readW4Panels(g *formats.GGUFFile, name string, n int, splits []model.ProjSplit, known map[string]bool) (*W4Tensor, error) {
+	shape, err := g.Int32s("quamba.q4." + name)
+	if err != nil {
+		return nil, err
+	}
+	last := splits[len(splits)-1]
+	rows, cols := last.Row0+last.Rows, last.Cols
+	if rows*cols != n || !slices.Equal(shape, []int32{int32(rows), int32(cols), kernels.W4Group}) {
+		return nil, fmt.Errorf("quamba.q4.%s is %v, want [%d %d %d]", name, shape, rows, cols, kernels.W4Group)
+	}
+	t := &W4Tensor{Rows: rows, Cols: cols, Group: kernels.W4Group, Codes: make([]uint8, rows*cols)}
+	ng := t.Groups()
+	t.GroupScale, t.RowScale = make([]float32, rows*ng), make([]float32, rows)
+	for _, sp := range splits {
+		pn := panelName(sp)
+		codes, err := g.Tensor(pn)
+		if err != nil {
+			return nil, err
+		}
+		gs, err := g.TensorF32(pn + ".gs")
+		if err != nil {
+			return nil, err
+		}
+		rs, err := g.TensorF32(pn + ".rs")
+		if err != nil {
+			return nil, err
+		}
+		pw, err := kernels.W4FromPanels(sp.Rows, sp.Cols, codes, gs, rs)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %s: %w", pn, err)
+		}
+		q, qgs, qrs := pw.Unpack()
+		for _, v := range q {
+			if v > 15 {
+				return nil, fmt.Errorf("tensor %s: code %d out of [0, 15]", pn, v)
+			}
+		}
+		copy(t.Codes[sp.Row0*cols:], q)
+		copy(t.GroupScale[sp.Row0*ng:], qgs)
+		copy(t.RowScale[sp.Row0:], qrs)
+		known[pn], known[pn+".gs"], known[pn+".rs"] = true, true, true
+	}
+	for j, v := range append(slices.Clone(t.GroupScale), t.RowScale...) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || v < 0 {
+			return nil, fmt.Errorf("tensor %s: scale %d is %v", name, j, v)
 		}
 	}
 	return t, nil

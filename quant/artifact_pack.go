@@ -1,0 +1,16 @@
+package quant
+
+import "github.com/quamba/quamba/kernels"
+
+// packRows packs output rows [r0, r0+n) of t for the W8A8 kernels: one
+// projection stage of the tensor.
+func (t *W8Tensor) packRows(r0, n int) (*kernels.W8, error) {
+	return kernels.PackW8(n, t.Cols, t.Codes[r0*t.Cols:(r0+n)*t.Cols], t.Cols)
+}
+
+// packRows packs output rows [r0, r0+n) of t (group 128) for the W4
+// kernels, with their group and row scales.
+func (t *W4Tensor) packRows(r0, n int) (*kernels.W4, error) {
+	ng := t.Groups()
+	return kernels.PackW4(n, t.Cols, t.Codes[r0*t.Cols:(r0+n)*t.Cols], t.Cols, t.GroupScale[r0*ng:(r0+n)*ng], t.RowScale[r0:r0+n])
+}

@@ -25,7 +25,7 @@ import (
 //	quamba.config_json        string  the model's config.json (formats.MarshalConfig)
 //	quamba.scheme             string  the scheme name; quamba.options: Options.String()
 //	quamba.w_bits, quamba.a_bits, quamba.w4_group          uint32
-//	quamba.rotate_residual, quamba.out_hadamard, quamba.group_x, quamba.group_bc,
+//	quamba.rotate_residual, quamba.out_hadamard, quamba.x_clip_search, quamba.group_x, quamba.group_bc,
 //	quamba.gptq, quamba.clip_search, quamba.quant_embedding, quamba.quant_lm_head  bool
 //	quamba.x_percentile       float64
 //	quamba.head_groups, quamba.channel_groups, quamba.gptq_samples  uint32
@@ -114,6 +114,7 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		{Key: "quamba.rotate_residual", Value: o.RotateResidual},
 		{Key: "quamba.out_hadamard", Value: o.OutHadamard},
 		{Key: "quamba.x_percentile", Value: o.XPercentile},
+		{Key: "quamba.x_clip_search", Value: o.XClipSearch},
 		{Key: "quamba.group_x", Value: o.GroupX},
 		{Key: "quamba.head_groups", Value: u32(o.HeadGroups)},
 		{Key: "quamba.channel_groups", Value: u32(o.ChannelGroups)},
@@ -500,6 +501,7 @@ func readOptions(g *formats.GGUFFile) (Options, error) {
 	sc := str("quamba.scheme")
 	o.WBits, o.ABits, o.W4Group = u("quamba.w_bits"), u("quamba.a_bits"), u("quamba.w4_group")
 	o.RotateResidual, o.OutHadamard = b("quamba.rotate_residual"), b("quamba.out_hadamard")
+	o.XClipSearch = b("quamba.x_clip_search")
 	o.GroupX, o.GroupBC, o.GPTQ, o.ClipSearch = b("quamba.group_x"), b("quamba.group_bc"), b("quamba.gptq"), b("quamba.clip_search")
 	o.QuantEmbedding, o.QuantLMHead = b("quamba.quant_embedding"), b("quamba.quant_lm_head")
 	o.HeadGroups, o.ChannelGroups, o.GPTQSamples = u("quamba.head_groups"), u("quamba.channel_groups"), u("quamba.gptq_samples")

@@ -3,6 +3,7 @@ package quant
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"time"
 
@@ -226,8 +227,13 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 		case g != nil:
 			grouped[key] = *g
 			plan.Grouped = append(plan.Grouped, calib.Grouping{Target: t, Groups: g.cols})
-		case t.Point == model.PointX && c.opt.XPercentile > 0:
-			plan.Percentile = append(plan.Percentile, t)
+		case t.Point == model.PointX && (c.opt.XPercentile > 0 || c.opt.XClipSearch):
+			if c.opt.XPercentile > 0 {
+				plan.Percentile = append(plan.Percentile, t)
+			}
+			if c.opt.XClipSearch {
+				plan.Histogram = append(plan.Histogram, t)
+			}
 		default:
 			plan.MinMax = append(plan.MinMax, t)
 		}
@@ -251,9 +257,20 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 			continue
 		}
 		var amax float64
-		if t.Point == model.PointX && c.opt.XPercentile > 0 {
-			if amax, err = stats.Percentile(t.Layer, t.Point); err != nil {
-				return err
+		if t.Point == model.PointX && (c.opt.XPercentile > 0 || c.opt.XClipSearch) {
+			if c.opt.XPercentile > 0 {
+				if amax, err = stats.Percentile(t.Layer, t.Point); err != nil {
+					return err
+				}
+			}
+			if c.opt.XClipSearch {
+				h, err := stats.Histogram(t.Layer, t.Point)
+				if err != nil {
+					return err
+				}
+				if amax, err = clipSearch(h, amax); err != nil {
+					return fmt.Errorf("layer %d x clip search: %w", t.Layer, err)
+				}
 			}
 		} else {
 			v, err := stats.AbsMax(t.Layer, t.Point)
@@ -313,6 +330,45 @@ func (c *compiler) actGroups(out *Compiled, k ActKey) (*actGrouping, error) {
 		return &actGrouping{cols: cols, blockEnds: r.BlockEnds(), blockScale: r.BlockScales()}, nil
 	}
 	return nil, nil
+}
+
+// clipSearch returns the clip value of an int8 activation, among fractions
+// of its max |x|, its high quantiles and extra (when > 0), with the smallest
+// quantization error estimated from its histogram; ties go to the larger
+// clip.
+func clipSearch(h *calib.Histogram, extra float64) (float64, error) {
+	mx := float64(h.Max)
+	if !(mx > 0) {
+		return 0, nil
+	}
+	cands := []float64{}
+	for r := 20; r >= 6; r-- {
+		cands = append(cands, mx*float64(r)/20)
+	}
+	for _, a := range []float64{0.999999, 0.99999, 0.9999, 0.999} {
+		q, err := h.Quantile(a)
+		if err != nil {
+			return 0, err
+		}
+		cands = append(cands, q)
+	}
+	if extra > 0 {
+		cands = append(cands, extra)
+	}
+	best, bestErr := 0.0, math.Inf(1)
+	for _, c := range cands {
+		if !(c > 0) {
+			continue
+		}
+		e, err := h.ClipMSE(c, 127)
+		if err != nil {
+			return 0, err
+		}
+		if e < bestErr || (e == bestErr && c > best) {
+			best, bestErr = c, e
+		}
+	}
+	return best, nil
 }
 
 // groupsOf maps every column to its block.

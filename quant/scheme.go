@@ -66,6 +66,11 @@ type Options struct {
 	// XPercentile, when > 0, sets the scale of the SSM input x from that
 	// percentile of |x| (Quamba's clipping, §3.1) instead of its max.
 	XPercentile float64
+	// XClipSearch chooses the scale of an ungrouped SSM input x from a
+	// clipping search: the clip value, among fractions of max |x| and high
+	// quantiles of |x| (and XPercentile's value when set), that minimises
+	// the int8 quantization error of x estimated from its histogram.
+	XClipSearch bool
 	// GroupX: sort-and-cluster the SSM input x and give each (SSD group,
 	// head group, channel group) its own scale (§4.3, §4.4). For Mamba1
 	// the channel version: channels sorted by magnitude and cut into
@@ -175,6 +180,7 @@ func (o Options) String() string {
 	if o.XPercentile > 0 {
 		fmt.Fprintf(&b, " +x-percentile=%g", o.XPercentile)
 	}
+	flag(o.XClipSearch, "x-clip-search")
 	if o.GroupX {
 		fmt.Fprintf(&b, " +group-x=%dx%d", o.HeadGroups, o.ChannelGroups)
 	}

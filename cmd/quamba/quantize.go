@@ -48,6 +48,7 @@ func quantizeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "rotate-residual", Usage: "fold norms and rotate the residual stream with a Hadamard"},
 			&cli.BoolFlag{Name: "out-hadamard", Usage: "online Hadamard on the out_proj input, fused into out_proj"},
 			&cli.Float64Flag{Name: "x-percentile", Usage: "scale the SSM input x from this percentile of |x| (0: its max)"},
+			&cli.BoolFlag{Name: "x-clip-search", Usage: "choose the scale of an ungrouped x by a clipping search on its histogram"},
 			&cli.BoolFlag{Name: "group-x", Usage: "sort-and-cluster x with one scale per (SSD group, head group, channel group)"},
 			&cli.BoolFlag{Name: "group-bc", Usage: "one B/C scale per SSD group"},
 			&cli.BoolFlag{Name: "gptq", Usage: "GPTQ for 4-bit in_proj, out_proj and lm_head"},
@@ -72,7 +73,7 @@ func recipeOptions(c *cli.Context) (quant.Options, error) {
 	if err != nil {
 		return o, err
 	}
-	bools := map[string]*bool{"rotate-residual": &o.RotateResidual, "out-hadamard": &o.OutHadamard, "group-x": &o.GroupX,
+	bools := map[string]*bool{"rotate-residual": &o.RotateResidual, "out-hadamard": &o.OutHadamard, "group-x": &o.GroupX, "x-clip-search": &o.XClipSearch,
 		"group-bc": &o.GroupBC, "gptq": &o.GPTQ, "clip-search": &o.ClipSearch, "quant-embedding": &o.QuantEmbedding,
 		"quant-lm-head": &o.QuantLMHead}
 	for name, p := range bools {

@@ -388,7 +388,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 			tensors[t.Name] = slices.Clone(v)
 			continue
 		}
-		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, t.Name+".q8.scale") {
+		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, panelName(splits[0])) && hasTensor(g, t.Name+".q8.scale") {
 			q, err := readW8Panels(g, t.Name, splits, known)
 			if err != nil {
 				return nil, err
@@ -397,7 +397,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 			tensors[t.Name] = q.Dequantize()
 			continue
 		}
-		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, panelName(splits[0])+".gs") {
+		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, panelName(splits[0])) {
 			q, err := readW4Panels(g, t.Name, n, splits, known)
 			if err != nil {
 				return nil, err

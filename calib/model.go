@@ -71,37 +71,3 @@ func checkConfig(cfg formats.Config) error {
 	}
 	return nil
 }
-
-// pointCols is the number of columns a point reports (0: not reported).
-// D = d_model, E = d_inner, N = d_state, R = dt_rank, H = nheads, G = ngroups.
-func pointCols(cfg formats.Config, p model.Point) int {
-	m2 := cfg.Arch == formats.Mamba2
-	D, E, N := cfg.DModel, cfg.DInner, cfg.DState
-	switch p {
-	case model.PointInProjInput, model.PointLMHeadInput:
-		return D
-	case model.PointConvInput:
-		if m2 {
-			return E + 2*cfg.NGroups*N
-		}
-		return E
-	case model.PointZ, model.PointX, model.PointY, model.PointOutProjInput:
-		return E
-	case model.PointB, model.PointC:
-		if m2 {
-			return cfg.NGroups * N
-		}
-		return N
-	case model.PointDtLow:
-		if m2 {
-			return 0
-		}
-		return cfg.DtRank
-	case model.PointDt, model.PointDelta:
-		if m2 {
-			return cfg.NHeads
-		}
-		return E
-	}
-	return 0
-}

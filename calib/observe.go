@@ -126,7 +126,7 @@ func newSampleObs(cfg formats.Config, p *Plan) *sampleObs {
 	get := func(t Target) *slot {
 		i := (t.Layer+1)*np + int(t.Point)
 		if o.table[i] == nil {
-			o.table[i] = &slot{t: t, cols: pointCols(cfg, t.Point)}
+			o.table[i] = &slot{t: t, cols: model.PointCols(cfg, t.Point)}
 			o.slots = append(o.slots, o.table[i])
 		}
 		return o.table[i]

@@ -93,7 +93,7 @@ func (s *fakeSession) Run(tokens []int, obs model.Observer) error {
 			if (l == -1) != (p == model.PointLMHeadInput) {
 				continue
 			}
-			cols := pointCols(f.cfg, p)
+			cols := model.PointCols(f.cfg, p)
 			if cols == 0 {
 				continue
 			}
@@ -138,7 +138,7 @@ func fullPlan(cfg formats.Config, alpha float64) Plan {
 	all := AllLayers(cfg, model.Points()...)
 	var usable []Target
 	for _, t := range all {
-		if pointCols(cfg, t.Point) > 0 {
+		if model.PointCols(cfg, t.Point) > 0 {
 			usable = append(usable, t)
 		}
 	}
@@ -179,7 +179,7 @@ func TestObserversAgainstBruteForce(t *testing.T) {
 			t.Fatalf("%d samples merged, want %d", st.Samples(), len(ds.Samples))
 		}
 		for _, tg := range plan.MinMax {
-			cols := pointCols(cfg, tg.Point)
+			cols := model.PointCols(cfg, tg.Point)
 			mn, mx := math.Inf(1), math.Inf(-1)
 			var ema float64
 			for i, s := range ds.Samples {
@@ -213,7 +213,7 @@ func TestObserversAgainstBruteForce(t *testing.T) {
 			}
 		}
 		for _, tg := range plan.ChannelMeanAbs {
-			cols := pointCols(cfg, tg.Point)
+			cols := model.PointCols(cfg, tg.Point)
 			want := make([]float64, cols)
 			for _, s := range ds.Samples {
 				d := fakeData(s, tg.Layer, tg.Point, cols)
@@ -234,7 +234,7 @@ func TestObserversAgainstBruteForce(t *testing.T) {
 			}
 		}
 		for _, g := range plan.Grouped {
-			cols := pointCols(cfg, g.Point)
+			cols := model.PointCols(cfg, g.Point)
 			want := make([]float32, slices.Max(g.Groups)+1)
 			for _, s := range ds.Samples {
 				d := fakeData(s, g.Layer, g.Point, cols)
@@ -252,7 +252,7 @@ func TestObserversAgainstBruteForce(t *testing.T) {
 			}
 		}
 		for _, tg := range plan.Histogram {
-			cols := pointCols(cfg, tg.Point)
+			cols := model.PointCols(cfg, tg.Point)
 			var all []float32
 			for _, s := range ds.Samples {
 				all = append(all, fakeData(s, tg.Layer, tg.Point, cols)...)

@@ -145,7 +145,7 @@ func (p *Plan) validate(cfg formats.Config) error {
 		return err
 	}
 	for _, g := range p.Grouped {
-		if err := checkMapping(g.Groups, pointCols(cfg, g.Point)); err != nil {
+		if err := checkMapping(g.Groups, model.PointCols(cfg, g.Point)); err != nil {
 			return fmt.Errorf("calib: grouped min-max %v: %w", g.Target, err)
 		}
 	}
@@ -179,7 +179,7 @@ func checkTarget(cfg formats.Config, t Target) error {
 	if t.Layer < 0 || t.Layer >= cfg.NLayer {
 		return fmt.Errorf("%v: layer outside [0, %d)", t, cfg.NLayer)
 	}
-	if pointCols(cfg, t.Point) == 0 {
+	if model.PointCols(cfg, t.Point) == 0 {
 		return fmt.Errorf("%v: a %s model does not report this point", t, cfg.Arch)
 	}
 	return nil

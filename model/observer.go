@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/quamba/quamba/formats"
+)
 
 // Point identifies an activation that quantization calibrates. Shapes are
 // [T, cols] for the T tokens of one Forward chunk (T = 1 in Step), with
@@ -52,6 +56,42 @@ func (p Point) String() string {
 		return pointNames[p]
 	}
 	return fmt.Sprintf("point(%d)", uint8(p))
+}
+
+// PointCols is the number of columns point p reports for a model with
+// configuration cfg (0 when the architecture does not report it: Mamba2 has
+// no PointDtLow). D = d_model, E = d_inner, N = d_state, R = dt_rank,
+// H = nheads, G = ngroups.
+func PointCols(cfg formats.Config, p Point) int {
+	m2 := cfg.Arch == formats.Mamba2
+	D, E, N := cfg.DModel, cfg.DInner, cfg.DState
+	switch p {
+	case PointInProjInput, PointLMHeadInput:
+		return D
+	case PointConvInput:
+		if m2 {
+			return E + 2*cfg.NGroups*N
+		}
+		return E
+	case PointZ, PointX, PointY, PointOutProjInput:
+		return E
+	case PointB, PointC:
+		if m2 {
+			return cfg.NGroups * N
+		}
+		return N
+	case PointDtLow:
+		if m2 {
+			return 0
+		}
+		return cfg.DtRank
+	case PointDt, PointDelta:
+		if m2 {
+			return cfg.NHeads
+		}
+		return E
+	}
+	return 0
 }
 
 // Points lists every Point in model order.

@@ -785,7 +785,7 @@ func readAct(g *formats.GGUFFile, c *Compiled, prefix string, known map[string]b
 	if err != nil {
 		return err
 	}
-	cols := pointCols(c.Weights.Config, point)
+	cols := model.PointCols(c.Weights.Config, point)
 	if len(ends) != len(scales) || len(ends) == 0 || ends[len(ends)-1] != cols {
 		return fmt.Errorf("tensor %s: %d blocks, %d scales, last end %v (want %d columns)", prefix, len(ends), len(scales), ends, cols)
 	}

@@ -279,7 +279,7 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 			}
 			amax = float64(v)
 		}
-		out.Acts[key] = ActQuant{Ends: []int{pointCols(cfg, t.Point)}, Scales: []float32{SymmetricScale(amax, 127)}}
+		out.Acts[key] = ActQuant{Ends: []int{model.PointCols(cfg, t.Point)}, Scales: []float32{SymmetricScale(amax, 127)}}
 	}
 	return nil
 }
@@ -382,34 +382,4 @@ func groupsOf(ends []int) []int {
 		g[j] = b
 	}
 	return g
-}
-
-// pointCols is the column count of a point (see model.Point).
-func pointCols(cfg formats.Config, p model.Point) int {
-	E, N, G := cfg.DInner, cfg.DState, cfg.NGroups
-	m2 := cfg.Arch == formats.Mamba2
-	switch p {
-	case model.PointInProjInput, model.PointLMHeadInput:
-		return cfg.DModel
-	case model.PointConvInput:
-		if m2 {
-			return E + 2*G*N
-		}
-		return E
-	case model.PointZ, model.PointX, model.PointY, model.PointOutProjInput:
-		return E
-	case model.PointB, model.PointC:
-		if m2 {
-			return G * N
-		}
-		return N
-	case model.PointDtLow:
-		return cfg.DtRank
-	case model.PointDt, model.PointDelta:
-		if m2 {
-			return cfg.NHeads
-		}
-		return E
-	}
-	return 0
 }

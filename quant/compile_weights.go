@@ -174,7 +174,7 @@ func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map
 	for j := range lanes {
 		lanes[j] = map[model.Point]*Hessian{}
 		for _, p := range points {
-			h, err := NewHessian(pointCols(cfg, p))
+			h, err := NewHessian(model.PointCols(cfg, p))
 			if err != nil {
 				return nil, err
 			}

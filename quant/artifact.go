@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -135,8 +136,11 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 	}
 	projSplits := splitsByTensor(cfg)
 	var ts []formats.GGUFTensor
+	// Tensors are streamed when the file is written (float32 data, packed
+	// panels), so that writing holds no second copy of the model.
 	f32 := func(name string, v []float32, shape ...int) {
-		ts = append(ts, formats.GGUFTensor{Name: name, Type: formats.GGMLF32, Shape: shape, Data: f32Bytes(v)})
+		ts = append(ts, formats.GGUFTensor{Name: name, Type: formats.GGMLF32, Shape: shape,
+			Write: func(w io.Writer) error { return writeF32(w, v) }})
 	}
 	i32 := func(name string, v []int) {
 		b := make([]byte, 4*len(v))
@@ -157,14 +161,19 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		case q.W8 != nil:
 			if splits := projSplits[t.Name]; splits != nil {
 				for _, sp := range splits {
-					pw, err := q.W8.packRows(sp.Row0, sp.Rows)
-					if err != nil {
-						return fmt.Errorf("write artifact %s: tensor %s: %w", path, t.Name, err)
-					}
-					data := pw.PanelData()
-					ts = append(ts, formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8,
-						Shape: []int{len(pw.RowSums()), len(data) / len(pw.RowSums())}, Data: i8Bytes(data)})
-					i32(panelName(sp)+".rowsum", int32sToInts(pw.RowSums()))
+					q8 := q.W8
+					np, kp := roundUp(sp.Rows, kernels.PanelRows), roundUp(sp.Cols, 4)
+					ts = append(ts, formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8, Shape: []int{np, kp},
+						Write: func(w io.Writer) error {
+							pw, err := q8.packRows(sp.Row0, sp.Rows)
+							if err != nil {
+								return fmt.Errorf("tensor %s: %w", panelName(sp), err)
+							}
+							_, err = w.Write(i8Bytes(pw.PanelData()))
+							return err
+						}})
+					ts = append(ts, formats.GGUFTensor{Name: panelName(sp) + ".rowsum", Type: formats.GGMLI32, Shape: []int{np},
+						Write: func(w io.Writer) error { return writeI32(w, q8.rowSums(sp.Row0, sp.Rows, np)) }})
 				}
 			} else {
 				ts = append(ts, formats.GGUFTensor{Name: t.Name + ".q8", Type: formats.GGMLI8, Shape: []int{q.W8.Rows, q.W8.Cols}, Data: i8Bytes(q.W8.Codes)})
@@ -178,15 +187,29 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 			kv = append(kv, formats.GGUFKV{Key: "quamba.q4." + t.Name, Value: []int32{int32(t4.Rows), int32(t4.Cols), int32(t4.Group)}})
 			if splits := projSplits[t.Name]; splits != nil && t4.Group == kernels.W4Group {
 				for _, sp := range splits {
-					pw, err := t4.packRows(sp.Row0, sp.Rows)
-					if err != nil {
-						return fmt.Errorf("write artifact %s: tensor %s: %w", path, t.Name, err)
+					np, kp := roundUp(sp.Rows, kernels.PanelRows), roundUp(sp.Cols, kernels.W4Group)
+					pack := func(part int) func(w io.Writer) error {
+						return func(w io.Writer) error {
+							pw, err := t4.packRows(sp.Row0, sp.Rows)
+							if err != nil {
+								return fmt.Errorf("tensor %s: %w", panelName(sp), err)
+							}
+							codes, gs, rs := pw.PanelCodes()
+							switch part {
+							case 0:
+								_, err = w.Write(codes)
+							case 1:
+								err = writeF32(w, gs)
+							default:
+								err = writeF32(w, rs)
+							}
+							return err
+						}
 					}
-					codes, gs, rs := pw.PanelCodes()
-					ts = append(ts, formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8,
-						Shape: []int{len(rs), len(codes) / len(rs)}, Data: codes})
-					f32(panelName(sp)+".gs", gs, len(gs))
-					f32(panelName(sp)+".rs", rs, len(rs))
+					ts = append(ts,
+						formats.GGUFTensor{Name: panelName(sp), Type: formats.GGMLI8, Shape: []int{np, kp / 2}, Write: pack(0)},
+						formats.GGUFTensor{Name: panelName(sp) + ".gs", Type: formats.GGMLF32, Shape: []int{np * kp / kernels.W4Group}, Write: pack(1)},
+						formats.GGUFTensor{Name: panelName(sp) + ".rs", Type: formats.GGMLF32, Shape: []int{np}, Write: pack(2)})
 				}
 				continue
 			}
@@ -276,21 +299,33 @@ func i8Bytes(v []int8) []byte {
 	return b
 }
 
-func int32sToInts(v []int32) []int {
-	out := make([]int, len(v))
-	for j, x := range v {
-		out[j] = int(x)
+// writeF32 streams v as little-endian float32 in chunks.
+func writeF32(w io.Writer, v []float32) error {
+	buf := make([]byte, 4*min(len(v), 1<<16))
+	for len(v) > 0 {
+		n := min(len(v), len(buf)/4)
+		for j, x := range v[:n] {
+			binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(x))
+		}
+		if _, err := w.Write(buf[:4*n]); err != nil {
+			return err
+		}
+		v = v[n:]
 	}
-	return out
+	return nil
 }
 
-func f32Bytes(v []float32) []byte {
+// writeI32 writes v as little-endian int32.
+func writeI32(w io.Writer, v []int32) error {
 	b := make([]byte, 4*len(v))
 	for j, x := range v {
-		binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(x))
+		binary.LittleEndian.PutUint32(b[4*j:], uint32(x))
 	}
-	return b
+	_, err := w.Write(b)
+	return err
 }
+
+func roundUp(a, b int) int { return (a + b - 1) / b * b }
 
 // IsArtifact reports whether path names a GGUF file (by its magic).
 func IsArtifact(path string) bool {

@@ -31,6 +31,7 @@ type Model struct {
 	lmHead    Linear    // [V, D]
 	layers    []layer
 	hook      Hook
+	stateHook StateHook
 	outHad    bool // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
 
 	convBlocks []convBlock // the blocks of the conv channels (see convBlocks)
@@ -69,6 +70,18 @@ type Stages struct {
 	// block consumes it (for example quantize-dequantize it). It must be
 	// safe for concurrent use by several States.
 	Hook Hook
+	// State, when non-nil, sees (and may rewrite in place) every layer's
+	// SSM state at the end of each Forward and Step: where an int8 state
+	// cache is stored between calls. It must be safe for concurrent use.
+	State StateHook
+}
+
+// StateHook is a stage that stores the SSM state between calls: State
+// receives layer's state in the scan kernels' layout (Mamba1
+// kernels.ScanLayoutM1 of [E, N]: element (c, n) at kernels.ScanIndexM1;
+// Mamba2 [H, N, P]) and may rewrite it in place.
+type StateHook interface {
+	State(layer int, state []float32)
 }
 
 // Hook is a stage that sees, and may rewrite in place, every activation a
@@ -113,7 +126,7 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
 	}
 	E, N, K := cfg.DInner, cfg.DState, cfg.DConv
-	m := &Model{Config: cfg, embedding: w.Embedding, normF: w.NormF, hook: st.Hook, outHad: w.OutProjHadamard,
+	m := &Model{Config: cfg, embedding: w.Embedding, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
 		lw, l := &w.Layers[i], &m.layers[i]

@@ -27,7 +27,7 @@ import (
 //	quamba.scheme             string  the scheme name; quamba.options: Options.String()
 //	quamba.w_bits, quamba.a_bits, quamba.w4_group          uint32
 //	quamba.rotate_residual, quamba.out_hadamard, quamba.x_clip_search, quamba.group_x, quamba.group_bc,
-//	quamba.gptq, quamba.clip_search, quamba.quant_embedding, quamba.quant_lm_head  bool
+//	quamba.gptq, quamba.clip_search, quamba.state_int8, quamba.quant_embedding, quamba.quant_lm_head  bool
 //	quamba.x_percentile       float64
 //	quamba.head_groups, quamba.channel_groups, quamba.gptq_samples  uint32
 //	quamba.out_proj_hadamard  bool    the block applies the online Hadamard before out_proj
@@ -70,6 +70,7 @@ import (
 //
 //	act.L.POINT.scale   F32 [blocks]           L = layer or "lm_head", POINT = model.Point's name
 //	act.L.POINT.ends    I32 [blocks]           exclusive end columns of the blocks (ActQuant)
+//	blk.L.state.scale   F32 [E/g · N]          int8 SSM state scales (kernels.StateQ8.Scale, g = StateGroup)
 //	blk.L.reorder.heads          I32 [H]       Mamba2 head permutation (gather)
 //	blk.L.reorder.channels       I32 [E]       channel permutation (gather)
 //	blk.L.reorder.head_groups    I32 [..]      per SSD group: count, then its cumulative head ends
@@ -123,6 +124,7 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		{Key: "quamba.gptq", Value: o.GPTQ},
 		{Key: "quamba.gptq_samples", Value: u32(o.GPTQSamples)},
 		{Key: "quamba.clip_search", Value: o.ClipSearch},
+		{Key: "quamba.state_int8", Value: o.StateInt8},
 		{Key: "quamba.quant_embedding", Value: o.QuantEmbedding},
 		{Key: "quamba.quant_lm_head", Value: o.QuantLMHead},
 		{Key: "quamba.out_proj_hadamard", Value: c.Weights.OutProjHadamard},
@@ -232,6 +234,9 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		a := c.Acts[k]
 		f32(actName(k)+".scale", a.Scales, len(a.Scales))
 		i32(actName(k)+".ends", a.Ends)
+	}
+	for i, sc := range c.StateScales {
+		f32(fmt.Sprintf("blk.%d.state.scale", i), sc, len(sc))
 	}
 	for i, r := range c.Reorders {
 		if r == nil {
@@ -478,12 +483,27 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 			if err := readAct(g, c, strings.TrimSuffix(name, ".scale"), known); err != nil {
 				return nil, err
 			}
-		case strings.HasPrefix(name, "blk.") && strings.Contains(name, ".reorder."):
+		case strings.HasPrefix(name, "blk.") && (strings.Contains(name, ".reorder.") || strings.HasSuffix(name, ".state.scale")):
 			// read below
 		default:
 			if !strings.HasPrefix(name, "act.") {
 				return nil, fmt.Errorf("unexpected tensor %q", name)
 			}
+		}
+	}
+	if o.StateInt8 {
+		c.StateScales = make([][]float32, cfg.NLayer)
+		for i := range cfg.NLayer {
+			name := fmt.Sprintf("blk.%d.state.scale", i)
+			sc, err := tensorF32(g, name, cfg.DInner/StateGroup(cfg)*cfg.DState)
+			if err != nil {
+				return nil, err
+			}
+			c.StateScales[i] = slices.Clone(sc)
+			known[name] = true
+		}
+		if _, err := newStateHook(cfg, c.StateScales); err != nil {
+			return nil, err
 		}
 	}
 	for i := range cfg.NLayer {
@@ -539,6 +559,7 @@ func readOptions(g *formats.GGUFFile) (Options, error) {
 	o.XClipSearch = b("quamba.x_clip_search")
 	o.GroupX, o.GroupBC, o.GPTQ, o.ClipSearch = b("quamba.group_x"), b("quamba.group_bc"), b("quamba.gptq"), b("quamba.clip_search")
 	o.QuantEmbedding, o.QuantLMHead = b("quamba.quant_embedding"), b("quamba.quant_lm_head")
+	o.StateInt8 = b("quamba.state_int8")
 	o.HeadGroups, o.ChannelGroups, o.GPTQSamples = u("quamba.head_groups"), u("quamba.channel_groups"), u("quamba.gptq_samples")
 	if err != nil {
 		return o, err

@@ -51,7 +51,7 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 	if err := opt.Check(cfg); err != nil {
 		return nil, err
 	}
-	needData := opt.ABits == 8 || opt.GPTQ || (opt.ClipSearch && opt.WBits == 4)
+	needData := opt.ABits == 8 || opt.StateInt8 || opt.GPTQ || (opt.ClipSearch && opt.WBits == 4)
 	if needData && (data == nil || len(data.Samples) == 0) {
 		return nil, fmt.Errorf("quant: %s needs calibration data", opt.Scheme)
 	}
@@ -99,8 +99,8 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 		}
 	}
 
-	// 3. Activation scales on the transformed float model.
-	if opt.ABits == 8 {
+	// 3. Activation (and SSM-state) scales on the transformed float model.
+	if opt.ABits == 8 || opt.StateInt8 {
 		if err := c.stage("calibrate", func() error { return c.calibrateActs(out) }); err != nil {
 			return nil, err
 		}
@@ -146,8 +146,8 @@ func (c *compiler) report(s Stage) {
 }
 
 // calibrate runs the calibration samples through m with plan.
-func (c *compiler) calibrate(m *model.Model, plan calib.Plan, ds *calib.Dataset) (*calib.Stats, error) {
-	return calib.Calibrate(c.ctx, calib.FP32(m), plan, ds, calib.Options{Workers: c.co.Workers, Progress: func(p calib.Progress) {
+func (c *compiler) calibrate(m calib.Model, plan calib.Plan, ds *calib.Dataset) (*calib.Stats, error) {
+	return calib.Calibrate(c.ctx, m, plan, ds, calib.Options{Workers: c.co.Workers, Progress: func(p calib.Progress) {
 		c.report(Stage{Name: c.name, Done: p.Done, Total: p.Total, Elapsed: time.Since(c.t0), Calib: &p})
 	}})
 }
@@ -162,7 +162,7 @@ func (c *compiler) reorder(out *Compiled) error {
 	if err != nil {
 		return err
 	}
-	stats, err := c.calibrate(m, calib.Plan{ChannelMeanAbs: calib.AllLayers(cfg, model.PointX)}, c.data)
+	stats, err := c.calibrate(calib.FP32(m), calib.Plan{ChannelMeanAbs: calib.AllLayers(cfg, model.PointX)}, c.data)
 	if err != nil {
 		return err
 	}
@@ -214,8 +214,24 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 	if err != nil {
 		return err
 	}
-	points := actPoints(cfg, c.opt.QuantLMHead)
+	var points []model.Point
+	if c.opt.ABits == 8 {
+		points = actPoints(cfg, c.opt.QuantLMHead)
+	}
 	plan := calib.Plan{Alpha: c.opt.XPercentile}
+	if c.opt.StateInt8 {
+		// One scale per (group of StateGroup channels, n) of the final
+		// state of every sample.
+		groups := make([][]int, cfg.NLayer)
+		g := StateGroup(cfg)
+		for i := range groups {
+			groups[i] = make([]int, cfg.DInner)
+			for ch := range groups[i] {
+				groups[i][ch] = ch / g
+			}
+		}
+		plan.State = &calib.StatePlan{Groups: groups}
+	}
 	grouped := map[ActKey]actGrouping{} // activations with more than one scale
 	for _, t := range calib.AllLayers(cfg, points...) {
 		key := ActKey{t.Layer, t.Point}
@@ -238,9 +254,26 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 			plan.MinMax = append(plan.MinMax, t)
 		}
 	}
-	stats, err := c.calibrate(m, plan, c.data)
+	var target calib.Model = calib.FP32(m)
+	if c.opt.StateInt8 {
+		target = stateMaxModel{m: m, every: stateEvery}
+	}
+	stats, err := c.calibrate(target, plan, c.data)
 	if err != nil {
 		return err
+	}
+	if c.opt.StateInt8 {
+		out.StateScales = make([][]float32, cfg.NLayer)
+		for i := range cfg.NLayer {
+			amax, err := stats.StateAbsMax(i)
+			if err != nil {
+				return err
+			}
+			out.StateScales[i] = make([]float32, len(amax))
+			for j, v := range amax {
+				out.StateScales[i][j] = SymmetricScale(float64(v), 127)
+			}
+		}
 	}
 	for _, t := range calib.AllLayers(cfg, points...) {
 		key := ActKey{t.Layer, t.Point}

@@ -64,6 +64,10 @@ type Compiled struct {
 	Quantized map[string]QTensor
 	// Acts holds the quantized activations.
 	Acts map[ActKey]ActQuant
+	// StateScales holds, per layer, the int8 SSM-state scales
+	// [channels/StateGroup][d_state] (kernels.StateQ8.Scale) when the recipe
+	// stores the state as int8; nil otherwise.
+	StateScales [][]float32
 	// Reorders holds, per layer, the channel/head reordering applied (nil
 	// entries where none).
 	Reorders []*Reorder
@@ -85,7 +89,78 @@ func (c *Compiled) Simulate() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Build(c.Weights, model.Stages{Hook: h})
+	st, err := newStateHook(c.Weights.Config, c.StateScales)
+	if err != nil {
+		return nil, err
+	}
+	stages := model.Stages{Hook: h}
+	if st != nil {
+		stages.State = st
+	}
+	return model.Build(c.Weights, stages)
+}
+
+// stateHook quantizes-dequantizes every layer's SSM state where it is
+// stored between calls, as an int8 state cache (kernels.StateQ8) would:
+// q = sat8(RNE(float32(h·(1/s)))), h = float32(q)·s.
+type stateHook struct {
+	ends   [][]int     // per layer: runs of the scan layout sharing a scale
+	scales [][]float32 // per layer: the scale of each run
+}
+
+func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
+	if scales == nil {
+		return nil, nil
+	}
+	if len(scales) != cfg.NLayer {
+		return nil, fmt.Errorf("quant: %d layers of state scales, the model has %d", len(scales), cfg.NLayer)
+	}
+	E, N, G := cfg.DInner, cfg.DState, StateGroup(cfg)
+	want := E / G * N
+	h := &stateHook{ends: make([][]int, cfg.NLayer), scales: make([][]float32, cfg.NLayer)}
+	for i, sc := range scales {
+		if len(sc) != want {
+			return nil, fmt.Errorf("quant: layer %d has %d state scales, want %d", i, len(sc), want)
+		}
+		for j, v := range sc {
+			if err := checkActScale("state", v); err != nil {
+				return nil, fmt.Errorf("quant: layer %d state scale %d: %w", i, j, err)
+			}
+		}
+		// Runs of the scan layout that share a scale: Mamba1 [⌈E/8⌉][N][8],
+		// the 8 channels of a block for one n; Mamba2 [H][N][P], the
+		// channels of one head and one n, cut every G channels.
+		switch cfg.Arch {
+		case formats.Mamba1:
+			for b := range (E + 7) / 8 {
+				for n := range N {
+					h.ends[i] = append(h.ends[i], (b*N+n+1)*8)
+					h.scales[i] = append(h.scales[i], sc[min(b*8, E-1)/G*N+n])
+				}
+			}
+		default:
+			P, r := cfg.HeadDim, min(G, cfg.HeadDim)
+			end := 0
+			for hd := range cfg.NHeads {
+				for n := range N {
+					for p0 := 0; p0 < P; p0 += r {
+						end += r
+						h.ends[i] = append(h.ends[i], end)
+						h.scales[i] = append(h.scales[i], sc[(hd*P+p0)/G*N+n])
+					}
+				}
+			}
+		}
+	}
+	return h, nil
+}
+
+// State fake-quantizes layer's state in place.
+func (h *stateHook) State(layer int, state []float32) {
+	ends := h.ends[layer]
+	if err := FakeQuantI8Blocks(state, ends[len(ends)-1], ends, h.scales[layer]); err != nil {
+		panic(fmt.Sprintf("quant: layer %d state: %v", layer, err))
+	}
 }
 
 // actHook is the simulation's activation stage.

@@ -55,6 +55,7 @@ func quantizeCommand() *cli.Command {
 			&cli.IntFlag{Name: "gptq-samples", Usage: "calibration samples for GPTQ's Hessians (0: all)"},
 			&cli.IntFlag{Name: "w4-group", Usage: "4-bit group size: 128, 64 or 32"},
 			&cli.BoolFlag{Name: "clip-search", Usage: "search a clip ratio per 4-bit group"},
+			&cli.BoolFlag{Name: "state-int8", Usage: "store the SSM state between calls as int8 (per head / 8 channels and state index)"},
 			&cli.BoolFlag{Name: "quant-embedding", Usage: "quantize the embedding"},
 			&cli.BoolFlag{Name: "quant-lm-head", Usage: "quantize lm_head"},
 		},
@@ -74,7 +75,7 @@ func recipeOptions(c *cli.Context) (quant.Options, error) {
 		return o, err
 	}
 	bools := map[string]*bool{"rotate-residual": &o.RotateResidual, "out-hadamard": &o.OutHadamard, "group-x": &o.GroupX, "x-clip-search": &o.XClipSearch,
-		"group-bc": &o.GroupBC, "gptq": &o.GPTQ, "clip-search": &o.ClipSearch, "quant-embedding": &o.QuantEmbedding,
+		"group-bc": &o.GroupBC, "gptq": &o.GPTQ, "clip-search": &o.ClipSearch, "state-int8": &o.StateInt8, "quant-embedding": &o.QuantEmbedding,
 		"quant-lm-head": &o.QuantLMHead}
 	for name, p := range bools {
 		if c.IsSet(name) {

@@ -1,5 +1,9 @@
-// Package quant holds quamba's function-preserving transforms, the weight and
-// activation quantizers, GPTQ and the quantization recipes. The quantizers
+// Package quant is quamba's quantization compiler: the function-preserving
+// transforms (Untie, FoldNorms, RotateResidual, FuseOutHadamard,
+// SortAndCluster and ApplyReorder), the weight and activation quantizers,
+// GPTQ, the recipes (Scheme, Options, Compile), the exact float32
+// simulation of a compiled model through the shared block
+// (Compiled.Simulate) and the GGUF artifact (WriteArtifact, ReadArtifact). The quantizers
 // are symmetric everywhere (scale s = max(absmax, 1e-5)/qmax, scales clamped
 // to at least 1e-6): int8 weights per tensor, per output slice or per row
 // (W8Tensor, QuantizeW8); int8 activation fake-quantization bit-equal to the

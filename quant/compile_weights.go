@@ -24,6 +24,9 @@ func (c *compiler) quantizeWeights(out *Compiled) error {
 
 	for i := range cfg.NLayer {
 		c.report(Stage{Name: c.name, Done: i, Total: cfg.NLayer + 1})
+		// Each layer replaces its float weights by dequantized ones: collect
+		// the garbage as it goes, so that the heap does not grow by a model.
+		debug.FreeOSMemory()
 		l := &w.Layers[i]
 		p := formats.LayerPrefix(i) + "mixer."
 		var hs map[model.Point]*Hessian
@@ -131,7 +134,7 @@ func (c *compiler) weight(out *Compiled, name string, dst *[]float32, rows, cols
 		return fmt.Errorf("tensor %s: %w", name, err)
 	}
 	out.Quantized[name] = QTensor{W4: t}
-	*dst = deq
+	copy(*dst, deq) // in place: the engine-facing slice keeps its backing array
 	return nil
 }
 
@@ -142,7 +145,7 @@ func (c *compiler) w8(out *Compiled, name string, dst *[]float32, rows, cols int
 		return fmt.Errorf("tensor %s: %w", name, err)
 	}
 	out.Quantized[name] = QTensor{W8: t}
-	*dst = t.Dequantize()
+	t.dequantizeInto(*dst)
 	return nil
 }
 

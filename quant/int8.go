@@ -234,13 +234,19 @@ func (t *W8Tensor) RowScales() []float32 {
 // Dequantize returns ŵ = float32(q)·s for every weight, row-major [Rows, Cols].
 func (t *W8Tensor) Dequantize() []float32 {
 	out := make([]float32, t.Rows*t.Cols)
-	for r := 0; r < t.Rows; r++ {
+	t.dequantizeInto(out)
+	return out
+}
+
+// dequantizeInto writes Dequantize's values into dst (len Rows·Cols)
+// without allocating.
+func (t *W8Tensor) dequantizeInto(dst []float32) {
+	for r := range t.Rows {
 		s := t.RowScale(r)
-		for c := 0; c < t.Cols; c++ {
-			out[r*t.Cols+c] = float32(t.Codes[r*t.Cols+c]) * s
+		for c, q := range t.Codes[r*t.Cols : (r+1)*t.Cols] {
+			dst[r*t.Cols+c] = float32(q) * s
 		}
 	}
-	return out
 }
 
 // BitsPerWeight is the storage cost per weight: 8 bits of code plus the

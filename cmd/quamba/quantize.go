@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -123,6 +124,7 @@ func runQuantize(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
+	debug.FreeOSMemory() // the checkpoint's mapping and read buffers are gone
 	if err := opt.Check(w.Config); err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
@@ -134,7 +136,7 @@ func runQuantize(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	loadTime := time.Since(start)
+	loadTime, loadRSS := time.Since(start), peakRSS()
 
 	// Calibration text.
 	calibFiles := splitList(c.String("calib"))
@@ -175,8 +177,8 @@ func runQuantize(c *cli.Context) error {
 				bar.Finish()
 				bar = nil
 			}
-			times = append(times, stageTime{s.Name, s.Elapsed})
-			fmt.Fprintf(stderr, "%-18s done in %s\n", s.Name, s.Elapsed.Round(time.Millisecond))
+			times = append(times, stageTime{s.Name, s.Elapsed, peakRSS()})
+			fmt.Fprintf(stderr, "%-18s done in %s (peak RSS %s)\n", s.Name, s.Elapsed.Round(time.Millisecond), humanBytes(peakRSS()))
 		case s.Total == 0:
 			fmt.Fprintf(stderr, "%-18s ...\n", s.Name)
 		case bars:
@@ -216,8 +218,8 @@ func runQuantize(c *cli.Context) error {
 	if err := quant.WriteArtifact(out, compiled, filepath.Base(filepath.Clean(dir))); err != nil {
 		return err
 	}
-	times = append(times, stageTime{"write", time.Since(t0)})
-	times = append([]stageTime{{"load", loadTime}}, times...)
+	times = append(times, stageTime{"write", time.Since(t0), peakRSS()})
+	times = append([]stageTime{{"load", loadTime, loadRSS}}, times...)
 	printQuantizeSummary(c.App.Writer, dir, out, w.Config, compiled, times, calibTokens, calibTime, ds)
 
 	if evalPath := c.String("eval"); evalPath != "" {
@@ -229,6 +231,7 @@ func runQuantize(c *cli.Context) error {
 type stageTime struct {
 	name string
 	d    time.Duration
+	rss  int64 // peak RSS of the process at the end of the stage
 }
 
 func printQuantizeSummary(out io.Writer, dir, path string, cfg formats.Config, cm *quant.Compiled, times []stageTime,
@@ -253,10 +256,17 @@ func printQuantizeSummary(out io.Writer, dir, path string, cfg formats.Config, c
 	fmt.Fprintf(tw, "size\t%s FP32 -> %s (%.2fx smaller)\n", humanBytes(fpBytes), humanBytes(qBytes), float64(fpBytes)/float64(max(qBytes, 1)))
 	fmt.Fprintf(tw, "bits per weight\t%.2f (all parameters), %s\n", 8*float64(qBytes)/float64(cfg.ParamCount()), bitsByKind(cm))
 	for _, t := range times {
-		fmt.Fprintf(tw, "time %s\t%s\n", t.name, t.d.Round(time.Millisecond))
+		rss := ""
+		if t.rss > 0 {
+			rss = fmt.Sprintf(" (peak RSS %s)", humanBytes(t.rss))
+		}
+		fmt.Fprintf(tw, "time %s\t%s%s\n", t.name, t.d.Round(time.Millisecond), rss)
 		total += t.d
 	}
 	fmt.Fprintf(tw, "time total\t%s\n", total.Round(time.Millisecond))
+	if r := peakRSS(); r > 0 {
+		fmt.Fprintf(tw, "peak RSS\t%s\n", humanBytes(r))
+	}
 	tw.Flush()
 }
 

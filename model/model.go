@@ -150,10 +150,7 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		l.convW = convLayout(lw.ConvWeight, m.convBlocks, K)
 	}
 	for _, p := range Projections(cfg) {
-		t, err := w.Tensor(p.Tensor)
-		if err != nil {
-			return nil, err
-		}
+		t := *w.slot(p.Tensor) // present with its shape: w.Check passed
 		l, err := mk(p.Layer, p.Name, t[p.Row0*p.Cols:(p.Row0+p.Rows)*p.Cols], p.Rows, p.Cols)
 		if err != nil {
 			if p.Layer >= 0 {

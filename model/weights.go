@@ -153,12 +153,12 @@ func (w *Weights) Check() error {
 		return fmt.Errorf("model: %d layers of weights, config has n_layer %d", len(w.Layers), w.Config.NLayer)
 	}
 	for _, t := range w.Config.Schema() {
-		data, err := w.Tensor(t.Name)
-		if err != nil {
-			return err
+		dst := w.slot(t.Name)
+		if dst == nil || len(*dst) != numElements(t.Shape) {
+			return fmt.Errorf("model: tensor %s is not set (want shape %v)", t.Name, t.Shape)
 		}
-		if j := firstNonFinite(data); j >= 0 {
-			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", t.Name, data[j], j)
+		if j := firstNonFinite(*dst); j >= 0 {
+			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", t.Name, (*dst)[j], j)
 		}
 	}
 	if w.Config.TieEmbeddings && (len(w.LMHead) == 0 || &w.LMHead[0] != &w.Embedding[0]) {

@@ -166,6 +166,8 @@ func (c *compiler) reorder(out *Compiled) error {
 	if err != nil {
 		return err
 	}
+	debug.FreeOSMemory() // the float engine is dead: return its memory before reordering
+
 	for i := range cfg.NLayer {
 		mean, err := stats.ChannelMeanAbs(i, model.PointX)
 		if err != nil {

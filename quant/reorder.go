@@ -342,11 +342,30 @@ func identity(n int) []int {
 }
 
 // permuteRows gathers the rows of the row-major w [len(perm), cols]:
-// new row i is old row perm[i].
+// new row i is old row perm[i]. It works in place, cycle by cycle, with one
+// row of scratch (a copy of w would be garbage the size of the weights).
 func permuteRows(w []float32, perm []int, cols int) {
-	old := append([]float32(nil), w[:len(perm)*cols]...)
-	for i, p := range perm {
-		copy(w[i*cols:(i+1)*cols], old[p*cols:(p+1)*cols])
+	done := make([]bool, len(perm))
+	tmp := make([]float32, cols)
+	row := func(i int) []float32 { return w[i*cols : (i+1)*cols] }
+	for start := range perm {
+		if done[start] || perm[start] == start {
+			done[start] = true
+			continue
+		}
+		// Cycle start ← perm[start] ← perm[perm[start]] ... ← start.
+		copy(tmp, row(start))
+		i := start
+		for {
+			done[i] = true
+			j := perm[i]
+			if j == start {
+				copy(row(i), tmp)
+				break
+			}
+			copy(row(i), row(j))
+			i = j
+		}
 	}
 }
 

@@ -32,3 +32,6 @@ func (m *mappedFile) close() error {
 	m.data = nil
 	return nil
 }
+
+// release is a no-op where the file is read into memory.
+func (m *mappedFile) release(b []byte) {}

@@ -5,6 +5,7 @@ package formats
 import (
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,4 +53,26 @@ func (m *mappedFile) close() error {
 	data := m.data
 	m.data = nil
 	return unix.Munmap(data)
+}
+
+// release tells the kernel that the pages wholly inside b, a sub-slice of
+// the mapping, are not needed for now (MADV_DONTNEED): after a tensor has
+// been converted, its file pages leave the process's resident set instead
+// of doubling the memory of a load. A later read faults them back in from
+// the file. Slices outside the mapping are ignored.
+func (m *mappedFile) release(b []byte) {
+	if !m.mapped || len(b) == 0 || len(m.data) == 0 {
+		return
+	}
+	base := uintptr(unsafe.Pointer(&m.data[0]))
+	lo := uintptr(unsafe.Pointer(&b[0]))
+	if lo < base || lo+uintptr(len(b)) > base+uintptr(len(m.data)) {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	start := (lo - base + page - 1) / page * page
+	end := (lo - base + uintptr(len(b))) / page * page
+	if end > start {
+		unix.Madvise(m.data[start:end], unix.MADV_DONTNEED)
+	}
 }

@@ -379,6 +379,7 @@ func (p *PyTorch) Float32(name string) ([]float32, []int, error) {
 	if err := decodeFloat32(out, b, t.storage.dtype); err != nil {
 		return nil, nil, fmt.Errorf("%s: tensor %q: %w", p.path, name, err)
 	}
+	p.file.release(b)
 	return out, append([]int(nil), t.size...), nil
 }
 

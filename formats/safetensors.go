@@ -266,6 +266,9 @@ func (s *Safetensors) Float32(name string) ([]float32, []int, error) {
 	if err := decodeFloat32(out, b, e.info.DType); err != nil {
 		return nil, nil, fmt.Errorf("%s: tensor %q: %w", s.path, name, err)
 	}
+	if s.file != nil {
+		s.file.release(b)
+	}
 	return out, append([]int(nil), e.info.Shape...), nil
 }
 

@@ -117,6 +117,10 @@ func NewF32Linear(w []float32, n, k int) (*F32Linear, error) {
 // Dims returns the weight shape (n, k).
 func (l *F32Linear) Dims() (n, k int) { return l.n, l.k }
 
+// Unpack returns the weights as the row-major [n, k] matrix they were
+// packed from (the same values: packing only moves them).
+func (l *F32Linear) Unpack() []float32 { return l.split[0][0].w.Unpack() }
+
 // Parts is the largest number of parts MatMul cuts the rows into.
 func (l *F32Linear) Parts() int { return len(l.split) }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"time"
 
 	"github.com/quamba/quamba/calib"
@@ -155,19 +154,16 @@ func (c *compiler) calibrate(m calib.Model, plan calib.Plan, ds *calib.Dataset) 
 // reorder sorts and clusters the SSM input x of every layer (quamba.md
 // §4.3) and applies the reordering to the weights (§4.4).
 func (c *compiler) reorder(out *Compiled) error {
-	defer debug.FreeOSMemory() // the float engine built here is garbage once this returns
 	w := out.Weights
 	cfg := w.Config
-	m, err := model.Build(w, model.Stages{})
+	var stats *calib.Stats
+	err := withEngine(w, model.Stages{}, func(m *model.Model) (err error) {
+		stats, err = c.calibrate(calib.FP32(m), calib.Plan{ChannelMeanAbs: calib.AllLayers(cfg, model.PointX)}, c.data)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	stats, err := c.calibrate(calib.FP32(m), calib.Plan{ChannelMeanAbs: calib.AllLayers(cfg, model.PointX)}, c.data)
-	if err != nil {
-		return err
-	}
-	debug.FreeOSMemory() // the float engine is dead: return its memory before reordering
-
 	for i := range cfg.NLayer {
 		mean, err := stats.ChannelMeanAbs(i, model.PointX)
 		if err != nil {
@@ -209,13 +205,8 @@ func actPoints(cfg formats.Config, lmHead bool) []model.Point {
 // calibrateActs measures every quantized activation on the transformed
 // float model and sets its scales.
 func (c *compiler) calibrateActs(out *Compiled) error {
-	defer debug.FreeOSMemory() // the float engine built here is garbage once this returns
 	w := out.Weights
 	cfg := w.Config
-	m, err := model.Build(w, model.Stages{})
-	if err != nil {
-		return err
-	}
 	var points []model.Point
 	if c.opt.ABits == 8 {
 		points = actPoints(cfg, c.opt.QuantLMHead)
@@ -256,11 +247,15 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 			plan.MinMax = append(plan.MinMax, t)
 		}
 	}
-	var target calib.Model = calib.FP32(m)
-	if c.opt.StateInt8 {
-		target = stateMaxModel{m: m, every: stateEvery}
-	}
-	stats, err := c.calibrate(target, plan, c.data)
+	var stats *calib.Stats
+	err := withEngine(w, model.Stages{}, func(m *model.Model) (err error) {
+		var target calib.Model = calib.FP32(m)
+		if c.opt.StateInt8 {
+			target = stateMaxModel{m: m, every: stateEvery}
+		}
+		stats, err = c.calibrate(target, plan, c.data)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -161,12 +161,21 @@ func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map
 	// The inputs of layer i depend on layers 0..i only: the simulation is
 	// built for those (the lm_head pass needs every layer), which makes a
 	// pass cost i+1 layers and keeps only those packed.
-	sim, err := truncatedSim(out, layer)
+	w, stages, err := truncatedSim(out, layer)
 	if err != nil {
 		return nil, err
 	}
-	defer debug.FreeOSMemory() // the simulation's packed weights are garbage once this returns
-	cfg := out.Weights.Config
+	var total map[model.Point]*Hessian
+	err = withEngine(w, stages, func(sim *model.Model) (err error) {
+		total, err = c.collect(sim, out.Weights.Config, layer, points)
+		return err
+	})
+	return total, err
+}
+
+// collect runs the GPTQ calibration samples through sim and returns the
+// Hessians of layer's points.
+func (c *compiler) collect(sim *model.Model, cfg formats.Config, layer int, points []model.Point) (map[model.Point]*Hessian, error) {
 	samples := c.data.Samples
 	if n := c.opt.GPTQSamples; n > 0 && n < len(samples) {
 		samples = samples[:n]
@@ -225,26 +234,27 @@ func (c *compiler) hessians(out *Compiled, layer int, points []model.Point) (map
 	return total, nil
 }
 
-// truncatedSim is the simulation of out's first layer+1 layers (all of them
-// for layer -1): the same block, weights and activation scales, with
-// n_layer cut, so that a forward pass stops after the layer whose inputs are
-// wanted.
-func truncatedSim(out *Compiled, layer int) (*model.Model, error) {
-	if layer < 0 || layer+1 >= out.Weights.Config.NLayer {
-		return out.Simulate()
-	}
-	w := *out.Weights
-	w.Config.NLayer = layer + 1
-	w.Layers = w.Layers[:layer+1]
-	acts := make(map[ActKey]ActQuant, len(out.Acts))
-	for k, a := range out.Acts {
-		if k.Layer <= layer {
-			acts[k] = a
+// truncatedSim returns the weights and stages of the simulation of out's
+// first layer+1 layers (all of them for layer -1): the same block, weights
+// and activation scales, with n_layer cut, so that a forward pass stops
+// after the layer whose inputs are wanted. The weights share out's tensors.
+func truncatedSim(out *Compiled, layer int) (*model.Weights, model.Stages, error) {
+	w, acts := out.Weights, out.Acts
+	if layer >= 0 && layer+1 < out.Weights.Config.NLayer {
+		cut := *out.Weights
+		cut.Config.NLayer = layer + 1
+		cut.Layers = cut.Layers[:layer+1]
+		w = &cut
+		acts = make(map[ActKey]ActQuant, len(out.Acts))
+		for k, a := range out.Acts {
+			if k.Layer <= layer {
+				acts[k] = a
+			}
 		}
 	}
 	h, err := newActHook(w.Config, acts)
 	if err != nil {
-		return nil, err
+		return nil, model.Stages{}, err
 	}
-	return model.Build(&w, model.Stages{Hook: h})
+	return w, model.Stages{Hook: h}, nil
 }

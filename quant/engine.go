@@ -33,6 +33,9 @@ func withEngine(w *model.Weights, st model.Stages, f func(m *model.Model) error)
 		packed = append(packed, l)
 		if left[p.Tensor]--; left[p.Tensor] == 0 && !(p.Tensor == formats.LMHeadName && w.Config.TieEmbeddings) {
 			*projSlot(w, p) = nil // the panels hold it now
+			if j := len(packed); j == len(splits) || splits[j].Layer != p.Layer {
+				debug.FreeOSMemory() // return the layer's float weights as it is packed
+			}
 		}
 		return l, nil
 	}

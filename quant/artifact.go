@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/kernels"
@@ -296,12 +297,12 @@ func panelName(p model.ProjSplit) string {
 	return fmt.Sprintf("blk.%d.%s.q", p.Layer, p.Name)
 }
 
+// i8Bytes is v's memory as bytes (int8 and byte have the same layout).
 func i8Bytes(v []int8) []byte {
-	b := make([]byte, len(v))
-	for j, x := range v {
-		b[j] = byte(x)
+	if len(v) == 0 {
+		return nil
 	}
-	return b
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v))
 }
 
 // writeF32 streams v as little-endian float32 in chunks.

@@ -97,6 +97,10 @@ func recipeOptions(c *cli.Context) (quant.Options, error) {
 
 func runQuantize(c *cli.Context) error {
 	start := time.Now()
+	// Compiling keeps a model-sized live heap and replaces tensors as it
+	// goes: with the default GOGC of 100 the garbage could grow to another
+	// model before a collection. Collect at 20% growth instead.
+	defer debug.SetGCPercent(debug.SetGCPercent(20))
 	opt, err := recipeOptions(c)
 	if err != nil {
 		return err

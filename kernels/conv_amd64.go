@@ -11,7 +11,7 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 func convI8Arch(t Tier, l, c, dConv int, x []int8, ldx int, state []int8, w, bias, inv []float32, out []int8, ldo int) int {
 	c8 := c &^ 7
-	if t != AVX2 || dConv != 4 || c8 == 0 {
+	if !avx2Up(t) || dConv != 4 || c8 == 0 {
 		return 0
 	}
 	amd64.ConvSiLUI8AVX2(l, c8, x, ldx, state, c, w, bias, inv, out, ldo)
@@ -20,7 +20,7 @@ func convI8Arch(t Tier, l, c, dConv int, x []int8, ldx int, state []int8, w, bia
 
 func convI8F32Arch(t Tier, l, c, dConv int, x []int8, ldx int, state []int8, w, bias []float32, out []float32, ldo int) int {
 	c8 := c &^ 7
-	if t != AVX2 || dConv != 4 || c8 == 0 {
+	if !avx2Up(t) || dConv != 4 || c8 == 0 {
 		return 0
 	}
 	amd64.ConvSiLUI8F32AVX2(l, c8, x, ldx, state, c, w, bias, out, ldo)
@@ -29,7 +29,7 @@ func convI8F32Arch(t Tier, l, c, dConv int, x []int8, ldx int, state []int8, w, 
 
 func convF32Arch(t Tier, l, c, dConv int, x []float32, ldx int, state []float32, w, bias []float32, out []float32, ldo int) int {
 	c8 := c &^ 7
-	if t != AVX2 || dConv != 4 || c8 == 0 {
+	if !avx2Up(t) || dConv != 4 || c8 == 0 {
 		return 0
 	}
 	amd64.ConvSiLUF32AVX2(l, c8, x, ldx, state, c, w, bias, out, ldo)
@@ -41,7 +41,7 @@ func convF32Arch(t Tier, l, c, dConv int, x []float32, ldx int, state []float32,
 
 func convStepI8Arch(t Tier, c, dConv int, x []int8, state []int8, w, bias, inv []float32, out []int8) int {
 	c8 := c &^ 7
-	if t != AVX2 || dConv != 4 || c8 == 0 {
+	if !avx2Up(t) || dConv != 4 || c8 == 0 {
 		return 0
 	}
 	amd64.ConvStepI8AVX2(c8, state, c, w, bias, inv, x, out)
@@ -50,7 +50,7 @@ func convStepI8Arch(t Tier, c, dConv int, x []int8, state []int8, w, bias, inv [
 
 func convStepF32Arch(t Tier, c, dConv int, x []float32, state []float32, w, bias []float32, out []float32) int {
 	c8 := c &^ 7
-	if t != AVX2 || dConv != 4 || c8 == 0 {
+	if !avx2Up(t) || dConv != 4 || c8 == 0 {
 		return 0
 	}
 	amd64.ConvStepF32AVX2(c8, state, c, w, bias, x, out)

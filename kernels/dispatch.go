@@ -19,13 +19,21 @@ const (
 	NEON
 	// NEONDot uses ARMv8.2 NEON with SDOT (arm64).
 	NEONDot
+	// AVX512 uses AVX-512 F, BW, VL and VNNI (amd64): 512-bit vectors,
+	// mask registers and VPDPBUSD.
+	AVX512
+	// NEONI8MM is NEONDot plus the ARMv8.6 int8 matrix multiply (SMMLA) for
+	// the prefill GEMMs (arm64).
+	NEONI8MM
 )
 
 var tierNames = map[Tier]string{
-	Generic: "generic",
-	AVX2:    "avx2",
-	NEON:    "neon",
-	NEONDot: "neondot",
+	Generic:  "generic",
+	AVX2:     "avx2",
+	NEON:     "neon",
+	NEONDot:  "neondot",
+	AVX512:   "avx512",
+	NEONI8MM: "neoni8mm",
 }
 
 func (t Tier) String() string {
@@ -42,7 +50,7 @@ func ParseTier(s string) (Tier, error) {
 			return t, nil
 		}
 	}
-	return Generic, fmt.Errorf("unknown kernel tier %q (want generic, avx2, neon or neondot)", s)
+	return Generic, fmt.Errorf("unknown kernel tier %q (want generic, avx2, avx512, neon, neondot or neoni8mm)", s)
 }
 
 // EnvVar names the environment variable that forces a lower kernel tier.

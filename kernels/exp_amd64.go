@@ -5,7 +5,7 @@ package kernels
 import "github.com/quamba/quamba/kernels/amd64"
 
 func expF32(dst, src []float32) {
-	if active == AVX2 {
+	if avx2Up(active) {
 		n := len(src) &^ 7
 		amd64.ExpAVX2(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]
@@ -14,7 +14,7 @@ func expF32(dst, src []float32) {
 }
 
 func softplusF32(dst, src []float32) {
-	if active == AVX2 {
+	if avx2Up(active) {
 		n := len(src) &^ 7
 		amd64.SoftplusAVX2(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]

@@ -5,7 +5,7 @@ package kernels
 import "github.com/quamba/quamba/kernels/arm64"
 
 func expF32(dst, src []float32) {
-	if active == NEON || active == NEONDot {
+	if neonTier(active) {
 		n := len(src) &^ 3
 		arm64.ExpNEON(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]
@@ -14,7 +14,7 @@ func expF32(dst, src []float32) {
 }
 
 func softplusF32(dst, src []float32) {
-	if active == NEON || active == NEONDot {
+	if neonTier(active) {
 		n := len(src) &^ 3
 		arm64.SoftplusNEON(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]

@@ -9,7 +9,7 @@ import "github.com/quamba/quamba/kernels/amd64"
 // tile (f32_simd.go).
 
 func f32Arch(t Tier, m int, x []float32, ldx int, w *F32, bias []float32, y []float32, ldy int) bool {
-	if t != AVX2 {
+	if !avx2Up(t) {
 		return false
 	}
 	if m == 1 {

@@ -9,7 +9,7 @@ import "github.com/quamba/quamba/kernels/arm64"
 // M > 1 with the 4 × 16 FMLA-by-element tile (f32_simd.go).
 
 func f32Arch(t Tier, m int, x []float32, ldx int, w *F32, bias []float32, y []float32, ldy int) bool {
-	if t != NEON && t != NEONDot {
+	if !neonTier(t) {
 		return false
 	}
 	if m == 1 {

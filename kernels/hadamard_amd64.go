@@ -6,7 +6,7 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 // amd64 binding of the Hadamard drivers (hadamard_simd.go) to the AVX2 kernels.
 
-func hadamardSIMD(t Tier) bool { return t == AVX2 }
+func hadamardSIMD(t Tier) bool { return avx2Up(t) }
 
 func fwhtKernel(x []float32)                          { amd64.FWHTAVX2(x) }
 func scaleKernel(x []float32, s float32)              { amd64.ScaleF32AVX2(x, s) }

@@ -114,10 +114,10 @@ func padRows(x unsafe.Pointer, m, k, ld, kp, elem int) (unsafe.Pointer, int, *sc
 }
 
 func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
-	if t != NEON && t != NEONDot {
+	if !neonTier(t) {
 		return false
 	}
-	dot := t == NEONDot
+	dot := dotUp(t)
 	o := newArmW8Out(ep)
 	kp := w.kp()
 	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, kp, 1)
@@ -241,14 +241,14 @@ func armW4(kind armW4Kind, m int, xp unsafe.Pointer, lx int, xs float32, w *W4, 
 }
 
 func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, ldy int) bool {
-	if t != NEON && t != NEONDot {
+	if !neonTier(t) {
 		return false
 	}
 	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, w.kp(), 1)
 	if s != nil {
 		defer putScratch(s)
 	}
-	dot := t == NEONDot
+	dot := dotUp(t)
 	if m == 1 {
 		kind := armW4A8NEON
 		if dot {
@@ -300,7 +300,7 @@ func armGemmW4A8(dot bool, x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kg, 
 }
 
 func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {
-	if t != NEON && t != NEONDot {
+	if !neonTier(t) {
 		return false
 	}
 	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, w.kp(), 4)

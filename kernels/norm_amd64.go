@@ -10,7 +10,7 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 func sumSqArch(t Tier, x []float32) (int, float64) {
 	n := len(x) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0, 0
 	}
 	return n, amd64.SumSqAVX2(x[:n])
@@ -18,7 +18,7 @@ func sumSqArch(t Tier, x []float32) (int, float64) {
 
 func addSumSqArch(t Tier, res, h []float32) (int, float64) {
 	n := len(res) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0, 0
 	}
 	return n, amd64.AddSumSqAVX2(res[:n], h[:n])
@@ -26,7 +26,7 @@ func addSumSqArch(t Tier, res, h []float32) (int, float64) {
 
 func scaleMulArch(t Tier, out, v, w []float32, s float32) int {
 	n := len(v) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0
 	}
 	amd64.ScaleMulAVX2(out[:n], v[:n], w[:n], s)
@@ -35,7 +35,7 @@ func scaleMulArch(t Tier, out, v, w []float32, s float32) int {
 
 func scaleMulQuantArch(t Tier, q []int8, v, w []float32, s float32) int {
 	n := len(v) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0
 	}
 	amd64.ScaleMulQuantAVX2(q[:n], v[:n], w[:n], s)
@@ -44,7 +44,7 @@ func scaleMulQuantArch(t Tier, q []int8, v, w []float32, s float32) int {
 
 func gateF32Arch(t Tier, v, y, z []float32) (int, float64) {
 	n := len(v) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0, 0
 	}
 	return n, amd64.GateF32AVX2(v[:n], y[:n], z[:n])
@@ -52,7 +52,7 @@ func gateF32Arch(t Tier, v, y, z []float32) (int, float64) {
 
 func gateI8Arch(t Tier, v, y []float32, z []int8, zScale float32) (int, float64) {
 	n := len(v) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0, 0
 	}
 	return n, amd64.GateI8AVX2(v[:n], y[:n], z[:n], zScale)

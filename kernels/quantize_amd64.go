@@ -10,7 +10,7 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
 	n := len(x) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0
 	}
 	amd64.QuantizeI8AVX2(x[:n], invScale, q)
@@ -19,7 +19,7 @@ func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
 
 func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
 	n := len(x) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0
 	}
 	amd64.QuantizeI8ChanAVX2(x[:n], invScale, q)
@@ -28,7 +28,7 @@ func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
 
 func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
 	n := len(q) &^ 7
-	if t != AVX2 || n == 0 {
+	if !avx2Up(t) || n == 0 {
 		return 0
 	}
 	amd64.DequantizeI8AVX2(q[:n], scale, x)

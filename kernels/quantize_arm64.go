@@ -8,8 +8,6 @@ import "github.com/quamba/quamba/kernels/arm64"
 // longest prefix that is a multiple of 4 (8 for dequantization) and reports
 // its length; the twin finishes the rest with the same arithmetic.
 
-func neonTier(t Tier) bool { return t == NEON || t == NEONDot }
-
 func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
 	n := len(x) &^ 3
 	if !neonTier(t) || n == 0 {

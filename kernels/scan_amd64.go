@@ -9,7 +9,7 @@ import (
 
 // amd64 binding of the scan drivers (scan_simd.go) to the AVX2 kernels.
 
-func scanSIMD() bool { return active == AVX2 }
+func scanSIMD() bool { return avx2Up(active) }
 
 func scanM1Kernel(a *scanabi.ScanM1Args) { amd64.ScanM1AVX2(a) }
 func scanM2Kernel(a *scanabi.ScanM2Args) { amd64.ScanM2AVX2(a) }

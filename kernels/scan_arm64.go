@@ -10,7 +10,7 @@ import (
 // arm64 binding of the scan drivers (scan_simd.go) to the NEON kernels,
 // which need no dot-product extension.
 
-func scanSIMD() bool { return active == NEON || active == NEONDot }
+func scanSIMD() bool { return neonTier(active) }
 
 func scanM1Kernel(a *scanabi.ScanM1Args) { arm64.ScanM1NEON(a) }
 func scanM2Kernel(a *scanabi.ScanM2Args) { arm64.ScanM2NEON(a) }

@@ -243,4 +243,3 @@ func gemvW8A8(x []*int8, i0 int, w *W8, o *w8Out) {
 		}
 	}
 }
-

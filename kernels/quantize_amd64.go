@@ -4,11 +4,16 @@ package kernels
 
 import "github.com/quamba/quamba/kernels/amd64"
 
-// amd64 binding of the quantization kernels: the AVX2 code handles the
-// longest prefix that is a multiple of 8 and reports its length; the twin
-// finishes the rest with the same arithmetic.
+// amd64 binding of the quantization kernels. The AVX-512 code takes the
+// whole slice (masked tail); the AVX2 code handles the longest prefix that
+// is a multiple of 8 and reports its length, and the twin finishes the rest
+// with the same arithmetic.
 
 func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
+	if t == AVX512 {
+		amd64.QuantizeI8AVX512(x, invScale, q)
+		return len(x)
+	}
 	n := len(x) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0
@@ -18,6 +23,10 @@ func quantizeArch(t Tier, x []float32, invScale float32, q []int8) int {
 }
 
 func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
+	if t == AVX512 {
+		amd64.QuantizeI8ChanAVX512(x, invScale, q)
+		return len(x)
+	}
 	n := len(x) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0
@@ -27,6 +36,10 @@ func quantizeChanArch(t Tier, x, invScale []float32, q []int8) int {
 }
 
 func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
+	if t == AVX512 {
+		amd64.DequantizeI8AVX512(q, scale, x)
+		return len(q)
+	}
 	n := len(q) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0

@@ -1,8 +1,10 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -25,15 +27,21 @@ func quantInputs(rng *rand.Rand, n int) []float32 {
 
 func TestQuantizeI8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	const guard = 8
+	// Lengths past two 64-element blocks of the AVX-512 kernel and every
+	// tail of its 16-wide steps; the guard covers a whole masked vector.
+	const guard = 16
 	runTiers(t, func(t *testing.T, tier Tier) {
-		for n := 0; n <= 100; n++ {
+		for n := 0; n <= 200; n++ {
 			x := quantInputs(rng, n)
+			x0 := slices.Clone(x)
 			q := make([]int8, n+guard)
 			for i := range q {
 				q[i] = 0x55
 			}
 			QuantizeI8(x, 0.5, q)
+			if !sameBits(x, x0) {
+				t.Fatalf("n=%d: QuantizeI8 modified its input", n)
+			}
 			for i, v := range x {
 				p := float64(v * 0.5)
 				var want int8
@@ -62,14 +70,22 @@ func TestQuantizeI8(t *testing.T) {
 func TestQuantizeI8PerChannel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	runTiers(t, func(t *testing.T, tier Tier) {
-		for _, c := range []int{1, 7, 8, 33, 100} {
+		for _, c := range []int{1, 7, 8, 15, 16, 17, 33, 64, 79, 100, 129, 768} {
 			inv := make([]float32, c)
 			for i := range inv {
 				inv[i] = float32(0.25 + rng.Float64())
 			}
 			x := quantInputs(rng, 3*c)
-			q := make([]int8, 3*c)
-			QuantizeI8PerChannel(x, inv, q)
+			q := make([]int8, 3*c+16)
+			for i := range q {
+				q[i] = 0x55
+			}
+			QuantizeI8PerChannel(x, inv, q[:3*c])
+			for i := 3 * c; i < len(q); i++ {
+				if q[i] != 0x55 {
+					t.Fatalf("C=%d: guard byte %d overwritten", c, i)
+				}
+			}
 			for i, v := range x {
 				if want := quantRNE8(v * inv[i%c]); q[i] != want {
 					t.Fatalf("C=%d: q[%d] = %d, want %d", c, i, q[i], want)
@@ -83,22 +99,78 @@ func TestQuantizeI8PerChannel(t *testing.T) {
 func TestDequantizeI8(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	runTiers(t, func(t *testing.T, tier Tier) {
-		for n := 0; n <= 70; n++ {
+		for n := 0; n <= 150; n++ {
 			q := make([]int8, n)
 			for i := range q {
 				q[i] = int8(rng.IntN(256) - 128)
 			}
-			x := make([]float32, n+1)
-			x[n] = 42
-			DequantizeI8(q, 0.037, x)
+			x := make([]float32, n+16)
+			for i := n; i < len(x); i++ {
+				x[i] = 42
+			}
+			DequantizeI8(q, 0.037, x[:n])
 			for i, v := range q {
 				if want := float32(v) * 0.037; x[i] != want {
 					t.Fatalf("n=%d: x[%d] = %v, want %v", n, i, x[i], want)
 				}
 			}
-			if x[n] != 42 {
-				t.Fatalf("n=%d: guard overwritten", n)
+			for i := n; i < len(x); i++ {
+				if x[i] != 42 {
+					t.Fatalf("n=%d: guard %d overwritten", n, i)
+				}
 			}
 		}
 	})
+}
+
+// sameBits reports whether a and b hold the same float32 bit patterns (NaN
+// included).
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// BenchmarkQuantize times the quantizers at the mamba-130m widths (d_model
+// 768, d_inner 1536) on cache-resident data, every tier in one binary.
+func BenchmarkQuantize(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{768, 1536} {
+		x := randVec(rng, n, 100)
+		inv := randVec(rng, n, 1)
+		q := make([]int8, n)
+		out := make([]float32, n)
+		for _, tier := range Supported() {
+			saved := Active()
+			SetTier(tier)
+			b.Run(fmt.Sprintf("I8/n=%d/%s", n, tier), func(b *testing.B) {
+				stop := startCPUTimer(b)
+				for b.Loop() {
+					QuantizeI8(x, 0.5, q)
+				}
+				stop()
+			})
+			b.Run(fmt.Sprintf("PerChannel/n=%d/%s", n, tier), func(b *testing.B) {
+				stop := startCPUTimer(b)
+				for b.Loop() {
+					QuantizeI8PerChannel(x, inv, q)
+				}
+				stop()
+			})
+			b.Run(fmt.Sprintf("Dequantize/n=%d/%s", n, tier), func(b *testing.B) {
+				stop := startCPUTimer(b)
+				for b.Loop() {
+					DequantizeI8(q, 0.01, out)
+				}
+				stop()
+			})
+			SetTier(saved)
+		}
+	}
 }

@@ -120,6 +120,14 @@ func (k *convTask) Run(lo, hi int) {
 // causalConv runs the conv of layer i over in [T, Cc] and writes SiLU of its
 // output to the segments, which cover the conv channels in order.
 func (s *State) causalConv(i, T int, in []float32, segs ...convSegment) {
+	if s.rows != nil {
+		k := &s.batch
+		*k = rowsTask{s: s, i: i, conv: true, in: in, nseg: len(segs)}
+		copy(k.segs[:], segs)
+		s.batchRows(k)
+		*k = rowsTask{}
+		return
+	}
 	l := &s.m.layers[i]
 	k := &s.conv1
 	K := s.m.Config.DConv

@@ -80,7 +80,7 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 
 	res := s.res[:T*D]
 	for t, tok := range tokens {
-		copy(res[t*D:(t+1)*D], m.embedding[tok*D:(tok+1)*D])
+		m.embedRow(tok, res[t*D:(t+1)*D])
 	}
 	for i := range m.layers {
 		if cfg.Arch == formats.Mamba1 {
@@ -113,6 +113,16 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 	case logits != nil:
 		s.matmul(logits, hf[(rows-1)*D:], m.lmHead, 1)
 	}
+}
+
+// embedRow writes the embedding of token tok into dst [D].
+func (m *Model) embedRow(tok int, dst []float32) {
+	if m.embed != nil {
+		m.embed(tok, dst)
+		return
+	}
+	D := m.Config.DModel
+	copy(dst, m.embedding[tok*D:(tok+1)*D])
 }
 
 // mamba1Mixer runs layer i on the residual s.res [T, D] and writes the mixer

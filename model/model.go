@@ -26,7 +26,8 @@ type TensorSource interface {
 type Model struct {
 	Config formats.Config
 
-	embedding []float32 // [V, D], shared with the Weights it was built from
+	embedding []float32 // [V, D], shared with the Weights it was built from (nil with an Embed stage)
+	embed     func(tok int, dst []float32)
 	normF     []float32 // [D]
 	lmHead    Linear    // [V, D]
 	layers    []layer
@@ -74,6 +75,16 @@ type Stages struct {
 	// SSM state at the end of each Forward and Step: where an int8 state
 	// cache is stored between calls. It must be safe for concurrent use.
 	State StateHook
+	// Embed, when non-nil, writes the embedding row of token tok into dst
+	// [D] (for example dequantizing an int8 row); the engine then does not
+	// read Weights.Embedding, which may be nil. It must be safe for
+	// concurrent use.
+	Embed func(tok int, dst []float32)
+	// Provided, when true, says that Linear makes every projection from
+	// data of its own: Build passes it nil weight rows for the projection
+	// tensors that Weights leaves nil (a runtime over packed artifact
+	// panels), and Weights need not hold them.
+	Provided bool
 }
 
 // StateHook is a stage that stores the SSM state between calls: State
@@ -112,8 +123,11 @@ func Build(w *Weights, st Stages) (*Model, error) {
 	if w == nil {
 		return nil, fmt.Errorf("model: nil weights")
 	}
-	if err := w.Check(); err != nil {
+	if err := w.check(st.Provided, st.Embed != nil); err != nil {
 		return nil, err
+	}
+	if st.Provided && st.Linear == nil {
+		return nil, fmt.Errorf("model: stages provide the projections but have no Linear")
 	}
 	cfg := w.Config
 	if w.OutProjHadamard {
@@ -126,7 +140,7 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
 	}
 	E, N, K := cfg.DInner, cfg.DState, cfg.DConv
-	m := &Model{Config: cfg, embedding: w.Embedding, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
+	m := &Model{Config: cfg, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
 		lw, l := &w.Layers[i], &m.layers[i]
@@ -150,8 +164,11 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		l.convW = convLayout(lw.ConvWeight, m.convBlocks, K)
 	}
 	for _, p := range Projections(cfg) {
-		t := *w.slot(p.Tensor) // present with its shape: w.Check passed
-		l, err := mk(p.Layer, p.Name, t[p.Row0*p.Cols:(p.Row0+p.Rows)*p.Cols], p.Rows, p.Cols)
+		var rows []float32
+		if t := *w.slot(p.Tensor); t != nil { // present with its shape: w.check passed
+			rows = t[p.Row0*p.Cols : (p.Row0+p.Rows)*p.Cols]
+		}
+		l, err := mk(p.Layer, p.Name, rows, p.Rows, p.Cols)
 		if err != nil {
 			if p.Layer >= 0 {
 				return nil, fmt.Errorf("model: layer %d %s: %w", p.Layer, p.Name, err)

@@ -93,6 +93,13 @@ func (k *scan1Task) Run(lo, hi int) {
 
 // scanM1 runs the scan of Mamba1 layer i over T tokens into y [T, E].
 func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
+	if s.rows != nil {
+		k := &s.batch
+		*k = rowsTask{s: s, i: i, x: x, dt: dt, b: b, c: c, z: z, y: y}
+		s.batchRows(k)
+		*k = rowsTask{}
+		return
+	}
 	p := &s.m.layers[i].scan1
 	k := &s.scan1
 	*k = scan1Task{T: T, p: p, h: s.ssm[i], x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
@@ -163,6 +170,13 @@ func (k *scan2Task) Run(lo, hi int) {
 
 // scanM2 runs the SSM of Mamba2 layer i over T tokens into y [T, E].
 func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
+	if s.rows != nil {
+		k := &s.batch
+		*k = rowsTask{s: s, i: i, x: x, dt: dt, b: b, c: c, y: y}
+		s.batchRows(k)
+		*k = rowsTask{}
+		return
+	}
 	p := &s.m.layers[i].scan2
 	k := &s.scan2
 	heads := 1

@@ -17,6 +17,7 @@ type State struct {
 	Observer Observer
 
 	m    *Model
+	rows []*State    // while a Batch steps: the state of each row (conv and ssm are then unused)
 	conv [][]float32 // per layer the last K pre-conv inputs in the conv-block layout (see convBlocks)
 	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P]
 
@@ -33,6 +34,7 @@ type State struct {
 	conv1             convTask
 	scan1             scan1Task
 	scan2             scan2Task
+	batch             rowsTask
 }
 
 // NewState returns a zero state for m.

@@ -145,15 +145,29 @@ func (w *Weights) Clone() *Weights {
 
 // Check verifies that every tensor has its schema shape and finite values,
 // naming the first tensor that does not.
-func (w *Weights) Check() error {
+func (w *Weights) Check() error { return w.check(false, false) }
+
+// check is Check where the stages of an engine supply the projections
+// (provided: their tensors may be nil) or the embedding lookup (embed: the
+// embedding may be nil).
+func (w *Weights) check(provided, embed bool) error {
 	if err := checkConfig(w.Config); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
 	if len(w.Layers) != w.Config.NLayer {
 		return fmt.Errorf("model: %d layers of weights, config has n_layer %d", len(w.Layers), w.Config.NLayer)
 	}
+	proj := map[string]bool{}
+	if provided {
+		for _, p := range Projections(w.Config) {
+			proj[p.Tensor] = true
+		}
+	}
 	for _, t := range w.Config.Schema() {
 		dst := w.slot(t.Name)
+		if dst != nil && *dst == nil && (proj[t.Name] || embed && t.Name == formats.EmbeddingName) {
+			continue
+		}
 		if dst == nil || len(*dst) != numElements(t.Shape) {
 			return fmt.Errorf("model: tensor %s is not set (want shape %v)", t.Name, t.Shape)
 		}
@@ -161,10 +175,11 @@ func (w *Weights) Check() error {
 			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", t.Name, (*dst)[j], j)
 		}
 	}
-	if w.Config.TieEmbeddings && (len(w.LMHead) == 0 || &w.LMHead[0] != &w.Embedding[0]) {
+	switch {
+	case provided && w.LMHead == nil:
+	case w.Config.TieEmbeddings && (len(w.LMHead) == 0 || len(w.Embedding) == 0 || &w.LMHead[0] != &w.Embedding[0]):
 		return fmt.Errorf("model: lm_head is not the embedding but the config ties them")
-	}
-	if !w.Config.TieEmbeddings && len(w.LMHead) != w.Config.PaddedVocab*w.Config.DModel {
+	case !w.Config.TieEmbeddings && len(w.LMHead) != w.Config.PaddedVocab*w.Config.DModel:
 		return fmt.Errorf("model: tensor %s is not set", formats.LMHeadName)
 	}
 	for i, l := range w.Layers {

@@ -6,9 +6,14 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 // amd64 binding of the norm kernels: the AVX2 code handles the longest
 // prefix that is a multiple of 8 and reports its length (and partial sum of
-// squares); package norm.go finishes the rest.
+// squares); package norm.go finishes the rest. The AVX-512 kernels of the
+// sums of squares and the scalings take the whole slice (masked tail); the
+// gates keep the AVX2 code on that tier.
 
 func sumSqArch(t Tier, x []float32) (int, float64) {
+	if t == AVX512 {
+		return len(x), amd64.SumSqAVX512(x)
+	}
 	n := len(x) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0, 0
@@ -17,6 +22,9 @@ func sumSqArch(t Tier, x []float32) (int, float64) {
 }
 
 func addSumSqArch(t Tier, res, h []float32) (int, float64) {
+	if t == AVX512 {
+		return len(res), amd64.AddSumSqAVX512(res, h[:len(res)])
+	}
 	n := len(res) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0, 0
@@ -25,6 +33,10 @@ func addSumSqArch(t Tier, res, h []float32) (int, float64) {
 }
 
 func scaleMulArch(t Tier, out, v, w []float32, s float32) int {
+	if t == AVX512 {
+		amd64.ScaleMulAVX512(out[:len(v)], v, w[:len(v)], s)
+		return len(v)
+	}
 	n := len(v) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0
@@ -34,6 +46,10 @@ func scaleMulArch(t Tier, out, v, w []float32, s float32) int {
 }
 
 func scaleMulQuantArch(t Tier, q []int8, v, w []float32, s float32) int {
+	if t == AVX512 {
+		amd64.ScaleMulQuantAVX512(q[:len(v)], v, w[:len(v)], s)
+		return len(v)
+	}
 	n := len(v) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0

@@ -17,7 +17,11 @@ func normClose(got, want float32) bool {
 
 func i8Close(a, b int8) bool { return a-b <= 1 && b-a <= 1 }
 
-func normDims() []int { return []int{1, 7, 8, 9, 24, 100, 768, 1536} }
+// normDims covers the 8-wide AVX2 steps and the 16/32/64-wide AVX-512
+// steps with their masked tails.
+func normDims() []int {
+	return []int{1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 63, 64, 65, 100, 127, 768, 1536}
+}
 
 // rmsRef returns RMSNorm(res + h)·w in float64 (h may be nil).
 func rmsRef(res, h, w []float32, eps float32) []float64 {
@@ -64,18 +68,26 @@ func TestAddRMSNorm(t *testing.T) {
 					AddRMSNormQuantI8(slices.Clone(res), h, w, eps, invScale, wantQ)
 				})
 
+				const guard = 16
+				h0, w0 := slices.Clone(h), slices.Clone(w)
 				r := slices.Clone(res)
-				out := make([]float32, n+1)
-				out[n] = 7
-				AddRMSNormF32(r, h, w, eps, out)
+				out := make([]float32, n+guard)
+				q := make([]int8, n+guard)
+				for i := n; i < n+guard; i++ {
+					out[i], q[i] = 7, 7
+				}
+				AddRMSNormF32(r, h, w, eps, out[:n])
 				if !slices.Equal(r, wantRes) {
 					t.Fatalf("n=%d: residual add differs from the twin", n)
 				}
-				q := make([]int8, n+1)
-				q[n] = 7
-				AddRMSNormQuantI8(slices.Clone(res), h, w, eps, invScale, q)
-				if out[n] != 7 || q[n] != 7 {
-					t.Fatalf("n=%d: guard overwritten", n)
+				AddRMSNormQuantI8(slices.Clone(res), h, w, eps, invScale, q[:n])
+				for i := n; i < n+guard; i++ {
+					if out[i] != 7 || q[i] != 7 {
+						t.Fatalf("n=%d: guard %d overwritten", n, i)
+					}
+				}
+				if !slices.Equal(h, h0) || !slices.Equal(w, w0) {
+					t.Fatalf("n=%d: h or w modified", n)
 				}
 				for i := 0; i < n; i++ {
 					if !normClose(out[i], wantF[i]) {
@@ -122,7 +134,7 @@ func gatedRef(y []float32, zf func(i int) float64, w []float32, g int, eps float
 func TestGatedRMSNorm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	const eps = 1e-5
-	shapes := [][2]int{{8, 1}, {12, 3}, {16, 2}, {100, 1}, {768, 1}, {1536, 1}, {256, 8}, {37, 2}}
+	shapes := [][2]int{{8, 1}, {12, 3}, {16, 2}, {100, 1}, {768, 1}, {1536, 1}, {256, 8}, {37, 2}, {33, 3}, {65, 2}, {17, 4}}
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for _, sh := range shapes {
 			g, groups := sh[0], sh[1]

@@ -37,3 +37,31 @@ func GateF32AVX2(v, y, z []float32) float64
 //
 //go:noescape
 func GateI8AVX2(v, y []float32, zq []int8, zScale float32) float64
+
+// AVX-512 versions (norm_avx512_amd64.s) of the four pieces above. They
+// take any length (masked last step, nothing read or written past the
+// slices); the sums of squares use 32 float64 lanes, so they differ from
+// the AVX2 ones in the last float64 bits only.
+
+// SumSqAVX512 returns Σ x[i]² accumulated in float64.
+//
+//go:noescape
+func SumSqAVX512(x []float32) float64
+
+// AddSumSqAVX512 sets res[i] += h[i] for i < len(res) and returns Σ res[i]²
+// (after the add) in float64. len(h) >= len(res).
+//
+//go:noescape
+func AddSumSqAVX512(res, h []float32) float64
+
+// ScaleMulAVX512 sets out[i] = float32(v[i]·s)·w[i] for i < len(v). out may
+// be v.
+//
+//go:noescape
+func ScaleMulAVX512(out, v, w []float32, s float32)
+
+// ScaleMulQuantAVX512 sets q[i] = sat8(RNE(float32(v[i]·s)·w[i])) for
+// i < len(v).
+//
+//go:noescape
+func ScaleMulQuantAVX512(q []int8, v, w []float32, s float32)

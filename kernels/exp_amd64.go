@@ -5,7 +5,11 @@ package kernels
 import "github.com/quamba/quamba/kernels/amd64"
 
 func expF32(dst, src []float32) {
-	if avx2Up(active) {
+	switch {
+	case active == AVX512:
+		amd64.ExpAVX512(dst, src)
+		return
+	case avx2Up(active):
 		n := len(src) &^ 7
 		amd64.ExpAVX2(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]
@@ -14,7 +18,11 @@ func expF32(dst, src []float32) {
 }
 
 func softplusF32(dst, src []float32) {
-	if avx2Up(active) {
+	switch {
+	case active == AVX512:
+		amd64.SoftplusAVX512(dst, src)
+		return
+	case avx2Up(active):
 		n := len(src) &^ 7
 		amd64.SoftplusAVX2(dst[:n], src[:n])
 		dst, src = dst[n:], src[n:]

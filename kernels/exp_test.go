@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -223,4 +224,120 @@ func withTier(t *testing.T, tier Tier, f func()) {
 	}
 	defer SetTier(old)
 	f()
+}
+
+// TestExpTiersEdges checks every tier against the pure-Go Exp and softplus
+// on every float32 whose exp is subnormal or zero ([-104, -87.3]) or near
+// overflow ([88, 89]), where the scaling by 2^n is rounded, and on the
+// specials.
+func TestExpTiersEdges(t *testing.T) {
+	var xs []float32
+	step := uint32(1)
+	if testing.Short() {
+		step = 7
+	}
+	for b := math.Float32bits(-87.3); b <= math.Float32bits(-104); b += step {
+		xs = append(xs, math.Float32frombits(b))
+	}
+	for b := math.Float32bits(88); b <= math.Float32bits(89); b += step {
+		xs = append(xs, math.Float32frombits(b))
+	}
+	inf := float32(math.Inf(1))
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), inf, -inf, float32(math.NaN()),
+		math.MaxFloat32, -math.MaxFloat32, 0x1p-149, -0x1p-149, 1e-30, 150, -150)
+	want := make([]float32, len(xs))
+	expF32Generic(want, xs)
+	wantSP := make([]float32, len(xs))
+	softplusF32Generic(wantSP, xs)
+	got := make([]float32, len(xs))
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			ExpF32(got, xs)
+			checkBitsNaN(t, tier.String()+" ExpF32", got, want)
+			SoftplusF32(got, xs)
+			checkBitsNaN(t, tier.String()+" SoftplusF32", got, wantSP)
+		})
+	}
+}
+
+// checkBitsNaN is checkBits where any NaN matches any NaN.
+func checkBitsNaN(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			if bad < 3 {
+				t.Errorf("%s[%d] = %v (0x%08x), want %v (0x%08x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d values differ from pure Go", what, bad, len(want))
+	}
+}
+
+// TestExpTails runs ExpF32 and SoftplusF32 on every length from 0 to 100
+// at several offsets (the vector loops of 64, 32, 16 and 8 lanes and the
+// masked tails), with guards on both sides of dst and src checked unchanged.
+func TestExpTails(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const guard = 20
+	src0 := make([]float32, 100+2*guard)
+	for i := range src0 {
+		src0[i] = float32(r.NormFloat64() * 10)
+	}
+	for _, tier := range Supported() {
+		withTier(t, tier, func() {
+			for _, f := range []struct {
+				name     string
+				vec, ref func(dst, src []float32)
+			}{{"ExpF32", ExpF32, expF32Generic}, {"SoftplusF32", SoftplusF32, softplusF32Generic}} {
+				for n := 0; n <= 100; n++ {
+					for _, off := range []int{0, 1, 5} {
+						src := append([]float32{}, src0...)
+						dst := make([]float32, len(src0))
+						for i := range dst {
+							dst[i] = -7
+						}
+						s, d := src[guard+off:guard+off+n], dst[guard-off:guard-off+n]
+						f.vec(d, s)
+						want := make([]float32, n)
+						f.ref(want, src0[guard+off:guard+off+n])
+						name := fmt.Sprintf("%s %s n=%d off=%d", tier, f.name, n, off)
+						checkBits(t, name, d, want)
+						checkGuard(t, name+" before", dst[:guard-off], -7)
+						checkGuard(t, name+" after", dst[guard-off+n:], -7)
+						checkBits(t, name+" src", src, src0)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkExpF32 and BenchmarkSoftplusF32 time the vector exp and softplus
+// on 4096 values in [-20, 20] (L1-resident); ns/value is reported.
+func BenchmarkExpF32(b *testing.B) {
+	benchVec(b, ExpF32)
+}
+
+func BenchmarkSoftplusF32(b *testing.B) {
+	benchVec(b, SoftplusF32)
+}
+
+func benchVec(b *testing.B, f func(dst, src []float32)) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 4096
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = 40*r.Float32() - 20
+	}
+	dst := make([]float32, n)
+	benchTiers(b, func(b *testing.B) {
+		for b.Loop() {
+			f(dst, src)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+	})
 }

@@ -15,3 +15,18 @@ func ExpAVX2(dst, src []float32)
 //
 //go:noescape
 func SoftplusAVX2(dst, src []float32)
+
+// ExpAVX512 sets dst[i] = exp(src[i]) for every i < len(src), bit-for-bit
+// as the pure-Go kernels.Exp (and ExpAVX2); len(dst) >= len(src). The last
+// len(src)%16 elements are done with masked loads and stores, so nothing
+// outside dst[:len(src)] is written. Needs AVX-512 F.
+//
+//go:noescape
+func ExpAVX512(dst, src []float32)
+
+// SoftplusAVX512 sets dst[i] = softplus(src[i]) for every i < len(src),
+// bit-for-bit as the pure-Go softplus of package kernels (and
+// SoftplusAVX2); len(dst) >= len(src). Needs AVX-512 F.
+//
+//go:noescape
+func SoftplusAVX512(dst, src []float32)

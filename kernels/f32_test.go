@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
 
 // Shapes of the float32 product tests.
 var (
-	f32TestNs = []int{1, 15, 16, 17, 33}
+	f32TestNs = []int{1, 15, 16, 17, 33, 48}
 	f32TestKs = []int{1, 3, 7, 48, 129, 1000}
-	f32TestMs = []int{1, 2, 3, 5, 7, 64}
+	f32TestMs = []int{1, 2, 3, 5, 7, 14, 20, 64}
 )
 
 const f32Sentinel = float32(-1234.5)
@@ -141,6 +142,14 @@ func f32Cases() []*f32Case {
 	// over groups of panels and a remainder.
 	cs = append(cs, newF32Case(rng, 150, 40, 530, true), newF32Case(rng, 301, 33, 260, false),
 		newF32Case(rng, 1, 64, 48, false), newF32Case(rng, 1, 130, 129, true), newF32Case(rng, 1, 80, 1000, true))
+	// The AVX-512 tiles: 14 rows (one and several row blocks of 84, the
+	// leftover rows padded (7-13) or on the AVX2 tile (1-6)) × pairs of
+	// panels, an odd last full panel and a partial one; the GEMV's groups of
+	// 8 and 4 panels and the lone ones (N = 240: 8+4+1+1+1 panels, N = 200:
+	// 8+4 full and a partial one).
+	cs = append(cs, newF32Case(rng, 28, 64, 100, true), newF32Case(rng, 97, 80, 769, true),
+		newF32Case(rng, 169, 81, 64, false), newF32Case(rng, 27, 200, 36, true),
+		newF32Case(rng, 1, 240, 100, true), newF32Case(rng, 1, 200, 64, false), newF32Case(rng, 1, 256, 1540, true))
 	return cs
 }
 
@@ -187,6 +196,54 @@ func TestMatMulF32(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMatMulF32TiersAgree checks that every SIMD tier of an architecture
+// gives the same bits as its first SIMD tier (the AVX-512 kernels keep the
+// AVX2 tier's sums: one FMA chain per output in ascending k, the same K
+// blocks), and that the inputs are left unchanged.
+func TestMatMulF32TiersAgree(t *testing.T) {
+	var simd []Tier
+	for _, tr := range Supported() {
+		if tr != Generic {
+			simd = append(simd, tr)
+		}
+	}
+	if len(simd) < 2 {
+		t.Skip("fewer than two SIMD tiers on this CPU")
+	}
+	defer SetTier(Active())
+	for _, c := range f32Cases() {
+		x0, d0 := append([]float32(nil), c.x...), append([]float32(nil), c.w.data...)
+		b0 := append([]float32(nil), c.bias...)
+		var want []float32
+		for _, tr := range simd {
+			if err := SetTier(tr); err != nil {
+				t.Fatal(err)
+			}
+			o := newOut(c.m, c.n, f32Sentinel)
+			MatMulF32(c.m, c.x, c.ldx, c.w, c.bias, o.y(), o.ld())
+			o.checkGuards(t)
+			got := make([]float32, c.m*c.n)
+			for i := 0; i < c.m; i++ {
+				for r := 0; r < c.n; r++ {
+					got[i*c.n+r] = o.at(i, r)
+				}
+			}
+			if want == nil {
+				want = got
+				continue
+			}
+			for j := range want {
+				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("%v: %s y[%d] = %v, %s %v", c, tr, j, got[j], simd[0], want[j])
+				}
+			}
+		}
+		if !slices.Equal(c.x, x0) || !slices.Equal(c.w.data, d0) || !slices.Equal(c.bias, b0) {
+			t.Fatalf("%v: inputs changed", c)
+		}
+	}
 }
 
 // TestMatMulF32NonFinite checks that infinities and NaNs propagate like in

@@ -29,3 +29,33 @@ const GemmF32Rows = 6
 //
 //go:noescape
 func GemmF32x6AVX2(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)
+
+// GemvF32AVX512 is GemvF32AVX2 with 512-bit vectors (one zmm per panel and
+// k) and eight panels streamed in step: same arguments, bit-identical
+// results. Requires AVX-512F; kq, np ≥ 1.
+//
+//go:noescape
+func GemvF32AVX512(x, w *float32, kq, np int, y, bias *float32)
+
+// GemmF32RowsAVX512 is the number of activation rows of the AVX-512 tiles.
+const GemmF32RowsAVX512 = 14
+
+// GemmF32x14x2AVX512 computes a tile of 14 activation rows × two panels (32
+// output rows) over 4·kq values of k: panel 0's weights for these k at w,
+// panel 1's at w + pstride bytes. Row t of the activations starts at x +
+// t·ldx bytes (4·kq readable float32) for all t < 14; only the first rows
+// (1 to 14) rows of the output are stored, row t (32 float32, panel 0's 16
+// then panel 1's) at y + t·ldy bytes. accum, bias and next are as for
+// GemmF32x6AVX2 (bias: 32 float32; next: prefetched at next and next +
+// pstride). The sums are bit-identical to GemmF32x6AVX2's on each panel.
+// Requires AVX-512F; kq ≥ 1.
+//
+//go:noescape
+func GemmF32x14x2AVX512(x *float32, ldx, rows int, w *float32, pstride, kq int, y *float32, ldy, accum int, bias, next *float32)
+
+// GemmF32x14AVX512 is GemmF32x14x2AVX512 over one panel (16 output rows
+// per row, bias 16 float32), with the arguments of GemmF32x6AVX2 but 14
+// rows read and up to 14 stored. Requires AVX-512F; kq ≥ 1.
+//
+//go:noescape
+func GemmF32x14AVX512(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)

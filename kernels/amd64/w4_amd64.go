@@ -30,3 +30,53 @@ func GemvW4A16AVX2(x *float32, codes *byte, gs, rs *float32, kg, np int, y *floa
 //
 //go:noescape
 func GemmW4A16x4AVX2(x *float32, ldx int, wf *float32, gs, rs *float32, kg int, y *float32, ldy int)
+
+// GemvW4A8AVX512 is GemvW4A8AVX2 (same arguments) with 512-bit vectors and
+// VPDPBUSD, and with the float operations of the pure-Go code: per group
+// one rounded multiply gs·float32(P) and one add, so the result is
+// bit-identical to it. Requires AVX-512 F, BW, VNNI; kg, np ≥ 1.
+//
+//go:noescape
+func GemvW4A8AVX512(x *int8, corr *int32, codes *byte, gs, rs *float32, xs float32, kg, np int, y *float32)
+
+// GemmW4A8x4AVX512 multiplies 4 int8 activation rows by np packed W4
+// panels. Row t is prepared as for GemvW4A8AVX512 at x + t·ldx bytes: 128·kg
+// bytes (zero padded) followed by its kg int32 corrections. Row t of the
+// output (16 float32 per panel) goes to y + t·ldy bytes. Bit-identical to
+// the pure-Go code. Requires AVX-512 F, BW, VNNI; kg, np ≥ 1.
+//
+//go:noescape
+func GemmW4A8x4AVX512(x *int8, ldx int, codes *byte, gs, rs *float32, xs float32, kg, np int, y *float32, ldy int)
+
+// W4A16TableAVX512 writes the products table of one float32 activation
+// row: tab[16i + c] = x[i]·(c−8), one rounded float32 multiply, for i < k
+// and c = 0..15 (64 bytes per k). Requires AVX-512 F; k ≥ 0.
+//
+//go:noescape
+func W4A16TableAVX512(x *float32, k int, tab *float32)
+
+// GemvW4A16AVX512 multiplies one float32 activation row, given as its
+// products table over 128·kg k (W4A16TableAVX512, zeros beyond K), by np
+// packed W4 panels laid out as for GemvW4A16AVX2:
+// y[n] = rs[n]·Σ_g gs[n][g]·Σ_{k∈g} x[k]·(q[n][k]−8), summed in k order
+// with separate multiplies and adds, bit-identical to the pure-Go code.
+// Requires AVX-512 F; kg, np ≥ 1.
+//
+//go:noescape
+func GemvW4A16AVX512(tab *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
+
+// ExpandW4AVX512 expands nblk 64-byte blocks of a packed W4 panel to the
+// values q−8 as float32, k-major: wf[16k + r] for panel row r and
+// k < 8·nblk. Requires AVX-512 F; nblk ≥ 1.
+//
+//go:noescape
+func ExpandW4AVX512(codes *byte, nblk int, wf *float32)
+
+// GemmW4A16x4AVX512 is GemmW4A16x4AVX2 (same arguments: 4 rows at
+// x + t·ldx bytes, one panel expanded by ExpandW4AVX512, row t of the
+// output at y + t·ldy bytes) with 512-bit vectors and the float operations
+// of the pure-Go code (one multiply and one add per k, in k order),
+// bit-identical to it. Requires AVX-512 F; kg ≥ 1.
+//
+//go:noescape
+func GemmW4A16x4AVX512(x *float32, ldx int, wf *float32, gs, rs *float32, kg int, y *float32, ldy int)

@@ -1,0 +1,298 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// w4v16<>: the 16 values c−8 of the codes c = 0..15, as float32.
+DATA	w4v16<>+0(SB)/4, $0xc1000000
+DATA	w4v16<>+4(SB)/4, $0xc0e00000
+DATA	w4v16<>+8(SB)/4, $0xc0c00000
+DATA	w4v16<>+12(SB)/4, $0xc0a00000
+DATA	w4v16<>+16(SB)/4, $0xc0800000
+DATA	w4v16<>+20(SB)/4, $0xc0400000
+DATA	w4v16<>+24(SB)/4, $0xc0000000
+DATA	w4v16<>+28(SB)/4, $0xbf800000
+DATA	w4v16<>+32(SB)/4, $0x00000000
+DATA	w4v16<>+36(SB)/4, $0x3f800000
+DATA	w4v16<>+40(SB)/4, $0x40000000
+DATA	w4v16<>+44(SB)/4, $0x40400000
+DATA	w4v16<>+48(SB)/4, $0x40800000
+DATA	w4v16<>+52(SB)/4, $0x40a00000
+DATA	w4v16<>+56(SB)/4, $0x40c00000
+DATA	w4v16<>+60(SB)/4, $0x40e00000
+GLOBL	w4v16<>(SB), RODATA|NOPTR, $64
+
+// func W4A16TableAVX512(x *float32, k int, tab *float32)
+//
+// Products table of one activation row: tab[16i + c] = x[i]·(c−8) (one
+// float32 multiply, rounded as in w4a16Generic) for i < k, c = 0..15.
+TEXT ·W4A16TableAVX512(SB), NOSPLIT, $0-24
+	MOVQ	x+0(FP), SI
+	MOVQ	k+8(FP), CX
+	MOVQ	tab+16(FP), DI
+	VMOVUPS	w4v16<>(SB), Z31
+	CMPQ	CX, $4
+	JLT	one
+four:
+	VMULPS.BCST	0(SI), Z31, Z0
+	VMULPS.BCST	4(SI), Z31, Z1
+	VMULPS.BCST	8(SI), Z31, Z2
+	VMULPS.BCST	12(SI), Z31, Z3
+	VMOVUPS	Z0, 0(DI)
+	VMOVUPS	Z1, 64(DI)
+	VMOVUPS	Z2, 128(DI)
+	VMOVUPS	Z3, 192(DI)
+	ADDQ	$16, SI
+	ADDQ	$256, DI
+	SUBQ	$4, CX
+	CMPQ	CX, $4
+	JGE	four
+one:
+	TESTQ	CX, CX
+	JZ	done
+	VMULPS.BCST	0(SI), Z31, Z0
+	VMOVUPS	Z0, 0(DI)
+	ADDQ	$4, SI
+	ADDQ	$64, DI
+	DECQ	CX
+	JMP	one
+done:
+	VZEROUPPER
+	RET
+
+// func GemvW4A16AVX512(tab *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
+//
+// One float32 activation row, given as its products table (W4A16TableAVX512
+// over 128·kg k, zeros beyond K), times np packed W4 panels:
+//
+//	y[n] = rs[n] · Σ_g gs[n][g] · Σ_{k∈g} x[k]·(q[n][k]−8)
+//
+// with the float operations of w4a16Generic: the products come rounded
+// from the table, and each row's sum runs in k order with one add per k,
+// then sum = sum + float32(gs·acc) in group order and y = rs·sum, so the
+// result is bit-identical to the pure-Go code.
+//
+// A 64-byte block (8 k × 16 rows) is one ZMM whose dword r holds row r's
+// 8 codes; VPERMPS looks up only the low 4 bits of each dword index, so the
+// block shifted right by 4·(nibble position) indexes the table row of its k
+// directly: per k and 16 rows one VPSRLD, one VPERMPS and one VADDPS. One
+// chain of adds per panel is latency-bound, so 4 panels run interleaved
+// (their codes are one panel stride apart) and share each table row; the
+// last np mod 4 panels run one at a time.
+//
+// Registers:
+//	SI  tab   AX tab cursor   DX codes (first panel of the quad)
+//	R12 panel code stride (1024·kg bytes)   R13 3·R12
+//	R8  gs (first panel)   R14 panel gs stride (64·kg bytes)
+//	R9  rs    DI y    BX kg    CX panels left   R11 groups left
+//	R10 blocks left in the group, then scratch
+//	Z0-Z3 codes of the 4 panels   Z4-Z7 group sums   Z16-Z19 sums over
+//	groups   Z8 table row   Z9-Z12 indices, values
+TEXT ·GemvW4A16AVX512(SB), NOSPLIT, $0-56
+	MOVQ	tab+0(FP), SI
+	MOVQ	codes+8(FP), DX
+	MOVQ	gs+16(FP), R8
+	MOVQ	rs+24(FP), R9
+	MOVQ	kg+32(FP), BX
+	MOVQ	np+40(FP), CX
+	MOVQ	y+48(FP), DI
+	MOVQ	BX, R12
+	SHLQ	$10, R12
+	LEAQ	(R12)(R12*2), R13
+	MOVQ	BX, R14
+	SHLQ	$6, R14
+	CMPQ	CX, $4
+	JLT	single
+
+// QK0 and QK: one k of the 4 panels, table row at off(AX), codes shifted
+// right by sh.
+#define QK0(off) \
+	VMOVUPS	off(AX), Z8; \
+	VPERMPS	Z8, Z0, Z9; \
+	VPERMPS	Z8, Z1, Z10; \
+	VPERMPS	Z8, Z2, Z11; \
+	VPERMPS	Z8, Z3, Z12; \
+	VADDPS	Z9, Z4, Z4; \
+	VADDPS	Z10, Z5, Z5; \
+	VADDPS	Z11, Z6, Z6; \
+	VADDPS	Z12, Z7, Z7
+
+#define QK(off, sh) \
+	VMOVUPS	off(AX), Z8; \
+	VPSRLD	$sh, Z0, Z9; \
+	VPSRLD	$sh, Z1, Z10; \
+	VPSRLD	$sh, Z2, Z11; \
+	VPSRLD	$sh, Z3, Z12; \
+	VPERMPS	Z8, Z9, Z9; \
+	VPERMPS	Z8, Z10, Z10; \
+	VPERMPS	Z8, Z11, Z11; \
+	VPERMPS	Z8, Z12, Z12; \
+	VADDPS	Z9, Z4, Z4; \
+	VADDPS	Z10, Z5, Z5; \
+	VADDPS	Z11, Z6, Z6; \
+	VADDPS	Z12, Z7, Z7
+
+quad:
+	VXORPS	Z16, Z16, Z16
+	VXORPS	Z17, Z17, Z17
+	VXORPS	Z18, Z18, Z18
+	VXORPS	Z19, Z19, Z19
+	MOVQ	SI, AX
+	MOVQ	BX, R11
+
+qgroup:
+	VXORPS	Z4, Z4, Z4
+	VXORPS	Z5, Z5, Z5
+	VXORPS	Z6, Z6, Z6
+	VXORPS	Z7, Z7, Z7
+	MOVQ	$16, R10
+
+qblock:
+	PREFETCHT0	2048(DX)
+	PREFETCHT0	2048(DX)(R12*1)
+	PREFETCHT0	2048(DX)(R12*2)
+	PREFETCHT0	2048(DX)(R13*1)
+	VMOVDQU32	(DX), Z0
+	VMOVDQU32	(DX)(R12*1), Z1
+	VMOVDQU32	(DX)(R12*2), Z2
+	VMOVDQU32	(DX)(R13*1), Z3
+	// k = 8j+b sits in nibble 2b (b < 4) or 2(b−4)+1 (b ≥ 4).
+	QK0(0)
+	QK(64, 8)
+	QK(128, 16)
+	QK(192, 24)
+	QK(256, 4)
+	QK(320, 12)
+	QK(384, 20)
+	QK(448, 28)
+	ADDQ	$512, AX
+	ADDQ	$64, DX
+	DECQ	R10
+	JNZ	qblock
+
+	// Group end: sum = sum + float32(gs·acc) for each panel.
+	LEAQ	(R8)(R14*2), R10
+	VMULPS	(R8), Z4, Z4
+	VMULPS	(R8)(R14*1), Z5, Z5
+	VMULPS	(R10), Z6, Z6
+	VMULPS	(R10)(R14*1), Z7, Z7
+	VADDPS	Z4, Z16, Z16
+	VADDPS	Z5, Z17, Z17
+	VADDPS	Z6, Z18, Z18
+	VADDPS	Z7, Z19, Z19
+	ADDQ	$64, R8
+	DECQ	R11
+	JNZ	qgroup
+
+	// Quad end: y = rs·sum; DX and R8 have moved one panel, skip 3 more.
+	VMULPS	0(R9), Z16, Z16
+	VMULPS	64(R9), Z17, Z17
+	VMULPS	128(R9), Z18, Z18
+	VMULPS	192(R9), Z19, Z19
+	VMOVUPS	Z16, 0(DI)
+	VMOVUPS	Z17, 64(DI)
+	VMOVUPS	Z18, 128(DI)
+	VMOVUPS	Z19, 192(DI)
+	ADDQ	R13, DX
+	LEAQ	(R8)(R14*2), R8
+	ADDQ	R14, R8
+	ADDQ	$256, R9
+	ADDQ	$256, DI
+	SUBQ	$4, CX
+	CMPQ	CX, $4
+	JGE	quad
+
+// SK0 and SK: one k of a single panel.
+#define SK0(off) \
+	VPERMPS	off(AX), Z0, Z9; \
+	VADDPS	Z9, Z4, Z4
+
+#define SK(off, sh) \
+	VPSRLD	$sh, Z0, Z9; \
+	VPERMPS	off(AX), Z9, Z9; \
+	VADDPS	Z9, Z4, Z4
+
+single:
+	TESTQ	CX, CX
+	JZ	done
+	VXORPS	Z16, Z16, Z16
+	MOVQ	SI, AX
+	MOVQ	BX, R11
+
+sgroup:
+	VXORPS	Z4, Z4, Z4
+	MOVQ	$16, R10
+
+sblock:
+	PREFETCHT0	2048(DX)
+	VMOVDQU32	(DX), Z0
+	SK0(0)
+	SK(64, 8)
+	SK(128, 16)
+	SK(192, 24)
+	SK(256, 4)
+	SK(320, 12)
+	SK(384, 20)
+	SK(448, 28)
+	ADDQ	$512, AX
+	ADDQ	$64, DX
+	DECQ	R10
+	JNZ	sblock
+
+	VMULPS	(R8), Z4, Z4
+	VADDPS	Z4, Z16, Z16
+	ADDQ	$64, R8
+	DECQ	R11
+	JNZ	sgroup
+
+	VMULPS	(R9), Z16, Z16
+	VMOVUPS	Z16, (DI)
+	ADDQ	$64, R9
+	ADDQ	$64, DI
+	DECQ	CX
+	JMP	single
+
+done:
+	VZEROUPPER
+	RET
+
+// func ExpandW4AVX512(codes *byte, nblk int, wf *float32)
+//
+// Expands nblk 64-byte blocks of one packed W4 panel to the float values
+// q−8, k-major: wf[16k + r] for panel row r, k < 8·nblk (one VPERMPS of
+// the value table per k and 16 rows).
+TEXT ·ExpandW4AVX512(SB), NOSPLIT, $0-24
+	MOVQ	codes+0(FP), SI
+	MOVQ	nblk+8(FP), CX
+	MOVQ	wf+16(FP), DI
+	VMOVUPS	w4v16<>(SB), Z31
+eblock:
+	VMOVDQU32	(SI), Z0
+	VPERMPS	Z31, Z0, Z1
+	VPSRLD	$8, Z0, Z2
+	VPSRLD	$16, Z0, Z3
+	VPSRLD	$24, Z0, Z4
+	VPSRLD	$4, Z0, Z5
+	VPSRLD	$12, Z0, Z6
+	VPSRLD	$20, Z0, Z7
+	VPSRLD	$28, Z0, Z8
+	VPERMPS	Z31, Z2, Z2
+	VPERMPS	Z31, Z3, Z3
+	VPERMPS	Z31, Z4, Z4
+	VPERMPS	Z31, Z5, Z5
+	VPERMPS	Z31, Z6, Z6
+	VPERMPS	Z31, Z7, Z7
+	VPERMPS	Z31, Z8, Z8
+	VMOVUPS	Z1, 0(DI)
+	VMOVUPS	Z2, 64(DI)
+	VMOVUPS	Z3, 128(DI)
+	VMOVUPS	Z4, 192(DI)
+	VMOVUPS	Z5, 256(DI)
+	VMOVUPS	Z6, 320(DI)
+	VMOVUPS	Z7, 384(DI)
+	VMOVUPS	Z8, 448(DI)
+	ADDQ	$64, SI
+	ADDQ	$512, DI
+	DECQ	CX
+	JNZ	eblock
+	VZEROUPPER
+	RET

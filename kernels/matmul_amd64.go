@@ -93,6 +93,10 @@ func (tp *tailPanel) copyOut(o *w8Out, t, i, n0, n int) {
 }
 
 func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
+	if t == AVX512 {
+		w8a8AVX512(m, x, ldx, w, ep)
+		return true
+	}
 	if !avx2Up(t) {
 		return false
 	}
@@ -240,6 +244,104 @@ func gemvW8A8(x []*int8, i0 int, w *W8, o *w8Out) {
 		for r, xr := range x {
 			amd64.GemvW8A8AVX2(xr, &w.data[full*kp*PanelRows], kp/4, 1, unsafe.Pointer(&tp.out[0]), o.kind, scale, 0, bias)
 			tp.copyOut(o, 0, i0+r, n0, w.N)
+		}
+	}
+}
+
+// AVX-512 W8A8 (VPDPBUSD on the activations offset to unsigned bytes, see
+// amd64.GemvW8A8AVX512). Rows go in groups of 8 through the GEMM
+// micro-kernel (8 rows × 3 panels per register tile); the last m%8 rows,
+// and the decode row, through the GEMV kernel. A last, partial panel is
+// computed in place: the kernels store (and read scales and biases for)
+// only its valid rows, under an opmask.
+//
+// Cache blocking: activations are prepared (x XOR 0x80, padded to KP) one
+// block of rows at a time (about gemm512ActBytes), and a block of weight
+// panels (about gemm512PanelBytes, a multiple of 3 panels) stays in L2
+// while every 8-row group of the row block runs over it. Within a tile the
+// 8 prepared rows (8·KP bytes) stay in L1 and the tile's 3 panels stream
+// from L2.
+const (
+	gemm512Rows       = 8
+	gemm512PanelBytes = 384 << 10
+	gemm512ActBytes   = 256 << 10
+)
+
+func w8a8AVX512(m int, x []int8, ldx int, w *W8, ep *epilogue) {
+	o := makeW8Out(ep)
+	groups := m / gemm512Rows
+	if groups > 0 {
+		gemmW8A8AVX512(groups, x, ldx, w, &o)
+	}
+	if i0 := groups * gemm512Rows; i0 < m {
+		gemvW8A8AVX512(m-i0, x[i0*ldx:], ldx, i0, w, &o)
+	}
+}
+
+// tailMask is the opmask of the valid rows of the last panel, 0 when the
+// panels are all full.
+func (w *W8) tailMask() int { return 1<<(w.N%PanelRows) - 1 }
+
+// gemmW8A8AVX512 computes the first 8·groups rows of the product.
+func gemmW8A8AVX512(groups int, x []int8, ldx int, w *W8, o *w8Out) {
+	kp := w.kp()
+	kb := kp / 4
+	gb := gemm512Rows * kp // prepared bytes per group
+	mc := max(1, gemm512ActBytes/gb)
+	s := getScratch(min(groups, mc) * gb)
+	defer putScratch(s)
+	xp := s.b
+
+	ldy := o.ep.ldy * o.elem
+	full := w.N / PanelRows
+	nc := max(3, gemm512PanelBytes/(kp*PanelRows)/3*3)
+	tail := w.tailMask()
+	for g0 := 0; g0 < groups; g0 += mc {
+		g1 := min(groups, g0+mc)
+		amd64.GemmPrepXAVX512(&x[gemm512Rows*g0*ldx], ldx, w.K, gemm512Rows*(g1-g0), &xp[0], kp)
+		for p0 := 0; p0 < full; p0 += nc {
+			p1 := min(full, p0+nc)
+			n0 := p0 * PanelRows
+			for g := g0; g < g1; g++ {
+				amd64.GemmW8A8x8AVX512(&xp[(g-g0)*gb], kp, &w.data[p0*kp*PanelRows], kb, p1-p0, &w.rowSum[n0],
+					o.y(gemm512Rows*g, n0), ldy, o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0), 0xffff)
+			}
+		}
+		if tail != 0 {
+			n0 := full * PanelRows
+			for g := g0; g < g1; g++ {
+				amd64.GemmW8A8x8AVX512(&xp[(g-g0)*gb], kp, &w.data[full*kp*PanelRows], kb, 1, &w.rowSum[n0],
+					o.y(gemm512Rows*g, n0), ldy, o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0), tail)
+			}
+		}
+	}
+}
+
+// gemvW8A8AVX512 runs nr activation rows (row r at x[r·ldx:], K bytes)
+// against all panels of w into output rows i0, i0+1, ... A single row
+// streams the whole matrix in one call; several rows take turns over
+// blocks of panels that stay in L2, so that the weights are read from
+// memory once.
+func gemvW8A8AVX512(nr int, x []int8, ldx, i0 int, w *W8, o *w8Out) {
+	kp := w.kp()
+	full := w.N / PanelRows
+	nc := full
+	if nr > 1 {
+		nc = max(1, gemm512PanelBytes/(kp*PanelRows))
+	}
+	for p0 := 0; p0 < full; p0 += nc {
+		p1 := min(full, p0+nc)
+		n0 := p0 * PanelRows
+		for r := range nr {
+			amd64.GemvW8A8AVX512(&x[r*ldx], w.K, &w.data[p0*kp*PanelRows], p1-p0, &w.rowSum[n0],
+				o.y(i0+r, n0), o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0), 0xffff)
+		}
+	}
+	if tail := w.tailMask(); tail != 0 {
+		n0 := full * PanelRows
+		for r := range nr {
+			amd64.GemvW8A8AVX512(&x[r*ldx], w.K, &w.data[full*kp*PanelRows], 1, &w.rowSum[n0],
+				o.y(i0+r, n0), o.kind, o.scaleAt(n0), o.scaleInc, o.bias(n0), tail)
 		}
 	}
 }

@@ -389,3 +389,35 @@ func BenchmarkGEMMW4InProj512(b *testing.B) {
 	b.Run("w4a8", func(b *testing.B) { benchGEMM(b, m, n, k, func() { MatMulW4A8F32(m, xi, k, 0.1, w, y, n) }) })
 	b.Run("w4a16", func(b *testing.B) { benchGEMM(b, m, n, k, func() { MatMulW4A16F32(m, x, k, w, y, n) }) })
 }
+
+// forSIMDTiers runs f as one sub-benchmark per SIMD tier of this machine
+// (all but generic), so that the tiers are compared side by side in one
+// run.
+func forSIMDTiers(b *testing.B, f func(b *testing.B)) {
+	saved := Active()
+	defer SetTier(saved)
+	for _, t := range Supported()[1:] {
+		if err := SetTier(t); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(t.String(), f)
+	}
+}
+
+// BenchmarkW8A8Tiers runs the W8A8 prefill GEMM of BenchmarkGEMMInProj512
+// and the decode GEMVs of BenchmarkGEMVMamba130m on every SIMD tier, with
+// BenchmarkDRAMRead's read loop in between, so that the tiers' ratios and
+// the GEMV's share of the read bandwidth come from one run.
+func BenchmarkW8A8Tiers(b *testing.B) {
+	b.Run("inproj512", func(b *testing.B) {
+		const m, n, k = 512, 2 * m130Inner, m130Model
+		w := benchW8(n, k, 7)
+		x := make([]int8, m*k)
+		fillInt8(x, 5)
+		y := make([]int8, m*n)
+		scale := []float32{1e-3}
+		forSIMDTiers(b, func(b *testing.B) {
+			benchGEMM(b, m, n, k, func() { MatMulW8A8I8(m, x, k, w, scale, y, n) })
+		})
+	})
+}

@@ -695,8 +695,8 @@ func TestPanelsConcurrent(t *testing.T) {
 
 // The decode path must not allocate: it runs for every token.
 func TestMatMulNoAllocs(t *testing.T) {
-	if Active() != AVX2 {
-		t.Skip("allocation-free binding checked on the AVX2 tier")
+	if Active() != AVX2 && Active() != AVX512 {
+		t.Skip("allocation-free binding checked on the AVX2 and AVX512 tiers")
 	}
 	rng := rand.New(rand.NewPCG(25, 26))
 	const n, k = 100, 300
@@ -710,15 +710,17 @@ func TestMatMulNoAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := randX(rng, 4, k, k, 0)
+	x9, y9 := randX(rng, 9, k, k, 0), make([]int8, 9*n) // a GEMM group and a tail row
 	xf := make([]float32, 4*k)
 	yi, yf := make([]int8, 4*n), make([]float32, 4*n)
 	scale := []float32{0.5}
 	for _, m := range []int{1, 4} {
 		for name, f := range map[string]func(){
-			"W8A8I8":  func() { MatMulW8A8I8(m, x, k, w8, scale, yi, n) },
-			"W8A8F32": func() { MatMulW8A8F32(m, x, k, w8, scale, nil, yf, n) },
-			"W4A8":    func() { MatMulW4A8F32(m, x, k, 1, w4, yf, n) },
-			"W4A16":   func() { MatMulW4A16F32(m, xf, k, w4, yf, n) },
+			"W8A8I8m9": func() { MatMulW8A8I8(9, x9, k, w8, scale, y9, n) },
+			"W8A8I8":   func() { MatMulW8A8I8(m, x, k, w8, scale, yi, n) },
+			"W8A8F32":  func() { MatMulW8A8F32(m, x, k, w8, scale, nil, yf, n) },
+			"W4A8":     func() { MatMulW4A8F32(m, x, k, 1, w4, yf, n) },
+			"W4A16":    func() { MatMulW4A16F32(m, xf, k, w4, yf, n) },
 		} {
 			f() // fill the scratch pool
 			if a := testing.AllocsPerRun(20, f); a != 0 {
@@ -726,4 +728,148 @@ func TestMatMulNoAllocs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Shapes around the register tiles and cache blocks of the SIMD GEMMs: M
+// around the 4- and 8-row groups (groups plus tail rows), N from one to a
+// few panel triples with and without a partial last panel, K around the
+// 64-byte vectors and the k-block of 4, every epilogue, per-tensor and
+// per-row scales, with and without bias. Each tier must give the generic
+// tier's bits, write nothing outside the outputs and leave its inputs
+// unchanged.
+func TestMatMulW8A8Tiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	type run struct {
+		name string
+		f    func(m int, x []int8, ldx int, w *W8, scale, bias []float32, n int) ([]byte, func(*testing.T))
+	}
+	outI32 := func(m int, x []int8, ldx int, w *W8, scale, bias []float32, n int) ([]byte, func(*testing.T)) {
+		o := newOut[int32](m, n, 0x5a5a5a5a)
+		MatMulW8A8I32(m, x, ldx, w, o.y(), o.ld())
+		b := make([]byte, 0, 4*len(o.all))
+		for _, v := range o.all {
+			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+		return b, o.checkGuards
+	}
+	outF32 := func(m int, x []int8, ldx int, w *W8, scale, bias []float32, n int) ([]byte, func(*testing.T)) {
+		o := newOut[float32](m, n, -7.25)
+		MatMulW8A8F32(m, x, ldx, w, scale, bias, o.y(), o.ld())
+		b := make([]byte, 0, 4*len(o.all))
+		for _, f := range o.all {
+			v := math.Float32bits(f)
+			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+		return b, o.checkGuards
+	}
+	outF16 := func(m int, x []int8, ldx int, w *W8, scale, bias []float32, n int) ([]byte, func(*testing.T)) {
+		o := newOut[uint16](m, n, 0xdead)
+		MatMulW8A8F16(m, x, ldx, w, scale, o.y(), o.ld())
+		b := make([]byte, 0, 2*len(o.all))
+		for _, v := range o.all {
+			b = append(b, byte(v), byte(v>>8))
+		}
+		return b, o.checkGuards
+	}
+	outI8 := func(m int, x []int8, ldx int, w *W8, scale, bias []float32, n int) ([]byte, func(*testing.T)) {
+		o := newOut[int8](m, n, 99)
+		MatMulW8A8I8(m, x, ldx, w, scale, o.y(), o.ld())
+		b := make([]byte, len(o.all))
+		for i, v := range o.all {
+			b[i] = byte(v)
+		}
+		return b, o.checkGuards
+	}
+	runs := []run{{"i32", outI32}, {"f32", outF32}, {"f16", outF16}, {"i8", outI8}}
+	type tcase struct {
+		m, n, k, ldx int
+		x            []int8
+		w            *W8
+		wBytes       []int8
+		scale, bias  []float32
+		want         [][]byte
+	}
+	var cs []tcase
+	for _, m := range []int{8, 9, 15, 17, 24} {
+		for _, n := range []int{48, 63, 80, 100} {
+			for _, k := range []int{5, 64, 67, 300} {
+				ldx := k + m%3
+				w := randW8(rng, n, k, k, 0)
+				p, err := PackW8(n, k, w, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scale, bias := testScales(rng, n, (m+n+k)%2 == 0, 2e-3)
+				if k == 64 {
+					bias = nil
+				}
+				cs = append(cs, tcase{m: m, n: n, k: k, ldx: ldx, x: randX(rng, m, k, ldx, 0), w: p,
+					wBytes: append([]int8(nil), p.data...), scale: scale, bias: bias})
+			}
+		}
+	}
+	// Large K and N: several row blocks and panel blocks of the cache
+	// blocking, with tail rows and a partial panel.
+	for _, s := range []struct{ m, n, k int }{{41, 200, 4100}, {72, 1000, 1537}} {
+		w := randW8(rng, s.n, s.k, s.k, 0)
+		p, err := PackW8(s.n, s.k, w, s.k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale, bias := testScales(rng, s.n, true, 1e-4)
+		cs = append(cs, tcase{m: s.m, n: s.n, k: s.k, ldx: s.k, x: randX(rng, s.m, s.k, s.k, 0), w: p,
+			wBytes: append([]int8(nil), p.data...), scale: scale, bias: bias})
+	}
+	saved := Active()
+	defer SetTier(saved)
+	if err := SetTier(Generic); err != nil {
+		t.Fatal(err)
+	}
+	for i := range cs {
+		c := &cs[i]
+		for _, r := range runs {
+			b, _ := r.f(c.m, c.x, c.ldx, c.w, c.scale, c.bias, c.n)
+			c.want = append(c.want, b)
+		}
+	}
+	forEachTier(t, func(t *testing.T) {
+		for i := range cs {
+			c := &cs[i]
+			x := append([]int8(nil), c.x...)
+			sc := append([]float32(nil), c.scale...)
+			bi := append([]float32(nil), c.bias...)
+			for j, r := range runs {
+				got, guards := r.f(c.m, c.x, c.ldx, c.w, c.scale, c.bias, c.n)
+				guards(t)
+				if string(got) != string(c.want[j]) {
+					for e := range got {
+						if got[e] != c.want[j][e] {
+							t.Fatalf("m=%d n=%d k=%d ldx=%d %s: output byte %d differs from generic", c.m, c.n, c.k, c.ldx, r.name, e)
+						}
+					}
+				}
+			}
+			if string(int8Bytes(x)) != string(int8Bytes(c.x)) || string(int8Bytes(c.wBytes)) != string(int8Bytes(c.w.data)) {
+				t.Fatalf("m=%d n=%d k=%d: inputs changed", c.m, c.n, c.k)
+			}
+			for e := range sc {
+				if math.Float32bits(sc[e]) != math.Float32bits(c.scale[e]) {
+					t.Fatalf("m=%d n=%d k=%d: scale changed", c.m, c.n, c.k)
+				}
+			}
+			for e := range bi {
+				if math.Float32bits(bi[e]) != math.Float32bits(c.bias[e]) {
+					t.Fatalf("m=%d n=%d k=%d: bias changed", c.m, c.n, c.k)
+				}
+			}
+		}
+	})
+}
+
+func int8Bytes(v []int8) []byte {
+	b := make([]byte, len(v))
+	for i, x := range v {
+		b[i] = byte(x)
+	}
+	return b
 }

@@ -19,3 +19,21 @@ func GemmW8A8x4AVX2(xp *int8, w *int8, kb, np int, y unsafe.Pointer, ldy int, ki
 //
 //go:noescape
 func GemmPrepX4AVX2(x *int8, ldx int, n32 int, xp *int8)
+
+// GemmW8A8x8AVX512 multiplies 8 prepared activation rows by np packed W8
+// panels (kb 64-byte blocks each). Row t of x, at x + t·ldx, holds the 4·kb
+// bytes written by GemmPrepXAVX512 (x XOR 0x80). rowSum holds the W8 row
+// sums of the panels (16 int32 per panel). Row t of the output starts at
+// y + t·ldy bytes; kind, scale, scaleInc, bias and mask are those of
+// GemvW8A8AVX512. Requires AVX-512 F, BW, VNNI; kb, np ≥ 1.
+//
+//go:noescape
+func GemmW8A8x8AVX512(x *byte, ldx int, w *int8, kb, np int, rowSum *int32, y unsafe.Pointer, ldy int, kind int, scale *float32, scaleInc int, bias *float32, mask int)
+
+// GemmPrepXAVX512 writes, for each of rows activation rows (row r at
+// x + r·ldx, k bytes), the 4·ceil(k/4) bytes x XOR 0x80 (padding 0x80) to
+// xp + r·ldp: the GemmW8A8x8AVX512 activation layout. Requires AVX-512 F,
+// BW.
+//
+//go:noescape
+func GemmPrepXAVX512(x *int8, ldx, k, rows int, xp *byte, ldp int)

@@ -21,3 +21,15 @@ const (
 //
 //go:noescape
 func GemvW8A8AVX2(x *int8, w *int8, kb, np int, y unsafe.Pointer, kind int, scale *float32, scaleInc int, bias *float32)
+
+// GemvW8A8AVX512 multiplies one int8 activation row x (k bytes, none read
+// beyond) by np packed W8 panels at w (ceil(k/4) 64-byte blocks per panel)
+// with VPDPBUSD on the offset activations x+128 and the offset correction
+// -128·rowSum (rowSum: the W8 row sums, 16 int32 per panel), and writes 16
+// outputs per panel to y as GemvW8A8AVX2 does. mask selects which of the 16
+// rows of every panel are stored (and their scales and biases read): 0xffff,
+// or the valid rows of a last, partial panel. Requires AVX-512 F, BW, VNNI;
+// k, np ≥ 1.
+//
+//go:noescape
+func GemvW8A8AVX512(x *int8, k int, w *int8, np int, rowSum *int32, y unsafe.Pointer, kind int, scale *float32, scaleInc int, bias *float32, mask int)

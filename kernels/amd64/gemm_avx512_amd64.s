@@ -1,0 +1,356 @@
+//go:build !noasm
+
+#include "textflag.h"
+#include "gemm_epilogue_avx512_amd64.h"
+
+W8A8_CONSTANTS512
+
+// func GemmW8A8x8AVX512(x *byte, ldx int, w *int8, kb, np int, rowSum *int32, y unsafe.Pointer, ldy int, kind int, scale *float32, scaleInc int, bias *float32, mask int)
+//
+// Micro-kernel of the W8A8 GEMM: 8 activation rows times np packed W8
+// panels, in tiles of 8 rows × 3 panels (2 or 1 for the last panels): 24
+// int32 accumulators of 16 rows each, held in registers over the whole K.
+// x holds the 8 rows prepared by GemmPrepXAVX512 (offset to unsigned bytes
+// x XOR 0x80 = x+128, 4·kb bytes each, row t at x + t·ldx). Per k-block
+// (4 k), the tile loads one 64-byte weight block per panel, broadcasts the
+// 4 bytes of each row and issues 8 × 3 VPDPBUSD: 24 VPDPBUSD against 3 + 8
+// loads, so the loop is bound by the VPDPBUSD throughput, not the loads.
+// The accumulators start at -128·rowSum (rowSum: 16 int32 per panel), the
+// offset correction of GemvW8A8AVX512, and end exactly at Σ x·w.
+// y points to output (row 0, first column of the first panel); row t is at
+// y + t·ldy bytes. Each of the tile's 8 × P sums goes through
+// W8A8_EPILOGUE512 (its arguments as for GemvW8A8AVX512; mask applies to
+// every panel). Requires AVX-512 F, BW, VNNI; kb, np ≥ 1.
+//
+// Registers in the k-loop:
+//	SI  rows 0-3 cursor   R14 rows 4-7 cursor   BX ldx   AX 3·ldx
+//	DX  weights cursor    R13 bytes per panel (64·kb)    CX k-blocks left
+//	R15 weights of the tile    R11 rowSum of the tile
+//	Z(3t+p) accumulator of row t, panel p;  Z24-Z26 weights;  Z27, Z28 broadcasts
+// Kept over the tiles: DI y, R8 scale, R9 bias or 0, R10 kind, R12 output
+// step; the frame holds the 24 accumulators for the epilogue (1536 bytes),
+// the panels left (1536(SP)), the weights and row sums of the tile
+// (1544(SP), 1552(SP)) and the tile's panel count (1560(SP)).
+TEXT ·GemmW8A8x8AVX512(SB), 0, $1568-104
+	MOVQ	w+16(FP), AX
+	MOVQ	AX, 1544(SP)
+	MOVQ	np+32(FP), CX
+	MOVQ	CX, 1536(SP)
+	MOVQ	rowSum+40(FP), AX
+	MOVQ	AX, 1552(SP)
+	MOVQ	y+48(FP), DI
+	MOVQ	kind+64(FP), R10
+	MOVQ	scale+72(FP), R8
+	MOVQ	bias+88(FP), R9
+	MOVQ	mask+96(FP), DX
+	KMOVW	DX, K1
+	W8A8_OUTSTEP512
+
+tile:
+	MOVQ	ldx+8(FP), BX
+	LEAQ	(BX)(BX*2), AX
+	MOVQ	1544(SP), R15
+	MOVQ	1552(SP), R11
+	MOVQ	kb+24(FP), R13
+	SHLQ	$6, R13
+	MOVQ	1536(SP), CX
+	CMPQ	CX, $3
+	JGE	tile3
+	CMPQ	CX, $2
+	JEQ	tile2
+	JMP	tile1
+
+tile3:
+	VPSLLD	$7, 0(R11), Z24
+	VPSLLD	$7, 64(R11), Z25
+	VPSLLD	$7, 128(R11), Z26
+	VPXORD	Z27, Z27, Z27
+	VPSUBD	Z24, Z27, Z24
+	VPSUBD	Z25, Z27, Z25
+	VPSUBD	Z26, Z27, Z26
+	VMOVDQA32	Z24, Z0
+	VMOVDQA32	Z25, Z1
+	VMOVDQA32	Z26, Z2
+	VMOVDQA32	Z24, Z3
+	VMOVDQA32	Z25, Z4
+	VMOVDQA32	Z26, Z5
+	VMOVDQA32	Z24, Z6
+	VMOVDQA32	Z25, Z7
+	VMOVDQA32	Z26, Z8
+	VMOVDQA32	Z24, Z9
+	VMOVDQA32	Z25, Z10
+	VMOVDQA32	Z26, Z11
+	VMOVDQA32	Z24, Z12
+	VMOVDQA32	Z25, Z13
+	VMOVDQA32	Z26, Z14
+	VMOVDQA32	Z24, Z15
+	VMOVDQA32	Z25, Z16
+	VMOVDQA32	Z26, Z17
+	VMOVDQA32	Z24, Z18
+	VMOVDQA32	Z25, Z19
+	VMOVDQA32	Z26, Z20
+	VMOVDQA32	Z24, Z21
+	VMOVDQA32	Z25, Z22
+	VMOVDQA32	Z26, Z23
+	MOVQ	x+0(FP), SI
+	LEAQ	(SI)(BX*4), R14
+	MOVQ	R15, DX
+	MOVQ	kb+24(FP), CX
+
+kloop3:
+	VMOVDQU32	(DX), Z24
+	VMOVDQU32	(DX)(R13*1), Z25
+	VMOVDQU32	(DX)(R13*2), Z26
+	VPBROADCASTD	(SI), Z27
+	VPDPBUSD	Z24, Z27, Z0
+	VPDPBUSD	Z25, Z27, Z1
+	VPDPBUSD	Z26, Z27, Z2
+	VPBROADCASTD	(SI)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z3
+	VPDPBUSD	Z25, Z28, Z4
+	VPDPBUSD	Z26, Z28, Z5
+	VPBROADCASTD	(SI)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z6
+	VPDPBUSD	Z25, Z27, Z7
+	VPDPBUSD	Z26, Z27, Z8
+	VPBROADCASTD	(SI)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z9
+	VPDPBUSD	Z25, Z28, Z10
+	VPDPBUSD	Z26, Z28, Z11
+	VPBROADCASTD	(R14), Z27
+	VPDPBUSD	Z24, Z27, Z12
+	VPDPBUSD	Z25, Z27, Z13
+	VPDPBUSD	Z26, Z27, Z14
+	VPBROADCASTD	(R14)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z15
+	VPDPBUSD	Z25, Z28, Z16
+	VPDPBUSD	Z26, Z28, Z17
+	VPBROADCASTD	(R14)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z18
+	VPDPBUSD	Z25, Z27, Z19
+	VPDPBUSD	Z26, Z27, Z20
+	VPBROADCASTD	(R14)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z21
+	VPDPBUSD	Z25, Z28, Z22
+	VPDPBUSD	Z26, Z28, Z23
+	ADDQ	$4, SI
+	ADDQ	$4, R14
+	ADDQ	$64, DX
+	DECQ	CX
+	JNZ	kloop3
+
+	VMOVDQU32	Z0, 0(SP)
+	VMOVDQU32	Z1, 64(SP)
+	VMOVDQU32	Z2, 128(SP)
+	VMOVDQU32	Z3, 192(SP)
+	VMOVDQU32	Z4, 256(SP)
+	VMOVDQU32	Z5, 320(SP)
+	VMOVDQU32	Z6, 384(SP)
+	VMOVDQU32	Z7, 448(SP)
+	VMOVDQU32	Z8, 512(SP)
+	VMOVDQU32	Z9, 576(SP)
+	VMOVDQU32	Z10, 640(SP)
+	VMOVDQU32	Z11, 704(SP)
+	VMOVDQU32	Z12, 768(SP)
+	VMOVDQU32	Z13, 832(SP)
+	VMOVDQU32	Z14, 896(SP)
+	VMOVDQU32	Z15, 960(SP)
+	VMOVDQU32	Z16, 1024(SP)
+	VMOVDQU32	Z17, 1088(SP)
+	VMOVDQU32	Z18, 1152(SP)
+	VMOVDQU32	Z19, 1216(SP)
+	VMOVDQU32	Z20, 1280(SP)
+	VMOVDQU32	Z21, 1344(SP)
+	VMOVDQU32	Z22, 1408(SP)
+	VMOVDQU32	Z23, 1472(SP)
+	MOVQ	$3, CX
+	JMP	epilogue
+
+tile2:
+	VPSLLD	$7, 0(R11), Z24
+	VPSLLD	$7, 64(R11), Z25
+	VPXORD	Z27, Z27, Z27
+	VPSUBD	Z24, Z27, Z24
+	VPSUBD	Z25, Z27, Z25
+	VMOVDQA32	Z24, Z0
+	VMOVDQA32	Z25, Z1
+	VMOVDQA32	Z24, Z3
+	VMOVDQA32	Z25, Z4
+	VMOVDQA32	Z24, Z6
+	VMOVDQA32	Z25, Z7
+	VMOVDQA32	Z24, Z9
+	VMOVDQA32	Z25, Z10
+	VMOVDQA32	Z24, Z12
+	VMOVDQA32	Z25, Z13
+	VMOVDQA32	Z24, Z15
+	VMOVDQA32	Z25, Z16
+	VMOVDQA32	Z24, Z18
+	VMOVDQA32	Z25, Z19
+	VMOVDQA32	Z24, Z21
+	VMOVDQA32	Z25, Z22
+	MOVQ	x+0(FP), SI
+	LEAQ	(SI)(BX*4), R14
+	MOVQ	R15, DX
+	MOVQ	kb+24(FP), CX
+
+kloop2:
+	VMOVDQU32	(DX), Z24
+	VMOVDQU32	(DX)(R13*1), Z25
+	VPBROADCASTD	(SI), Z27
+	VPDPBUSD	Z24, Z27, Z0
+	VPDPBUSD	Z25, Z27, Z1
+	VPBROADCASTD	(SI)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z3
+	VPDPBUSD	Z25, Z28, Z4
+	VPBROADCASTD	(SI)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z6
+	VPDPBUSD	Z25, Z27, Z7
+	VPBROADCASTD	(SI)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z9
+	VPDPBUSD	Z25, Z28, Z10
+	VPBROADCASTD	(R14), Z27
+	VPDPBUSD	Z24, Z27, Z12
+	VPDPBUSD	Z25, Z27, Z13
+	VPBROADCASTD	(R14)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z15
+	VPDPBUSD	Z25, Z28, Z16
+	VPBROADCASTD	(R14)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z18
+	VPDPBUSD	Z25, Z27, Z19
+	VPBROADCASTD	(R14)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z21
+	VPDPBUSD	Z25, Z28, Z22
+	ADDQ	$4, SI
+	ADDQ	$4, R14
+	ADDQ	$64, DX
+	DECQ	CX
+	JNZ	kloop2
+
+	VMOVDQU32	Z0, 0(SP)
+	VMOVDQU32	Z1, 64(SP)
+	VMOVDQU32	Z3, 192(SP)
+	VMOVDQU32	Z4, 256(SP)
+	VMOVDQU32	Z6, 384(SP)
+	VMOVDQU32	Z7, 448(SP)
+	VMOVDQU32	Z9, 576(SP)
+	VMOVDQU32	Z10, 640(SP)
+	VMOVDQU32	Z12, 768(SP)
+	VMOVDQU32	Z13, 832(SP)
+	VMOVDQU32	Z15, 960(SP)
+	VMOVDQU32	Z16, 1024(SP)
+	VMOVDQU32	Z18, 1152(SP)
+	VMOVDQU32	Z19, 1216(SP)
+	VMOVDQU32	Z21, 1344(SP)
+	VMOVDQU32	Z22, 1408(SP)
+	MOVQ	$2, CX
+	JMP	epilogue
+
+tile1:
+	VPSLLD	$7, 0(R11), Z24
+	VPXORD	Z27, Z27, Z27
+	VPSUBD	Z24, Z27, Z24
+	VMOVDQA32	Z24, Z0
+	VMOVDQA32	Z24, Z3
+	VMOVDQA32	Z24, Z6
+	VMOVDQA32	Z24, Z9
+	VMOVDQA32	Z24, Z12
+	VMOVDQA32	Z24, Z15
+	VMOVDQA32	Z24, Z18
+	VMOVDQA32	Z24, Z21
+	MOVQ	x+0(FP), SI
+	LEAQ	(SI)(BX*4), R14
+	MOVQ	R15, DX
+	MOVQ	kb+24(FP), CX
+
+kloop1:
+	VMOVDQU32	(DX), Z24
+	VPBROADCASTD	(SI), Z27
+	VPDPBUSD	Z24, Z27, Z0
+	VPBROADCASTD	(SI)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z3
+	VPBROADCASTD	(SI)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z6
+	VPBROADCASTD	(SI)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z9
+	VPBROADCASTD	(R14), Z27
+	VPDPBUSD	Z24, Z27, Z12
+	VPBROADCASTD	(R14)(BX*1), Z28
+	VPDPBUSD	Z24, Z28, Z15
+	VPBROADCASTD	(R14)(BX*2), Z27
+	VPDPBUSD	Z24, Z27, Z18
+	VPBROADCASTD	(R14)(AX*1), Z28
+	VPDPBUSD	Z24, Z28, Z21
+	ADDQ	$4, SI
+	ADDQ	$4, R14
+	ADDQ	$64, DX
+	DECQ	CX
+	JNZ	kloop1
+
+	VMOVDQU32	Z0, 0(SP)
+	VMOVDQU32	Z3, 192(SP)
+	VMOVDQU32	Z6, 384(SP)
+	VMOVDQU32	Z9, 576(SP)
+	VMOVDQU32	Z12, 768(SP)
+	VMOVDQU32	Z15, 960(SP)
+	VMOVDQU32	Z18, 1152(SP)
+	VMOVDQU32	Z21, 1344(SP)
+	MOVQ	$1, CX
+	JMP	epilogue
+
+	// Epilogue of a tile of CX panels: for each of the 8 rows, the CX
+	// sums left to right; then the next tile.
+	//	R14 output row   SI spill offset of the row   BX rows left
+	//	AX output   R13 scale   DX bias   R11 spill cursor   R15 end of the row's spills
+epilogue:
+	MOVQ	CX, 1560(SP)
+	SHLQ	$6, CX
+	MOVQ	DI, R14
+	XORQ	SI, SI
+	MOVQ	$8, BX
+
+erow:
+	MOVQ	R14, AX
+	MOVQ	R8, R13
+	MOVQ	R9, DX
+	MOVQ	SI, R11
+	LEAQ	(SI)(CX*1), R15
+
+epanel:
+	VMOVDQU32	(SP)(R11*1), Z0
+	W8A8_EPILOGUE512(Z0, AX, R13, DX, Z1, Y1)
+	ADDQ	R12, AX
+	ADDQ	scaleInc+80(FP), R13
+	TESTQ	DX, DX
+	JZ	enobias
+	ADDQ	$64, DX
+
+enobias:
+	ADDQ	$64, R11
+	CMPQ	R11, R15
+	JLT	epanel
+	ADDQ	ldy+56(FP), R14
+	ADDQ	$192, SI
+	DECQ	BX
+	JNZ	erow
+
+	// Next tile: y, scale, bias, rowSum and the weights advance by the
+	// tile's panels (1560(SP); CX is 64 times that).
+	MOVQ	R13, R8
+	TESTQ	R9, R9
+	JZ	next
+	ADDQ	CX, R9
+
+next:
+	MOVQ	1560(SP), AX
+	MOVQ	AX, SI
+	IMULQ	R12, SI
+	ADDQ	SI, DI
+	ADDQ	CX, 1552(SP)
+	MOVQ	kb+24(FP), SI
+	SHLQ	$6, SI
+	IMULQ	AX, SI
+	ADDQ	SI, 1544(SP)
+	SUBQ	AX, 1536(SP)
+	JNZ	tile
+	VZEROUPPER
+	RET

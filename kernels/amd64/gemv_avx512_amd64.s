@@ -1,0 +1,145 @@
+//go:build !noasm
+
+#include "textflag.h"
+#include "gemm_epilogue_avx512_amd64.h"
+
+W8A8_CONSTANTS512
+
+// func GemvW8A8AVX512(x *int8, k int, w *int8, np int, rowSum *int32, y unsafe.Pointer, kind int, scale *float32, scaleInc int, bias *float32, mask int)
+//
+// One int8 activation row x (k bytes, read exactly: the last k%4 with a
+// masked load) times np packed W8 panels at w (ceil(k/4) 64-byte blocks per
+// panel, panels back to back). Per panel the 16 int32 sums go through
+// W8A8_EPILOGUE512 to y, which then advances by one panel's output; scale
+// advances by scaleInc bytes, bias (if not nil) and rowSum by 64 bytes per
+// panel. mask selects the output rows of every panel that are stored (and
+// whose scales and biases are read): 0xffff, or the valid rows of a last,
+// partial panel.
+//
+// Products: VPDPBUSD multiplies unsigned by signed bytes and adds groups of
+// four into int32 without saturation. The activations are offset to
+// unsigned, u = x XOR 0x80 = x + 128 ∈ [0, 255], and the weights are the
+// signed operand as packed, so Σ u·w = Σ x·w + 128·rowSum(w): the
+// accumulators start at -128·rowSum (the W8 row sums) and end exactly at
+// Σ x·w (int32 arithmetic is modular, and the true sum fits). This beats
+// the sign trick of the AVX2 kernels (|x|, sign moved onto w), which would
+// need a VPSIGNB per weight vector and AVX-512 has none. Padding k and
+// padding rows of the panels are zero weights, so whatever the offset
+// activation is there adds nothing.
+//
+// Registers:
+//	SI  x        DX  weights (stream through all panels)
+//	BX  k/4      CX  panels left        DI  y
+//	AX  x cursor R13 k-blocks left      R14 rowSum   R15 k%4
+//	R8  scale    R9  bias or 0          R10 kind   R11 scaleInc  R12 output step
+//	Z0-Z3   accumulators (k-blocks 4j, 4j+1, 4j+2, 4j+3)
+//	Z4-Z7   offset activations broadcast
+//	Z30     offset activations of the last, partial k-block broadcast
+//	Z31     0x80 in every byte
+//	K1      output rows mask; K2 bytes of the partial k-block
+TEXT ·GemvW8A8AVX512(SB), NOSPLIT, $0-88
+	MOVQ	x+0(FP), SI
+	MOVQ	k+8(FP), BX
+	MOVQ	w+16(FP), DX
+	MOVQ	np+24(FP), CX
+	MOVQ	rowSum+32(FP), R14
+	MOVQ	y+40(FP), DI
+	MOVQ	kind+48(FP), R10
+	MOVQ	scale+56(FP), R8
+	MOVQ	scaleInc+64(FP), R11
+	MOVQ	bias+72(FP), R9
+	MOVQ	mask+80(FP), AX
+	KMOVW	AX, K1
+	W8A8_OUTSTEP512
+	MOVL	$0x80808080, AX
+	VPBROADCASTD	AX, Z31
+	MOVQ	BX, R15
+	ANDQ	$3, R15
+	SHRQ	$2, BX
+	TESTQ	R15, R15
+	JZ	panel
+	// The last k%4 activations, zero-extended to a whole k-block.
+	MOVQ	R15, AX
+	MOVQ	CX, R13
+	MOVQ	AX, CX
+	MOVQ	$1, AX
+	SHLQ	CX, AX
+	DECQ	AX
+	MOVQ	R13, CX
+	KMOVQ	AX, K2
+	VMOVDQU8.Z	(SI)(BX*4), K2, X30
+	VPXORD	X31, X30, X30
+	VPBROADCASTD	X30, Z30
+
+panel:
+	VPSLLD	$7, (R14), Z4
+	VPXORD	Z1, Z1, Z1
+	VPSUBD	Z4, Z1, Z0
+	VPXORD	Z2, Z2, Z2
+	VPXORD	Z3, Z3, Z3
+	MOVQ	SI, AX
+	MOVQ	BX, R13
+	CMPQ	R13, $4
+	JLT	tail
+
+	// Four k-blocks (256 bytes of weights) per iteration into four
+	// independent accumulators; the weights are one sequential stream,
+	// prefetched ahead of the hardware prefetcher.
+quad:
+	PREFETCHT0	2048(DX)
+	PREFETCHT0	2112(DX)
+	PREFETCHT0	2176(DX)
+	PREFETCHT0	2240(DX)
+	VPBROADCASTD	(AX), Z4
+	VPBROADCASTD	4(AX), Z5
+	VPBROADCASTD	8(AX), Z6
+	VPBROADCASTD	12(AX), Z7
+	VPXORD	Z31, Z4, Z4
+	VPXORD	Z31, Z5, Z5
+	VPXORD	Z31, Z6, Z6
+	VPXORD	Z31, Z7, Z7
+	VPDPBUSD	(DX), Z4, Z0
+	VPDPBUSD	64(DX), Z5, Z1
+	VPDPBUSD	128(DX), Z6, Z2
+	VPDPBUSD	192(DX), Z7, Z3
+	ADDQ	$16, AX
+	ADDQ	$256, DX
+	SUBQ	$4, R13
+	CMPQ	R13, $4
+	JGE	quad
+
+	// Remaining 0-3 whole k-blocks, one at a time.
+tail:
+	TESTQ	R13, R13
+	JZ	partial
+	VPBROADCASTD	(AX), Z4
+	VPXORD	Z31, Z4, Z4
+	VPDPBUSD	(DX), Z4, Z1
+	ADDQ	$4, AX
+	ADDQ	$64, DX
+	DECQ	R13
+	JMP	tail
+
+partial:
+	TESTQ	R15, R15
+	JZ	reduce
+	VPDPBUSD	(DX), Z30, Z2
+	ADDQ	$64, DX
+
+reduce:
+	VPADDD	Z1, Z0, Z0
+	VPADDD	Z3, Z2, Z2
+	VPADDD	Z2, Z0, Z0
+	W8A8_EPILOGUE512(Z0, DI, R8, R9, Z1, Y1)
+	ADDQ	R12, DI
+	ADDQ	R11, R8
+	ADDQ	$64, R14
+	TESTQ	R9, R9
+	JZ	nextpanel
+	ADDQ	$64, R9
+
+nextpanel:
+	DECQ	CX
+	JNZ	panel
+	VZEROUPPER
+	RET

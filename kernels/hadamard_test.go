@@ -260,27 +260,44 @@ func TestHadamardTiers(t *testing.T) {
 		for _, n := range hadamardSizes() {
 			x := randVec(rng, n, 3)
 			x[rng.IntN(n)] = 1e6 // saturates somewhere
-			var want []float32
+			var want, wantScratch []float32
 			var wantQ []int8
 			invScale := float32(127 / 8.0)
 			withGenericTier(func() {
 				want = slices.Clone(x)
 				Hadamard(want)
 				wantQ = make([]int8, n)
-				HadamardQuantI8(slices.Clone(x), invScale, wantQ)
+				wantScratch = slices.Clone(x)
+				HadamardQuantI8(wantScratch, invScale, wantQ)
 			})
-			y := slices.Clone(x)
+			// The transform runs in place on a window of a larger buffer
+			// whose guard floats on both sides must stay untouched.
+			buf := make([]float32, n+2*guard)
+			for i := range buf {
+				buf[i] = 42
+			}
+			copy(buf[guard:], x)
+			y := buf[guard : guard+n]
 			Hadamard(y)
 			for i := range y {
 				if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("n=%d: Hadamard y[%d] = %v, twin %v", n, i, y[i], want[i])
 				}
 			}
+			for i := range guard {
+				if buf[i] != 42 || buf[guard+n+i] != 42 {
+					t.Fatalf("n=%d: Hadamard overwrote a guard float", n)
+				}
+			}
 			q := make([]int8, n+2*guard)
 			for i := range q {
 				q[i] = 0x55
 			}
-			HadamardQuantI8(slices.Clone(x), invScale, q[guard:guard+n])
+			scratch := slices.Clone(x)
+			HadamardQuantI8(scratch, invScale, q[guard:guard+n])
+			if !sameBits(scratch, wantScratch) {
+				t.Fatalf("n=%d: HadamardQuantI8 scratch differs from the twin", n)
+			}
 			for i := range q {
 				switch {
 				case i < guard || i >= guard+n:
@@ -387,7 +404,7 @@ func TestHadamardTranspose(t *testing.T) {
 }
 
 func BenchmarkHadamardQuantI8(b *testing.B) {
-	for _, n := range []int{1536, 5120} {
+	for _, n := range []int{768, 1536, 5120} {
 		for _, tier := range Supported() {
 			b.Run(fmt.Sprintf("n=%d/%s", n, tier), func(b *testing.B) {
 				saved := Active()
@@ -409,7 +426,7 @@ func BenchmarkHadamardQuantI8(b *testing.B) {
 }
 
 func BenchmarkHadamard(b *testing.B) {
-	for _, n := range []int{1536, 2560, 4096, 5120} {
+	for _, n := range []int{768, 1536, 2560, 4096, 5120} {
 		for _, tier := range Supported() {
 			b.Run(fmt.Sprintf("n=%d/%s", n, tier), func(b *testing.B) {
 				saved := Active()

@@ -32,3 +32,30 @@ func HadamardMixQuantAVX2(x []float32, p int, h []float32, k int, c float32, q [
 //
 //go:noescape
 func ButterflyAVX2(a, b []float32)
+
+// AVX-512 versions (hadamard_avx512_amd64.s), bit-identical to the AVX2
+// kernels above.
+
+// FWHTAVX512 is FWHTAVX2 with 16-float vectors; len(x) is a power of two,
+// at least 16.
+//
+//go:noescape
+func FWHTAVX512(x []float32)
+
+// HadamardMixAVX512 is HadamardMixAVX2 for k a multiple of 4 (four output
+// rows at a time, 32 columns); p is a multiple of 32 and tmp holds at least
+// 32·k floats.
+//
+//go:noescape
+func HadamardMixAVX512(x []float32, p int, h []float32, k int, norm float32, tmp []float32)
+
+// HadamardMixQuantAVX512 is HadamardMixQuantAVX2 for k a multiple of 4.
+//
+//go:noescape
+func HadamardMixQuantAVX512(x []float32, p int, h []float32, k int, c float32, q []int8)
+
+// ButterflyAVX512 sets a[i], b[i] = a[i]+b[i], a[i]-b[i] for i < len(a);
+// len(a) is a multiple of 16 and len(b) >= len(a).
+//
+//go:noescape
+func ButterflyAVX512(a, b []float32)

@@ -28,10 +28,10 @@ func DequantizeI8AVX2(q []int8, scale float32, x []float32)
 //go:noescape
 func ScaleF32AVX2(x []float32, s float32)
 
-// The AVX-512 kernels below (quantize_avx512_amd64.s) take any length: 64
-// elements per iteration, then 16, then one masked step for the last 1..15,
-// which reads and writes nothing past the slices. Results are identical to
-// the AVX2 kernels.
+// The AVX-512 kernels below (quantize_avx512_amd64.s) are identical in
+// results to the AVX2 ones. The quantizers take any length: 64 elements per
+// iteration, then 16, then one masked step for the last 1..15, which reads
+// and writes nothing past the slices.
 
 // QuantizeI8AVX512 sets q[i] = sat8(RNE(x[i]·invScale)) for i < len(x);
 // len(q) >= len(x). NaN gives 127.
@@ -51,7 +51,7 @@ func QuantizeI8ChanAVX512(x []float32, invScale []float32, q []int8)
 //go:noescape
 func DequantizeI8AVX512(q []int8, scale float32, x []float32)
 
-// ScaleF32AVX512 sets x[i] *= s for i < len(x).
+// ScaleF32AVX512 sets x[i] *= s for i < len(x); len(x) is a multiple of 16.
 //
 //go:noescape
 func ScaleF32AVX512(x []float32, s float32)

@@ -2,10 +2,11 @@
 
 #include "textflag.h"
 
-// Symmetric int8 quantization with AVX-512 (F + BW). Every kernel walks 64
+// Symmetric int8 quantization with AVX-512 (F + BW). The quantizers walk 64
 // elements per iteration (four zmm registers), then 16-element steps, then
 // one masked step for the last 1..15 elements, so any length is handled and
-// nothing outside the slices is read or written.
+// nothing outside the slices is read or written. ScaleF32AVX512 (the k = 1
+// Hadamard normalisation) takes multiples of 16.
 //
 // Rounding is VCVTPS2DQ under the default MXCSR mode (round half to even).
 // Saturation: VMINPS with 127 as the second source first (NaN and anything
@@ -251,19 +252,9 @@ sloop32:
 
 sloop16:
 	CMPQ CX, $16
-	JB   stail
+	JB   sdone
 	VMULPS (SI), Z12, Z0
 	VMOVUPS Z0, (SI)
-	ADDQ $64, SI
-	SUBQ $16, CX
-
-stail:
-	TESTQ CX, CX
-	JZ    sdone
-	TAILMASK
-	VMOVUPS.Z (SI), K1, Z0
-	VMULPS    Z12, Z0, Z0
-	VMOVUPS   Z0, K1, (SI)
 
 sdone:
 	VZEROUPPER

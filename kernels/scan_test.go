@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -141,6 +142,9 @@ func checkClose(t *testing.T, what string, got []float32, want, mag []float64) f
 var m1Sizes = []struct{ E, N, L int }{
 	{37, 16, 37}, {13, 1, 2}, {24, 128, 5}, {40, 16, 1}, {9, 128, 37}, {8, 16, 2}, {1, 16, 3}, {67, 5, 4},
 	{48, 16, 1}, {35, 3, 1},
+	// 16-lane kernels: pairs of 8-channel blocks, an odd last block, 16-channel
+	// vectors straddling int8-state groups of 24, the mamba-130m width.
+	{72, 16, 3}, {72, 16, 1}, {16, 16, 2}, {88, 7, 1}, {1536, 16, 1}, {200, 16, 9},
 }
 
 // TestScanM1Reference checks the pure-Go kernel against float64.
@@ -183,7 +187,9 @@ func testScanM1Tiers(t *testing.T) {
 	const guard = 3
 	for _, sz := range m1Sizes {
 		k := newM1Case(r, sz.E, sz.N, sz.L)
+		in := k.clone()
 		S := ScanLenM1(sz.E, sz.N)
+		LE := sz.L * sz.E
 		s0 := make([]float32, S)
 		ScanLayoutM1(s0, k.s0Nat, sz.E, sz.N)
 		q0 := randI8(r, S)
@@ -194,6 +200,9 @@ func testScanM1Tiers(t *testing.T) {
 		if sz.E%16 == 0 && sz.E != 16 {
 			groups = append(groups, 16)
 		}
+		if sz.E%24 == 0 && sz.E != 24 {
+			groups = append(groups, 24) // 16-channel vectors straddle groups
+		}
 		if sz.E%3 == 0 && sz.E != 3 {
 			groups = append(groups, 3) // not a multiple of 8: pure Go on every tier
 		}
@@ -202,13 +211,18 @@ func testScanM1Tiers(t *testing.T) {
 		wantQY := map[int][]float32{}
 		for _, tier := range Supported() {
 			name := fmt.Sprintf("%s E%d N%d L%d", tier, sz.E, sz.N, sz.L)
-			y := make([]float32, sz.L*sz.E+guard)
-			state := append(append([]float32{}, s0...), 7, 7, 7)
+			// Guards on both sides of y and the state.
+			yg := make([]float32, guard+LE+guard)
+			sg := append(append([]float32{7, 7, 7}, s0...), 7, 7, 7)
+			y, state := yg[guard:guard+LE], sg[guard:guard+S]
 			withTier(t, tier, func() {
-				ScanM1(&k.p, state[:S], y[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
+				ScanM1(&k.p, state, y, k.u, k.dt, k.B, k.C, k.z, sz.L)
 			})
-			checkGuard(t, name+" y", y[sz.L*sz.E:], 0)
-			checkGuard(t, name+" state", state[S:], 7)
+			checkGuard(t, name+" y", yg[:guard], 0)
+			checkGuard(t, name+" y", yg[guard+LE:], 0)
+			checkGuard(t, name+" state", sg[:guard], 7)
+			checkGuard(t, name+" state", sg[guard+S:], 7)
+			k.checkInputs(t, name, in)
 			if wantY == nil {
 				wantY, wantS = y, state
 			} else {
@@ -216,18 +230,25 @@ func testScanM1Tiers(t *testing.T) {
 				checkBits(t, name+" state", state, wantS)
 			}
 			for _, gs := range groups {
-				q := append(append([]int8{}, q0...), 5, 5, 5)
-				yq := make([]float32, sz.L*sz.E+guard)
-				st := StateQ8{Q: q[:S], Scale: scaleFor(gs, sz.E, sz.N), Group: gs}
+				qg := append(append([]int8{5, 5, 5}, q0...), 5, 5, 5)
+				q := qg[guard : guard+S]
+				yqg := make([]float32, guard+LE+guard)
+				yq := yqg[guard : guard+LE]
+				sc := scaleFor(gs, sz.E, sz.N)
+				sc0 := append([]float32{}, sc...)
+				st := StateQ8{Q: q, Scale: sc, Group: gs}
 				withTier(t, tier, func() {
-					ScanM1StateQ8(&k.p, st, yq[:sz.L*sz.E], k.u, k.dt, k.B, k.C, k.z, sz.L)
+					ScanM1StateQ8(&k.p, st, yq, k.u, k.dt, k.B, k.C, k.z, sz.L)
 				})
-				checkGuard(t, name+" int8-state y", yq[sz.L*sz.E:], 0)
-				for _, g := range q[S:] {
+				checkGuard(t, name+" int8-state y", yqg[:guard], 0)
+				checkGuard(t, name+" int8-state y", yqg[guard+LE:], 0)
+				for _, g := range append(append([]int8{}, qg[:guard]...), qg[guard+S:]...) {
 					if g != 5 {
-						t.Errorf("%s: int8 state written past its end", name)
+						t.Errorf("%s: int8 state written outside its slice", name)
 					}
 				}
+				checkBits(t, name+" int8-state scales", sc, sc0)
+				k.checkInputs(t, name, in)
 				if w, ok := wantQ[gs]; ok {
 					for i := range w {
 						if w[i] != q[i] {
@@ -241,6 +262,29 @@ func testScanM1Tiers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// clone copies a Mamba1 problem's inputs and constants.
+func (k *m1Case) clone() *m1Case {
+	c := *k
+	c.p.A = append([]float32{}, k.p.A...)
+	c.p.D = append([]float32{}, k.p.D...)
+	c.p.DtBias = append([]float32{}, k.p.DtBias...)
+	c.u, c.dt, c.z = append([]int8{}, k.u...), append([]int8{}, k.dt...), append([]int8{}, k.z...)
+	c.B, c.C = append([]int8{}, k.B...), append([]int8{}, k.C...)
+	return &c
+}
+
+// checkInputs reports any input or constant of k that differs from in.
+func (k *m1Case) checkInputs(t *testing.T, name string, in *m1Case) {
+	t.Helper()
+	checkBits(t, name+" A", k.p.A, in.p.A)
+	checkBits(t, name+" D", k.p.D, in.p.D)
+	checkBits(t, name+" DtBias", k.p.DtBias, in.p.DtBias)
+	if !slices.Equal(k.u, in.u) || !slices.Equal(k.dt, in.dt) || !slices.Equal(k.z, in.z) ||
+		!slices.Equal(k.B, in.B) || !slices.Equal(k.C, in.C) {
+		t.Errorf("%s: int8 inputs changed", name)
 	}
 }
 

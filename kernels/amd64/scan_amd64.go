@@ -44,3 +44,10 @@ func ScanQ8StoreAVX2(a *ScanQ8Args)
 //
 //go:noescape
 func ScanRecipAVX2(dst, src []float32)
+
+// ScanM1AVX512 is ScanM1AVX2 with 16 lanes: the same operands and the
+// same bits, two 8-channel blocks of the scan layout per vector (an odd
+// last block alone). Needs a.NC >= 16 and AVX-512 F.
+//
+//go:noescape
+func ScanM1AVX512(a *ScanM1Args)

@@ -124,7 +124,10 @@ func convCases(rng *rand.Rand) []*convCase {
 	var cs []*convCase
 	for _, d := range []int{4, 3, 2, 1} {
 		for _, l := range []int{1, 2, 3, 5, 100} {
-			for _, c := range []int{1, 7, 8, 13, 24, 37, 64} {
+			// 16-channel blocks of the AVX-512 kernels, odd and even
+			// numbers of them, with and without an 8-channel AVX2 block
+			// and a generic remainder after them.
+			for _, c := range []int{1, 7, 8, 13, 16, 17, 24, 31, 32, 37, 40, 48, 56, 64, 79} {
 				if d != 4 && c > 13 {
 					continue
 				}
@@ -167,6 +170,14 @@ func TestConvTiers(t *testing.T) {
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for i, cc := range cases {
 			r := &want[i]
+			x0, xf0, w0 := slices.Clone(cc.x), slices.Clone(cc.xf), slices.Clone(cc.w)
+			b0, inv0 := slices.Clone(cc.bias), slices.Clone(cc.inv)
+			defer func() {
+				if !slices.Equal(cc.x, x0) || !slices.Equal(cc.xf, xf0) || !slices.Equal(cc.w, w0) ||
+					!slices.Equal(cc.bias, b0) || !slices.Equal(cc.inv, inv0) {
+					t.Errorf("%v: conv modified an input", cc)
+				}
+			}()
 			q, qs := cc.runI8(false)
 			if !slices.Equal(q, r.q) || !slices.Equal(qs, r.qs) {
 				t.Fatalf("%v: int8 conv differs from the twin", cc)
@@ -227,7 +238,7 @@ func TestConvSplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	runTiers(t, func(t *testing.T, tier Tier) {
 		for _, d := range []int{4, 3, 2} {
-			for _, c := range []int{5, 8, 13, 16, 43, 64} {
+			for _, c := range []int{5, 8, 13, 16, 24, 43, 48, 56, 64} {
 				cc := newConvCase(rng, 20, c, d, 3)
 				whole, wholeState := cc.runI8(false)
 				stepped, steppedState := cc.runI8(true)

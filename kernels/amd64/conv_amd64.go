@@ -41,3 +41,34 @@ func ConvStepI8AVX2(c8 int, state []int8, c int, w, bias, inv []float32, x, out 
 //
 //go:noescape
 func ConvStepF32AVX2(c8 int, state []float32, c int, w, bias []float32, x, out []float32)
+
+// AVX-512 versions (conv_avx512_amd64.s) over channels [0, c16), c16 a
+// multiple of 16, with the same arguments, the same arithmetic (EXP_AVX512,
+// bit for bit the pure-Go Exp) and therefore the same bits as the AVX2
+// kernels.
+
+// ConvSiLUI8AVX512 is ConvSiLUI8AVX2 on 16-channel blocks.
+//
+//go:noescape
+func ConvSiLUI8AVX512(l, c16 int, x []int8, ldx int, state []int8, c int, w, bias, inv []float32, out []int8, ldo int)
+
+// ConvSiLUI8F32AVX512 is ConvSiLUI8F32AVX2 on 16-channel blocks.
+//
+//go:noescape
+func ConvSiLUI8F32AVX512(l, c16 int, x []int8, ldx int, state []int8, c int, w, bias []float32, out []float32, ldo int)
+
+// ConvSiLUF32AVX512 is ConvSiLUF32AVX2 on 16-channel blocks.
+//
+//go:noescape
+func ConvSiLUF32AVX512(l, c16 int, x []float32, ldx int, state []float32, c int, w, bias []float32, out []float32, ldo int)
+
+// ConvStepI8AVX512 is ConvStepI8AVX2 on 16-channel blocks (state moved up
+// for channels [0, c16)).
+//
+//go:noescape
+func ConvStepI8AVX512(c16 int, state []int8, c int, w, bias, inv []float32, x, out []int8)
+
+// ConvStepF32AVX512 is ConvStepF32AVX2 on 16-channel blocks.
+//
+//go:noescape
+func ConvStepF32AVX512(c16 int, state []float32, c int, w, bias []float32, x, out []float32)

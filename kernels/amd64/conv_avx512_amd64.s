@@ -131,6 +131,62 @@ GLOBL zcf127<>(SB), RODATA|NOPTR, $4
 	VPMOVSDB    r, rx \
 	VMOVDQU     rx, dst
 
+// Decode step: one token, state updated in place.
+//
+// Two channel blocks (32 channels) per iteration, each computed straight
+// from memory operands, so that the two SiLU chains overlap; then the state
+// rows move up by one token (row 0 ← row 1, row 1 ← row 2, row 2 ← x) for
+// those channels. An odd last block of 16 runs alone.
+//
+// Registers:
+//   R8..R11  w rows 0..3     R12..R14 state rows 0..2
+//   SI x    DI out    AX bias    BX inv (int8 output)    DX channel offset
+//   R15 c16    CX scratch
+//   Z0 / Z9 acc of block A / B, Z1 / Z10 inputs and products,
+//   Z2..Z4 / Z11..Z13 exp scratch, Z15 state-move scratch
+
+// ZSTEPROWS sets the row pointers from w_base, state_base and c (elements).
+#define ZSTEPROWS(sz) \
+	MOVQ c+32(FP), CX \
+	MOVQ w_base+40(FP), R8 \
+	LEAQ (R8)(CX*4), R9 \
+	LEAQ (R9)(CX*4), R10 \
+	LEAQ (R10)(CX*4), R11 \
+	MOVQ state_base+8(FP), R12 \
+	LEAQ (R12)(CX*sz), R13 \
+	LEAQ (R13)(CX*sz), R14
+
+// ZSTEPI8(off, acc, t): acc = w0·s0 + bias + w1·s1 + w2·s2 + w3·x for
+// the 16 channels at DX+off (int8 inputs), products rounded before the adds.
+#define ZSTEPI8(off, acc, t) \
+	ZLOADI8(off(R12)(DX*1), t) \
+	VMULPS (off*4)(R8)(DX*4), t, acc \
+	VADDPS (off*4)(AX)(DX*4), acc, acc \
+	ZLOADI8(off(R13)(DX*1), t) \
+	VMULPS (off*4)(R9)(DX*4), t, t \
+	VADDPS t, acc, acc \
+	ZLOADI8(off(R14)(DX*1), t) \
+	VMULPS (off*4)(R10)(DX*4), t, t \
+	VADDPS t, acc, acc \
+	ZLOADI8(off(SI)(DX*1), t) \
+	VMULPS (off*4)(R11)(DX*4), t, t \
+	VADDPS t, acc, acc
+
+// ZSTEPF32: ZSTEPI8 for float32 inputs and state.
+#define ZSTEPF32(off, acc, t) \
+	VMOVUPS (off*4)(R12)(DX*4), t \
+	VMULPS (off*4)(R8)(DX*4), t, acc \
+	VADDPS (off*4)(AX)(DX*4), acc, acc \
+	VMOVUPS (off*4)(R13)(DX*4), t \
+	VMULPS (off*4)(R9)(DX*4), t, t \
+	VADDPS t, acc, acc \
+	VMOVUPS (off*4)(R14)(DX*4), t \
+	VMULPS (off*4)(R10)(DX*4), t, t \
+	VADDPS t, acc, acc \
+	VMOVUPS (off*4)(SI)(DX*4), t \
+	VMULPS (off*4)(R11)(DX*4), t, t \
+	VADDPS t, acc, acc
+
 // func ConvSiLUI8AVX512(l, c16 int, x []int8, ldx int, state []int8, c int, w, bias, inv []float32, out []int8, ldo int)
 TEXT ·ConvSiLUI8AVX512(SB), NOSPLIT, $0-184
 	MOVQ l+0(FP), AX
@@ -269,62 +325,6 @@ ffnext:
 	JB   ffblock
 	VZEROUPPER
 	RET
-
-// Decode step: one token, state updated in place.
-//
-// Two channel blocks (32 channels) per iteration, each computed straight
-// from memory operands, so that the two SiLU chains overlap; then the state
-// rows move up by one token (row 0 ← row 1, row 1 ← row 2, row 2 ← x) for
-// those channels. An odd last block of 16 runs alone.
-//
-// Registers:
-//   R8..R11  w rows 0..3     R12..R14 state rows 0..2
-//   SI x    DI out    AX bias    BX inv (int8 output)    DX channel offset
-//   R15 c16    CX scratch
-//   Z0 / Z9 acc of block A / B, Z1 / Z10 inputs and products,
-//   Z2..Z4 / Z11..Z13 exp scratch, Z15 state-move scratch
-
-// ZSTEPROWS sets the row pointers from w_base, state_base and c (elements).
-#define ZSTEPROWS(sz) \
-	MOVQ c+32(FP), CX \
-	MOVQ w_base+40(FP), R8 \
-	LEAQ (R8)(CX*4), R9 \
-	LEAQ (R9)(CX*4), R10 \
-	LEAQ (R10)(CX*4), R11 \
-	MOVQ state_base+8(FP), R12 \
-	LEAQ (R12)(CX*sz), R13 \
-	LEAQ (R13)(CX*sz), R14
-
-// ZSTEPI8(off, acc, t): acc = w0·s0 + bias + w1·s1 + w2·s2 + w3·x for
-// the 16 channels at DX+off (int8 inputs), products rounded before the adds.
-#define ZSTEPI8(off, acc, t) \
-	ZLOADI8(off(R12)(DX*1), t) \
-	VMULPS (off*4)(R8)(DX*4), t, acc \
-	VADDPS (off*4)(AX)(DX*4), acc, acc \
-	ZLOADI8(off(R13)(DX*1), t) \
-	VMULPS (off*4)(R9)(DX*4), t, t \
-	VADDPS t, acc, acc \
-	ZLOADI8(off(R14)(DX*1), t) \
-	VMULPS (off*4)(R10)(DX*4), t, t \
-	VADDPS t, acc, acc \
-	ZLOADI8(off(SI)(DX*1), t) \
-	VMULPS (off*4)(R11)(DX*4), t, t \
-	VADDPS t, acc, acc
-
-// ZSTEPF32: ZSTEPI8 for float32 inputs and state.
-#define ZSTEPF32(off, acc, t) \
-	VMOVUPS (off*4)(R12)(DX*4), t \
-	VMULPS (off*4)(R8)(DX*4), t, acc \
-	VADDPS (off*4)(AX)(DX*4), acc, acc \
-	VMOVUPS (off*4)(R13)(DX*4), t \
-	VMULPS (off*4)(R9)(DX*4), t, t \
-	VADDPS t, acc, acc \
-	VMOVUPS (off*4)(R14)(DX*4), t \
-	VMULPS (off*4)(R10)(DX*4), t, t \
-	VADDPS t, acc, acc \
-	VMOVUPS (off*4)(SI)(DX*4), t \
-	VMULPS (off*4)(R11)(DX*4), t, t \
-	VADDPS t, acc, acc
 
 // func ConvStepI8AVX512(c16 int, state []int8, c int, w, bias, inv []float32, x, out []int8)
 TEXT ·ConvStepI8AVX512(SB), NOSPLIT, $0-160

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The AVX512 W4 kernels follow the float operations of the pure-Go code
@@ -177,5 +179,189 @@ func TestW4A16AVX512BitExact(t *testing.T) {
 		if !slices.Equal(x, x0) || !w4Same(w, w0) {
 			t.Fatalf("%v: inputs changed", c)
 		}
+	}
+}
+
+// w4BenchTiers runs f as sub-benchmarks avx2 and avx512, each with its tier
+// active, side by side in one invocation.
+func w4BenchTiers(b *testing.B, f func(b *testing.B)) {
+	avx512OrSkip(b)
+	saved := Active()
+	defer SetTier(saved)
+	for _, tier := range []Tier{AVX2, AVX512} {
+		b.Run(tier.String(), func(b *testing.B) {
+			if err := SetTier(tier); err != nil {
+				b.Fatal(err)
+			}
+			defer SetTier(saved)
+			f(b)
+		})
+	}
+}
+
+// BenchmarkW4GEMVTiers is BenchmarkGEMVW4A8Mamba130m and
+// BenchmarkGEMVW4A16Mamba130m (one decode step's GEMVs over the 24 layers
+// of mamba-130m, 49.7 MB of codes and scales) on the AVX2 and the AVX512
+// tier.
+func BenchmarkW4GEMVTiers(b *testing.B) {
+	d := newDecodeModel(true)
+	x := make([]int8, m130Inner)
+	fillInt8(x, 99)
+	xf := make([]float32, m130Inner)
+	for i := range xf {
+		xf[i] = float32(i%17) - 8
+	}
+	y := make([]float32, 2*m130Inner)
+	for _, kind := range []string{"w4a8", "w4a16"} {
+		b.Run(kind, func(b *testing.B) {
+			w4BenchTiers(b, func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				b.SetBytes(int64(d.bytes))
+				c0 := threadCPU()
+				for b.Loop() {
+					for _, l := range d.w4 {
+						for j, s := range m130Shapes {
+							if kind == "w4a8" {
+								MatMulW4A8F32(1, x, s.k, 0.01, l[j], y, s.n)
+							} else {
+								MatMulW4A16F32(1, xf, s.k, l[j], y, s.n)
+							}
+						}
+					}
+				}
+				if cpu := threadCPU() - c0; cpu > 0 {
+					b.ReportMetric(float64(d.bytes)*float64(b.N)/cpu.Seconds()/1e9, "cpu-GB/s")
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkW4ReadRatioTiers is BenchmarkGEMVReadRatio (each layer's GEMVs
+// alternate with a plain streaming read of as many bytes) for the W4
+// kernels on the AVX2 and the AVX512 tier.
+func BenchmarkW4ReadRatioTiers(b *testing.B) {
+	d := newDecodeModel(true)
+	per := d.bytes / m130Layers / 256 * 256
+	buf := make([]byte, per*m130Layers)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	x := make([]int8, m130Inner)
+	fillInt8(x, 99)
+	xf := make([]float32, m130Inner)
+	for i := range xf {
+		xf[i] = float32(i%17) - 8
+	}
+	yf := make([]float32, 2*m130Inner)
+	for _, kind := range []string{"w4a8", "w4a16"} {
+		b.Run(kind, func(b *testing.B) {
+			w4BenchTiers(b, func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				var tg, tr, cg, cr time.Duration
+				for b.Loop() {
+					for l := range d.w4 {
+						c0, t0 := threadCPU(), time.Now()
+						for j, s := range m130Shapes {
+							if kind == "w4a8" {
+								MatMulW4A8F32(1, x, s.k, 0.01, d.w4[l][j], yf, s.n)
+							} else {
+								MatMulW4A16F32(1, xf, s.k, d.w4[l][j], yf, s.n)
+							}
+						}
+						c1, t1 := threadCPU(), time.Now()
+						sink ^= readStream(buf[l*per : (l+1)*per])
+						tg += t1.Sub(t0)
+						tr += time.Since(t1)
+						cg += c1 - c0
+						cr += threadCPU() - c1
+					}
+				}
+				g := float64(d.bytes) / tg.Seconds()
+				r := float64(len(buf)) / tr.Seconds()
+				n := float64(b.N)
+				b.ReportMetric(g*n/1e9, "gemv-GB/s")
+				b.ReportMetric(r*n/1e9, "read-GB/s")
+				b.ReportMetric(g/r, "gemv/read")
+				if cg > 0 && cr > 0 {
+					// The same over thread CPU time: time spent descheduled
+					// does not count.
+					b.ReportMetric(cr.Seconds()*float64(d.bytes)/(cg.Seconds()*float64(len(buf))), "cpu-gemv/read")
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkW4GEMMTiers is BenchmarkGEMMW4InProj512 (M=512, N=3072, K=768)
+// and two smaller prefills on the AVX2 and the AVX512 tier.
+func BenchmarkW4GEMMTiers(b *testing.B) {
+	for _, s := range []struct{ m, n, k int }{{512, 2 * m130Inner, m130Model}, {8, 2 * m130Inner, m130Model}, {512, m130Model, m130Inner}} {
+		w := benchW4(s.n, s.k, 7)
+		xi := make([]int8, s.m*s.k)
+		fillInt8(xi, 3)
+		x := make([]float32, s.m*s.k)
+		for i, v := range xi {
+			x[i] = float32(v) / 16
+		}
+		y := make([]float32, s.m*s.n)
+		name := fmt.Sprintf("m%d_n%d_k%d", s.m, s.n, s.k)
+		b.Run("w4a8_"+name, func(b *testing.B) {
+			w4BenchTiers(b, func(b *testing.B) {
+				benchGEMM(b, s.m, s.n, s.k, func() { MatMulW4A8F32(s.m, xi, s.k, 0.1, w, y, s.n) })
+			})
+		})
+		b.Run("w4a16_"+name, func(b *testing.B) {
+			w4BenchTiers(b, func(b *testing.B) {
+				benchGEMM(b, s.m, s.n, s.k, func() { MatMulW4A16F32(s.m, x, s.k, w, y, s.n) })
+			})
+		})
+	}
+}
+
+// BenchmarkW4GEMVCachedTiers is BenchmarkGEMVCached (an L2-resident
+// 256×768 matrix; weight bytes per second of thread CPU time and per
+// cycle: the kernels' compute ceiling) for the W4 kernels on the AVX2 and
+// the AVX512 tier.
+func BenchmarkW4GEMVCachedTiers(b *testing.B) {
+	const n, k = 256, m130Model
+	w := benchW4(n, k, 1)
+	x := make([]int8, k)
+	fillInt8(x, 2)
+	xf := make([]float32, k)
+	for i := range xf {
+		xf[i] = float32(x[i])
+	}
+	yf := make([]float32, n)
+	for _, kind := range []string{"w4a8", "w4a16"} {
+		b.Run(kind, func(b *testing.B) {
+			w4BenchTiers(b, func(b *testing.B) {
+				f := func() { MatMulW4A16F32(1, xf, k, w, yf, n) }
+				if kind == "w4a8" {
+					f = func() { MatMulW4A8F32(1, x, k, 0.01, w, yf, n) }
+				}
+				ghz := clockGHz()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				const reps = 100
+				f()
+				b.SetBytes(int64(reps * w.Bytes()))
+				b.ResetTimer()
+				c0 := threadCPU()
+				for b.Loop() {
+					for range reps {
+						f()
+					}
+				}
+				cpu := threadCPU() - c0
+				if cpu > 0 && ghz > 0 {
+					bps := float64(reps*w.Bytes()) * float64(b.N) / cpu.Seconds()
+					b.ReportMetric(bps/1e9, "cpu-GB/s")
+					b.ReportMetric(bps/(ghz*1e9), "B/cycle")
+				}
+			})
+		})
 	}
 }

@@ -71,13 +71,15 @@ done:
 // then sum = sum + float32(gs·acc) in group order and y = rs·sum, so the
 // result is bit-identical to the pure-Go code.
 //
-// A 64-byte block (8 k × 16 rows) is one ZMM whose dword r holds row r's
-// 8 codes; VPERMPS looks up only the low 4 bits of each dword index, so the
-// block shifted right by 4·(nibble position) indexes the table row of its k
-// directly: per k and 16 rows one VPSRLD, one VPERMPS and one VADDPS. One
-// chain of adds per panel is latency-bound, so 4 panels run interleaved
-// (their codes are one panel stride apart) and share each table row; the
-// last np mod 4 panels run one at a time.
+// A 64-byte block holds 8 k × 16 rows; row r's codes of k = 8j+b and
+// 8j+4+b are the low and high nibbles of byte 4r+b. VPERMPS looks up only
+// the low 4 bits of each dword index, so the block loaded at offset b
+// (only the bytes 4r+b, a masked load: nothing beyond the block is read)
+// indexes the table row of k = 8j+b directly, and the same shifted right
+// by 4 that of k = 8j+4+b: per k and 16 rows one VPERMPS and one VADDPS,
+// and half a VPSRLD. One chain of adds per panel is latency-bound, so 4
+// panels run interleaved (their codes are one panel stride apart) and share
+// each table row; the last np mod 4 panels run one at a time.
 //
 // Registers:
 //	SI  tab   AX tab cursor   DX codes (first panel of the quad)
@@ -85,8 +87,9 @@ done:
 //	R8  gs (first panel)   R14 panel gs stride (64·kg bytes)
 //	R9  rs    DI y    BX kg    CX panels left   R11 groups left
 //	R10 blocks left in the group, then scratch
-//	Z0-Z3 codes of the 4 panels   Z4-Z7 group sums   Z16-Z19 sums over
-//	groups   Z8 table row   Z9-Z12 indices, values
+//	K1  bytes 4r of a block
+//	Z(4p+b) panel p's block at offset b   Z16-Z19 group sums of panels 0-3
+//	Z20-Z23 sums over groups   Z24-Z27 4 table rows   Z28-Z31 products
 TEXT ·GemvW4A16AVX512(SB), NOSPLIT, $0-56
 	MOVQ	tab+0(FP), SI
 	MOVQ	codes+8(FP), DX
@@ -100,50 +103,50 @@ TEXT ·GemvW4A16AVX512(SB), NOSPLIT, $0-56
 	LEAQ	(R12)(R12*2), R13
 	MOVQ	BX, R14
 	SHLQ	$6, R14
+	MOVQ	$0x1111111111111111, AX
+	KMOVQ	AX, K1
 	CMPQ	CX, $4
 	JLT	single
 
-// QK0 and QK: one k of the 4 panels, table row at off(AX), codes shifted
-// right by sh.
-#define QK0(off) \
-	VMOVUPS	off(AX), Z8; \
-	VPERMPS	Z8, Z0, Z9; \
-	VPERMPS	Z8, Z1, Z10; \
-	VPERMPS	Z8, Z2, Z11; \
-	VPERMPS	Z8, Z3, Z12; \
-	VADDPS	Z9, Z4, Z4; \
-	VADDPS	Z10, Z5, Z5; \
-	VADDPS	Z11, Z6, Z6; \
-	VADDPS	Z12, Z7, Z7
+// QLOAD: panel p's block (at base(index*scale)) at offsets 0-3.
+#define QLOAD(addr1, addr2, addr3, addr0, z0, z1, z2, z3) \
+	VMOVDQU32	addr0, z0; \
+	VMOVDQU8.Z	addr1, K1, z1; \
+	VMOVDQU8.Z	addr2, K1, z2; \
+	VMOVDQU8.Z	addr3, K1, z3
 
-#define QK(off, sh) \
-	VMOVUPS	off(AX), Z8; \
-	VPSRLD	$sh, Z0, Z9; \
-	VPSRLD	$sh, Z1, Z10; \
-	VPSRLD	$sh, Z2, Z11; \
-	VPSRLD	$sh, Z3, Z12; \
-	VPERMPS	Z8, Z9, Z9; \
-	VPERMPS	Z8, Z10, Z10; \
-	VPERMPS	Z8, Z11, Z11; \
-	VPERMPS	Z8, Z12, Z12; \
-	VADDPS	Z9, Z4, Z4; \
-	VADDPS	Z10, Z5, Z5; \
-	VADDPS	Z11, Z6, Z6; \
-	VADDPS	Z12, Z7, Z7
+// QK: one k of the 4 panels: table row t, indices a-d of panels 0-3.
+#define QK(t, a, b, c, d) \
+	VPERMPS	t, a, Z28; \
+	VPERMPS	t, b, Z29; \
+	VPERMPS	t, c, Z30; \
+	VPERMPS	t, d, Z31; \
+	VADDPS	Z28, Z16, Z16; \
+	VADDPS	Z29, Z17, Z17; \
+	VADDPS	Z30, Z18, Z18; \
+	VADDPS	Z31, Z19, Z19
+
+// QKH: QK for a high nibble: the indices are shifted right by 4 first.
+#define QKH(t, a, b, c, d) \
+	VPSRLD	$4, a, a; \
+	VPSRLD	$4, b, b; \
+	VPSRLD	$4, c, c; \
+	VPSRLD	$4, d, d; \
+	QK(t, a, b, c, d)
 
 quad:
-	VXORPS	Z16, Z16, Z16
-	VXORPS	Z17, Z17, Z17
-	VXORPS	Z18, Z18, Z18
-	VXORPS	Z19, Z19, Z19
+	VXORPS	Z20, Z20, Z20
+	VXORPS	Z21, Z21, Z21
+	VXORPS	Z22, Z22, Z22
+	VXORPS	Z23, Z23, Z23
 	MOVQ	SI, AX
 	MOVQ	BX, R11
 
 qgroup:
-	VXORPS	Z4, Z4, Z4
-	VXORPS	Z5, Z5, Z5
-	VXORPS	Z6, Z6, Z6
-	VXORPS	Z7, Z7, Z7
+	VXORPS	Z16, Z16, Z16
+	VXORPS	Z17, Z17, Z17
+	VXORPS	Z18, Z18, Z18
+	VXORPS	Z19, Z19, Z19
 	MOVQ	$16, R10
 
 qblock:
@@ -151,19 +154,26 @@ qblock:
 	PREFETCHT0	2048(DX)(R12*1)
 	PREFETCHT0	2048(DX)(R12*2)
 	PREFETCHT0	2048(DX)(R13*1)
-	VMOVDQU32	(DX), Z0
-	VMOVDQU32	(DX)(R12*1), Z1
-	VMOVDQU32	(DX)(R12*2), Z2
-	VMOVDQU32	(DX)(R13*1), Z3
-	// k = 8j+b sits in nibble 2b (b < 4) or 2(b−4)+1 (b ≥ 4).
-	QK0(0)
-	QK(64, 8)
-	QK(128, 16)
-	QK(192, 24)
-	QK(256, 4)
-	QK(320, 12)
-	QK(384, 20)
-	QK(448, 28)
+	QLOAD(1(DX), 2(DX), 3(DX), (DX), Z0, Z1, Z2, Z3)
+	QLOAD(1(DX)(R12*1), 2(DX)(R12*1), 3(DX)(R12*1), (DX)(R12*1), Z4, Z5, Z6, Z7)
+	QLOAD(1(DX)(R12*2), 2(DX)(R12*2), 3(DX)(R12*2), (DX)(R12*2), Z8, Z9, Z10, Z11)
+	QLOAD(1(DX)(R13*1), 2(DX)(R13*1), 3(DX)(R13*1), (DX)(R13*1), Z12, Z13, Z14, Z15)
+	VMOVUPS	0(AX), Z24
+	VMOVUPS	64(AX), Z25
+	VMOVUPS	128(AX), Z26
+	VMOVUPS	192(AX), Z27
+	QK(Z24, Z0, Z4, Z8, Z12)
+	QK(Z25, Z1, Z5, Z9, Z13)
+	QK(Z26, Z2, Z6, Z10, Z14)
+	QK(Z27, Z3, Z7, Z11, Z15)
+	VMOVUPS	256(AX), Z24
+	VMOVUPS	320(AX), Z25
+	VMOVUPS	384(AX), Z26
+	VMOVUPS	448(AX), Z27
+	QKH(Z24, Z0, Z4, Z8, Z12)
+	QKH(Z25, Z1, Z5, Z9, Z13)
+	QKH(Z26, Z2, Z6, Z10, Z14)
+	QKH(Z27, Z3, Z7, Z11, Z15)
 	ADDQ	$512, AX
 	ADDQ	$64, DX
 	DECQ	R10
@@ -171,27 +181,27 @@ qblock:
 
 	// Group end: sum = sum + float32(gs·acc) for each panel.
 	LEAQ	(R8)(R14*2), R10
-	VMULPS	(R8), Z4, Z4
-	VMULPS	(R8)(R14*1), Z5, Z5
-	VMULPS	(R10), Z6, Z6
-	VMULPS	(R10)(R14*1), Z7, Z7
-	VADDPS	Z4, Z16, Z16
-	VADDPS	Z5, Z17, Z17
-	VADDPS	Z6, Z18, Z18
-	VADDPS	Z7, Z19, Z19
+	VMULPS	(R8), Z16, Z16
+	VMULPS	(R8)(R14*1), Z17, Z17
+	VMULPS	(R10), Z18, Z18
+	VMULPS	(R10)(R14*1), Z19, Z19
+	VADDPS	Z16, Z20, Z20
+	VADDPS	Z17, Z21, Z21
+	VADDPS	Z18, Z22, Z22
+	VADDPS	Z19, Z23, Z23
 	ADDQ	$64, R8
 	DECQ	R11
 	JNZ	qgroup
 
 	// Quad end: y = rs·sum; DX and R8 have moved one panel, skip 3 more.
-	VMULPS	0(R9), Z16, Z16
-	VMULPS	64(R9), Z17, Z17
-	VMULPS	128(R9), Z18, Z18
-	VMULPS	192(R9), Z19, Z19
-	VMOVUPS	Z16, 0(DI)
-	VMOVUPS	Z17, 64(DI)
-	VMOVUPS	Z18, 128(DI)
-	VMOVUPS	Z19, 192(DI)
+	VMULPS	0(R9), Z20, Z20
+	VMULPS	64(R9), Z21, Z21
+	VMULPS	128(R9), Z22, Z22
+	VMULPS	192(R9), Z23, Z23
+	VMOVUPS	Z20, 0(DI)
+	VMOVUPS	Z21, 64(DI)
+	VMOVUPS	Z22, 128(DI)
+	VMOVUPS	Z23, 192(DI)
 	ADDQ	R13, DX
 	LEAQ	(R8)(R14*2), R8
 	ADDQ	R14, R8
@@ -201,51 +211,53 @@ qblock:
 	CMPQ	CX, $4
 	JGE	quad
 
-// SK0 and SK: one k of a single panel.
-#define SK0(off) \
-	VPERMPS	off(AX), Z0, Z9; \
-	VADDPS	Z9, Z4, Z4
-
-#define SK(off, sh) \
-	VPSRLD	$sh, Z0, Z9; \
-	VPERMPS	off(AX), Z9, Z9; \
-	VADDPS	Z9, Z4, Z4
-
 single:
 	TESTQ	CX, CX
 	JZ	done
-	VXORPS	Z16, Z16, Z16
+	VXORPS	Z20, Z20, Z20
 	MOVQ	SI, AX
 	MOVQ	BX, R11
 
 sgroup:
-	VXORPS	Z4, Z4, Z4
+	VXORPS	Z16, Z16, Z16
 	MOVQ	$16, R10
 
 sblock:
 	PREFETCHT0	2048(DX)
-	VMOVDQU32	(DX), Z0
-	SK0(0)
-	SK(64, 8)
-	SK(128, 16)
-	SK(192, 24)
-	SK(256, 4)
-	SK(320, 12)
-	SK(384, 20)
-	SK(448, 28)
+	QLOAD(1(DX), 2(DX), 3(DX), (DX), Z0, Z1, Z2, Z3)
+	VPERMPS	0(AX), Z0, Z28
+	VADDPS	Z28, Z16, Z16
+	VPERMPS	64(AX), Z1, Z29
+	VADDPS	Z29, Z16, Z16
+	VPERMPS	128(AX), Z2, Z30
+	VADDPS	Z30, Z16, Z16
+	VPERMPS	192(AX), Z3, Z31
+	VADDPS	Z31, Z16, Z16
+	VPSRLD	$4, Z0, Z0
+	VPSRLD	$4, Z1, Z1
+	VPSRLD	$4, Z2, Z2
+	VPSRLD	$4, Z3, Z3
+	VPERMPS	256(AX), Z0, Z28
+	VADDPS	Z28, Z16, Z16
+	VPERMPS	320(AX), Z1, Z29
+	VADDPS	Z29, Z16, Z16
+	VPERMPS	384(AX), Z2, Z30
+	VADDPS	Z30, Z16, Z16
+	VPERMPS	448(AX), Z3, Z31
+	VADDPS	Z31, Z16, Z16
 	ADDQ	$512, AX
 	ADDQ	$64, DX
 	DECQ	R10
 	JNZ	sblock
 
-	VMULPS	(R8), Z4, Z4
-	VADDPS	Z4, Z16, Z16
+	VMULPS	(R8), Z16, Z16
+	VADDPS	Z16, Z20, Z20
 	ADDQ	$64, R8
 	DECQ	R11
 	JNZ	sgroup
 
-	VMULPS	(R9), Z16, Z16
-	VMOVUPS	Z16, (DI)
+	VMULPS	(R9), Z20, Z20
+	VMOVUPS	Z20, (DI)
 	ADDQ	$64, R9
 	ADDQ	$64, DI
 	DECQ	CX

@@ -523,6 +523,8 @@ func refM2(k *m2Case, s []float64) (y, ymag, smag []float64) {
 
 var m2Sizes = []struct{ H, P, N, G, L int }{
 	{4, 64, 128, 2, 5}, {3, 13, 16, 1, 37}, {2, 8, 1, 1, 2}, {6, 24, 16, 3, 1}, {2, 40, 16, 2, 3}, {1, 3, 5, 1, 2},
+	// 16-lane kernels: blocks of 64, 16 and 8 channels; mamba2-130m's step.
+	{2, 152, 16, 1, 3}, {3, 80, 8, 3, 2}, {24, 64, 128, 1, 1},
 }
 
 func TestScanM2Reference(t *testing.T) {
@@ -559,7 +561,9 @@ func TestScanM2Tiers(t *testing.T) {
 		if i == 4 {
 			k.p.DtLimit, k.p.DtMin, k.p.DtMax = true, 0.001, 0.3
 		}
+		in := k.clone()
 		HP, S := sz.H*sz.P, sz.H*sz.P*sz.N
+		LHP := sz.L * HP
 		s0 := make([]float32, S)
 		ScanLayoutM2(s0, k.s0Nat, sz.H, sz.P, sz.N)
 		q0 := randI8(r, S)
@@ -578,11 +582,15 @@ func TestScanM2Tiers(t *testing.T) {
 		wantQY := map[int][]float32{}
 		for _, tier := range Supported() {
 			name := fmt.Sprintf("%s H%d P%d N%d G%d L%d", tier, sz.H, sz.P, sz.N, sz.G, sz.L)
-			y := make([]float32, sz.L*HP+guard)
-			state := append(append([]float32{}, s0...), 7, 7, 7)
-			withTier(t, tier, func() { ScanM2(&k.p, state[:S], y[:sz.L*HP], k.x, k.dt, k.B, k.C, sz.L) })
-			checkGuard(t, name+" y", y[sz.L*HP:], 0)
-			checkGuard(t, name+" state", state[S:], 7)
+			yg := make([]float32, guard+LHP+guard)
+			sg := append(append([]float32{7, 7, 7}, s0...), 7, 7, 7)
+			y, state := yg[guard:guard+LHP], sg[guard:guard+S]
+			withTier(t, tier, func() { ScanM2(&k.p, state, y, k.x, k.dt, k.B, k.C, sz.L) })
+			checkGuard(t, name+" y", yg[:guard], 0)
+			checkGuard(t, name+" y", yg[guard+LHP:], 0)
+			checkGuard(t, name+" state", sg[:guard], 7)
+			checkGuard(t, name+" state", sg[guard+S:], 7)
+			k.checkInputs(t, name, in)
 			if wantY == nil {
 				wantY, wantS = y, state
 			} else {
@@ -590,16 +598,23 @@ func TestScanM2Tiers(t *testing.T) {
 				checkBits(t, name+" state", state, wantS)
 			}
 			for _, gs := range groups {
-				q := append(append([]int8{}, q0...), 5, 5, 5)
-				yq := make([]float32, sz.L*HP+guard)
-				st := StateQ8{Q: q[:S], Scale: scaleFor(gs, HP, sz.N), Group: gs}
-				withTier(t, tier, func() { ScanM2StateQ8(&k.p, st, yq[:sz.L*HP], k.x, k.dt, k.B, k.C, sz.L) })
-				checkGuard(t, name+" int8-state y", yq[sz.L*HP:], 0)
-				for _, g := range q[S:] {
+				qg := append(append([]int8{5, 5, 5}, q0...), 5, 5, 5)
+				q := qg[guard : guard+S]
+				yqg := make([]float32, guard+LHP+guard)
+				yq := yqg[guard : guard+LHP]
+				sc := scaleFor(gs, HP, sz.N)
+				sc0 := append([]float32{}, sc...)
+				st := StateQ8{Q: q, Scale: sc, Group: gs}
+				withTier(t, tier, func() { ScanM2StateQ8(&k.p, st, yq, k.x, k.dt, k.B, k.C, sz.L) })
+				checkGuard(t, name+" int8-state y", yqg[:guard], 0)
+				checkGuard(t, name+" int8-state y", yqg[guard+LHP:], 0)
+				for _, g := range append(append([]int8{}, qg[:guard]...), qg[guard+S:]...) {
 					if g != 5 {
-						t.Errorf("%s: int8 state written past its end", name)
+						t.Errorf("%s: int8 state written outside its slice", name)
 					}
 				}
+				checkBits(t, name+" int8-state scales", sc, sc0)
+				k.checkInputs(t, name, in)
 				if w, ok := wantQ[gs]; ok {
 					for i := range w {
 						if w[i] != q[i] {
@@ -613,6 +628,35 @@ func TestScanM2Tiers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// clone copies a Mamba2 problem's inputs and constants.
+func (k *m2Case) clone() *m2Case {
+	c := *k
+	c.p.A = append([]float32{}, k.p.A...)
+	c.p.D = append([]float32{}, k.p.D...)
+	c.p.DtBias = append([]float32{}, k.p.DtBias...)
+	c.p.SX = append([]float32{}, k.p.SX...)
+	c.p.SB = append([]float32{}, k.p.SB...)
+	c.p.SC = append([]float32{}, k.p.SC...)
+	c.x, c.dt = append([]int8{}, k.x...), append([]int8{}, k.dt...)
+	c.B, c.C = append([]int8{}, k.B...), append([]int8{}, k.C...)
+	return &c
+}
+
+// checkInputs reports any input or constant of k that differs from in.
+func (k *m2Case) checkInputs(t *testing.T, name string, in *m2Case) {
+	t.Helper()
+	for _, f := range []struct {
+		what      string
+		got, want []float32
+	}{{"A", k.p.A, in.p.A}, {"D", k.p.D, in.p.D}, {"DtBias", k.p.DtBias, in.p.DtBias},
+		{"SX", k.p.SX, in.p.SX}, {"SB", k.p.SB, in.p.SB}, {"SC", k.p.SC, in.p.SC}} {
+		checkBits(t, name+" "+f.what, f.got, f.want)
+	}
+	if !slices.Equal(k.x, in.x) || !slices.Equal(k.dt, in.dt) || !slices.Equal(k.B, in.B) || !slices.Equal(k.C, in.C) {
+		t.Errorf("%s: int8 inputs changed", name)
 	}
 }
 

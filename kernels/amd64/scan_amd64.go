@@ -51,3 +51,9 @@ func ScanRecipAVX2(dst, src []float32)
 //
 //go:noescape
 func ScanM1AVX512(a *ScanM1Args)
+
+// ScanM2AVX512 is ScanM2AVX2 with 16 lanes (blocks of 64 channels, then
+// 16, then 8): the same operands and the same bits. Needs AVX-512 F.
+//
+//go:noescape
+func ScanM2AVX512(a *ScanM2Args)

@@ -446,3 +446,266 @@ chunkdone:
 done:
 	VZEROUPPER
 	RET
+
+// Field offsets of ScanM2Args.
+#define M2_X 0
+#define M2_Y 8
+#define M2_DD 16
+#define M2_BC 24
+#define M2_D 32
+#define M2_SX 40
+#define M2_STATE 48
+#define M2_H 56
+#define M2_P 64
+#define M2_PC 72
+#define M2_N 80
+#define M2_L 88
+#define M2_GN 96
+#define M2_HPG 104
+#define M2_H0 112
+#define M2_H1 120
+#define M2_XF 128
+#define M2_F32 136
+
+// M2_ROW updates one state row n of a vector of channels:
+//   S = fma(dA, S, dx*Bf[n]); acc = fma(Cf[n], S, acc)
+// with Z12 = Bf[n], Z13 = Cf[n], Z15 = dA broadcast (Y12, Y13, Y15 for
+// 8 channels); srow is the memory operand of the row, dx and acc
+// registers, t a temporary, all Z (16 channels) or all Y (8).
+#define M2_ROW(bf, cf, da, srow, dx, acc, t) \
+	VMULPS      bf, dx, t; /* dx*Bf[n] */ \
+	VFMADD231PS srow, da, t; /* S = dA*S + dx*Bf[n] */ \
+	VMOVUPS     t, srow; \
+	VFMADD231PS t, cf, acc /* acc += Cf[n]*S */
+
+// M2_X_I8(off, r) converts 16 int8 x at (DX)(AX*1) + off to float32 in r.
+#define M2_X_I8(off, r) \
+	VPMOVSXBD off(DX)(AX*1), r; \
+	VCVTDQ2PS r, r
+
+// func ScanM2AVX512(a *ScanM2Args)
+//
+// The structure of ScanM2AVX2 with 16 lanes: heads [H0, H1) outermost,
+// tokens, blocks of 64 channels (4 vectors; then blocks of 16, then of 8
+// in Y registers), state rows n innermost. delta and dA = exp(delta*A)
+// per token and head come precomputed in a.DD.
+//
+// Registers:
+//   R8  a                      BX  h
+//   SI  &S[h][0][0]            R9  P*4, row stride of S
+//   DI  h*P                    R10 tokens left
+//   R11 t*H*P                  R12 &BC[t][g*N], g = h/HPG
+//   R13 &DD[t][h]              CX  p, first channel of the block
+//   row loop: AX &S[h][n][p], DX &BC[t][g*N+n], R14 rows left
+//   Z14 delta, Z15 dA, Z0-Z3 dx = delta*x, Z4-Z7 acc, Z8-Z11 S rows,
+//   Z12 Bf[n], Z13 Cf[n]
+TEXT ·ScanM2AVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), R8
+	MOVQ M2_P(R8), R9
+	SHLQ $2, R9
+	MOVQ M2_H0(R8), BX
+
+m2head:
+	CMPQ  BX, M2_H1(R8)
+	JGE   m2done
+	MOVQ  BX, SI
+	SUBQ  M2_H0(R8), SI
+	IMULQ M2_N(R8), SI
+	IMULQ R9, SI
+	ADDQ  M2_STATE(R8), SI         // state of head h: (h-H0)*N*P floats in
+	MOVQ  BX, DI
+	IMULQ M2_P(R8), DI
+	MOVQ  M2_L(R8), R10
+	XORQ  R11, R11
+	MOVQ  BX, AX
+	XORQ  DX, DX
+	DIVQ  M2_HPG(R8)
+	IMULQ M2_N(R8), AX
+	SHLQ  $3, AX
+	ADDQ  M2_BC(R8), AX
+	MOVQ  AX, R12
+	MOVQ  M2_DD(R8), R13
+	LEAQ  (R13)(BX*4), R13
+
+m2token:
+	VBROADCASTSS (R13), Z14        // delta
+	MOVQ         M2_H(R8), AX
+	VBROADCASTSS (R13)(AX*4), Z15  // dA
+	XORQ         CX, CX
+
+m2p64:
+	MOVQ M2_PC(R8), AX
+	SUBQ CX, AX
+	CMPQ AX, $64
+	JLT  m2p16
+	// xf = x*SX; acc = D*xf; dx = delta*xf (4 vectors)
+	LEAQ      (R11)(DI*1), AX
+	ADDQ      CX, AX
+	CMPQ      M2_F32(R8), $0
+	JNE       m2x64f
+	MOVQ      M2_X(R8), DX
+	M2_X_I8(0, Z0)
+	M2_X_I8(16, Z1)
+	M2_X_I8(32, Z2)
+	M2_X_I8(48, Z3)
+	LEAQ      (DI)(CX*1), DX
+	SHLQ      $2, DX
+	ADDQ      M2_SX(R8), DX
+	VMULPS    (DX), Z0, Z0
+	VMULPS    64(DX), Z1, Z1
+	VMULPS    128(DX), Z2, Z2
+	VMULPS    192(DX), Z3, Z3
+	JMP       m2x64done
+
+m2x64f:
+	// float32 x: used unscaled
+	MOVQ    M2_XF(R8), DX
+	VMOVUPS (DX)(AX*4), Z0
+	VMOVUPS 64(DX)(AX*4), Z1
+	VMOVUPS 128(DX)(AX*4), Z2
+	VMOVUPS 192(DX)(AX*4), Z3
+
+m2x64done:
+	MOVQ         M2_D(R8), DX
+	VBROADCASTSS (DX)(BX*4), Z12
+	VMULPS       Z0, Z12, Z4
+	VMULPS       Z1, Z12, Z5
+	VMULPS       Z2, Z12, Z6
+	VMULPS       Z3, Z12, Z7
+	VMULPS       Z0, Z14, Z0
+	VMULPS       Z1, Z14, Z1
+	VMULPS       Z2, Z14, Z2
+	VMULPS       Z3, Z14, Z3
+	LEAQ         (SI)(CX*4), AX
+	MOVQ         R12, DX
+	MOVQ         M2_N(R8), R14
+
+m2row64:
+	VBROADCASTSS (DX), Z12
+	VBROADCASTSS 4(DX), Z13
+	M2_ROW(Z12, Z13, Z15, (AX), Z0, Z4, Z8)
+	M2_ROW(Z12, Z13, Z15, 64(AX), Z1, Z5, Z9)
+	M2_ROW(Z12, Z13, Z15, 128(AX), Z2, Z6, Z10)
+	M2_ROW(Z12, Z13, Z15, 192(AX), Z3, Z7, Z11)
+	ADDQ R9, AX
+	ADDQ $8, DX
+	DECQ R14
+	JNZ  m2row64
+
+	LEAQ    (R11)(DI*1), AX
+	ADDQ    CX, AX
+	MOVQ    M2_Y(R8), DX
+	VMOVUPS Z4, (DX)(AX*4)
+	VMOVUPS Z5, 64(DX)(AX*4)
+	VMOVUPS Z6, 128(DX)(AX*4)
+	VMOVUPS Z7, 192(DX)(AX*4)
+	ADDQ    $64, CX
+	JMP     m2p64
+
+m2p16:
+	MOVQ M2_PC(R8), AX
+	SUBQ CX, AX
+	CMPQ AX, $16
+	JLT  m2p8
+	LEAQ      (R11)(DI*1), AX
+	ADDQ      CX, AX
+	CMPQ      M2_F32(R8), $0
+	JNE       m2x16f
+	MOVQ      M2_X(R8), DX
+	M2_X_I8(0, Z0)
+	LEAQ      (DI)(CX*1), DX
+	SHLQ      $2, DX
+	ADDQ      M2_SX(R8), DX
+	VMULPS    (DX), Z0, Z0
+	JMP       m2x16done
+
+m2x16f:
+	MOVQ    M2_XF(R8), DX
+	VMOVUPS (DX)(AX*4), Z0
+
+m2x16done:
+	MOVQ         M2_D(R8), DX
+	VBROADCASTSS (DX)(BX*4), Z12
+	VMULPS       Z0, Z12, Z4
+	VMULPS       Z0, Z14, Z0
+	LEAQ         (SI)(CX*4), AX
+	MOVQ         R12, DX
+	MOVQ         M2_N(R8), R14
+
+m2row16:
+	VBROADCASTSS (DX), Z12
+	VBROADCASTSS 4(DX), Z13
+	M2_ROW(Z12, Z13, Z15, (AX), Z0, Z4, Z8)
+	ADDQ R9, AX
+	ADDQ $8, DX
+	DECQ R14
+	JNZ  m2row16
+
+	LEAQ    (R11)(DI*1), AX
+	ADDQ    CX, AX
+	MOVQ    M2_Y(R8), DX
+	VMOVUPS Z4, (DX)(AX*4)
+	ADDQ    $16, CX
+	JMP     m2p16
+
+m2p8:
+	CMPQ CX, M2_PC(R8)
+	JGE  m2tokdone
+	LEAQ      (R11)(DI*1), AX
+	ADDQ      CX, AX
+	CMPQ      M2_F32(R8), $0
+	JNE       m2x8f
+	MOVQ      M2_X(R8), DX
+	VPMOVSXBD (DX)(AX*1), Y0
+	VCVTDQ2PS Y0, Y0
+	LEAQ      (DI)(CX*1), DX
+	SHLQ      $2, DX
+	ADDQ      M2_SX(R8), DX
+	VMULPS    (DX), Y0, Y0
+	JMP       m2x8done
+
+m2x8f:
+	MOVQ    M2_XF(R8), DX
+	VMOVUPS (DX)(AX*4), Y0
+
+m2x8done:
+	MOVQ         M2_D(R8), DX
+	VBROADCASTSS (DX)(BX*4), Y12
+	VMULPS       Y0, Y12, Y4
+	VMULPS       Y0, Y14, Y0
+	LEAQ         (SI)(CX*4), AX
+	MOVQ         R12, DX
+	MOVQ         M2_N(R8), R14
+
+m2row8:
+	VBROADCASTSS (DX), Y12
+	VBROADCASTSS 4(DX), Y13
+	M2_ROW(Y12, Y13, Y15, (AX), Y0, Y4, Y8)
+	ADDQ R9, AX
+	ADDQ $8, DX
+	DECQ R14
+	JNZ  m2row8
+
+	LEAQ    (R11)(DI*1), AX
+	ADDQ    CX, AX
+	MOVQ    M2_Y(R8), DX
+	VMOVUPS Y4, (DX)(AX*4)
+	ADDQ    $8, CX
+	JMP     m2p8
+
+m2tokdone:
+	MOVQ  M2_H(R8), AX
+	IMULQ M2_P(R8), AX
+	ADDQ  AX, R11                  // next token's x and y rows
+	MOVQ  M2_GN(R8), AX
+	LEAQ  (R12)(AX*8), R12         // next token's BC row
+	MOVQ  M2_H(R8), AX
+	LEAQ  (R13)(AX*8), R13         // next token's DD row (2H floats)
+	DECQ  R10
+	JNZ   m2token
+	INCQ  BX
+	JMP   m2head
+
+m2done:
+	VZEROUPPER
+	RET

@@ -6,9 +6,8 @@ import "github.com/quamba/quamba/kernels/amd64"
 
 // amd64 binding of the norm kernels: the AVX2 code handles the longest
 // prefix that is a multiple of 8 and reports its length (and partial sum of
-// squares); package norm.go finishes the rest. The AVX-512 kernels of the
-// sums of squares and the scalings take the whole slice (masked tail); the
-// gates keep the AVX2 code on that tier.
+// squares); package norm.go finishes the rest. The AVX-512 kernels take
+// the whole slice (masked tail).
 
 func sumSqArch(t Tier, x []float32) (int, float64) {
 	if t == AVX512 {
@@ -59,6 +58,9 @@ func scaleMulQuantArch(t Tier, q []int8, v, w []float32, s float32) int {
 }
 
 func gateF32Arch(t Tier, v, y, z []float32) (int, float64) {
+	if t == AVX512 {
+		return len(v), amd64.GateF32AVX512(v, y[:len(v)], z[:len(v)])
+	}
 	n := len(v) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0, 0
@@ -67,6 +69,9 @@ func gateF32Arch(t Tier, v, y, z []float32) (int, float64) {
 }
 
 func gateI8Arch(t Tier, v, y []float32, z []int8, zScale float32) (int, float64) {
+	if t == AVX512 {
+		return len(v), amd64.GateI8AVX512(v, y[:len(v)], z[:len(v)], zScale)
+	}
 	n := len(v) &^ 7
 	if !avx2Up(t) || n == 0 {
 		return 0, 0

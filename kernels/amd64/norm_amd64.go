@@ -38,10 +38,11 @@ func GateF32AVX2(v, y, z []float32) float64
 //go:noescape
 func GateI8AVX2(v, y []float32, zq []int8, zScale float32) float64
 
-// AVX-512 versions (norm_avx512_amd64.s) of the four pieces above. They
-// take any length (masked last step, nothing read or written past the
-// slices); the sums of squares use 32 float64 lanes, so they differ from
-// the AVX2 ones in the last float64 bits only.
+// AVX-512 versions (norm_avx512_amd64.s) of the pieces above. They take
+// any length (masked last step, nothing read or written past the slices);
+// the sums of squares use 32 float64 lanes, so they differ from the AVX2
+// ones in the last float64 bits only. The gates' values v are bit-identical
+// to the AVX2 ones (EXP_AVX512 is bit for bit the pure-Go Exp).
 
 // SumSqAVX512 returns Σ x[i]² accumulated in float64.
 //
@@ -65,3 +66,14 @@ func ScaleMulAVX512(out, v, w []float32, s float32)
 //
 //go:noescape
 func ScaleMulQuantAVX512(q []int8, v, w []float32, s float32)
+
+// GateF32AVX512 sets v[i] = y[i]·silu(z[i]) and returns Σ v[i]² in
+// float64. v may be y.
+//
+//go:noescape
+func GateF32AVX512(v, y, z []float32) float64
+
+// GateI8AVX512 is GateF32AVX512 with z[i] replaced by float32(zq[i])·zScale.
+//
+//go:noescape
+func GateI8AVX512(v, y []float32, zq []int8, zScale float32) float64

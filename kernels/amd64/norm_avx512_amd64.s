@@ -1,13 +1,15 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "exp_avx512_amd64.h"
 
 // RMSNorm pieces in AVX-512 (F + BW + VL). Every kernel takes any length: a
 // wide main loop, then narrower steps, then one masked step for the last
 // elements, which reads and writes nothing past the slices. CX counts the
 // elements left. Sums of squares are accumulated as float64 in zmm
 // registers (eight lanes each) with fused multiply-adds; the final
-// horizontal sum adds the accumulators pairwise.
+// horizontal sum adds the accumulators pairwise. The gates use EXP_AVX512
+// (bit for bit the pure-Go Exp) with its constants in Z20..Z31.
 
 DATA zn127<>+0(SB)/4, $127.0
 GLOBL zn127<>(SB), RODATA|NOPTR, $4
@@ -261,5 +263,155 @@ sqtail:
 	VPMOVSDB  Z0, X0
 	VMOVDQU8  X0, K1, (DI)
 sqdone:
+	VZEROUPPER
+	RET
+
+// ZGSQ(r, ry, lo, hi): ZSQ with Z14, Z15 as scratch (the gates keep Z8, Z9
+// busy).
+#define ZGSQ(r, ry, lo, hi) \
+	VCVTPS2PD     ry, Z14 \
+	VEXTRACTF32X8 $1, r, Y15 \
+	VCVTPS2PD     Y15, Z15 \
+	VFMADD231PD   Z14, Z14, lo \
+	VFMADD231PD   Z15, Z15, hi
+
+// ZGSILU(a, x, t0, t1, t2): a = a/(1+exp(-a)); x, t0..t2 scratch.
+#define ZGSILU(a, x, t0, t1, t2) \
+	VPXORD.BCST expc16<>+48(SB), a, x \
+	EXP_AVX512(x, t0, t1, t2) \
+	VADDPS Z20, x, x \
+	VDIVPS x, a, a
+
+// Gate registers: DI v, SI y, DX z, CX elements left; Z0 and Z5 the two
+// blocks of 16 (z, then silu(z), then v), Z1..Z4 and Z6..Z9 their scratch;
+// Z0..Z3 are reused for the final sum, so the squares go to Z10..Z13.
+
+// func GateF32AVX512(v, y, z []float32) float64
+TEXT ·GateF32AVX512(SB), NOSPLIT, $0-80
+	MOVQ   v_base+0(FP), DI    // DI: next output float
+	MOVQ   v_len+8(FP), CX
+	MOVQ   y_base+24(FP), SI   // SI: next y
+	MOVQ   z_base+48(FP), DX   // DX: next z
+	EXP512_CONST
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+	VXORPD Z13, Z13, Z13
+gf32:
+	CMPQ    CX, $32
+	JB      gf16
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z5
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	ZGSILU(Z5, Z6, Z7, Z8, Z9)
+	VMULPS  (SI), Z0, Z0       // v = silu(z)·y
+	VMULPS  64(SI), Z5, Z5
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z5, 64(DI)
+	ZGSQ(Z0, Y0, Z10, Z11)
+	ZGSQ(Z5, Y5, Z12, Z13)
+	ADDQ    $128, SI
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     gf32
+gf16:
+	CMPQ    CX, $16
+	JB      gftail
+	VMOVUPS (DX), Z0
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	VMULPS  (SI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ZGSQ(Z0, Y0, Z10, Z11)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+gftail:
+	TESTQ     CX, CX
+	JZ        gfdone
+	NMASK
+	VMOVUPS.Z (DX), K1, Z0     // silu(0)·0 = 0 in the masked lanes
+	VMOVUPS.Z (SI), K1, Z5
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	VMULPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ZGSQ(Z0, Y0, Z12, Z13)
+gfdone:
+	VMOVAPD Z10, Z0
+	VMOVAPD Z11, Z1
+	VMOVAPD Z12, Z2
+	VMOVAPD Z13, Z3
+	ZHSUM(ret+72(FP))
+	VZEROUPPER
+	RET
+
+// func GateI8AVX512(v, y []float32, zq []int8, zScale float32) float64
+TEXT ·GateI8AVX512(SB), NOSPLIT, $0-88
+	MOVQ   v_base+0(FP), DI    // DI: next output float
+	MOVQ   v_len+8(FP), CX
+	MOVQ   y_base+24(FP), SI   // SI: next y
+	MOVQ   zq_base+48(FP), DX  // DX: next int8 z
+	VBROADCASTSS zScale+72(FP), Z16
+	EXP512_CONST
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+	VXORPD Z13, Z13, Z13
+gi32:
+	CMPQ      CX, $32
+	JB        gi16
+	VPMOVSXBD (DX), Z0
+	VPMOVSXBD 16(DX), Z5
+	VCVTDQ2PS Z0, Z0
+	VCVTDQ2PS Z5, Z5
+	VMULPS    Z16, Z0, Z0      // zf = float32(z)·zScale
+	VMULPS    Z16, Z5, Z5
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	ZGSILU(Z5, Z6, Z7, Z8, Z9)
+	VMULPS    (SI), Z0, Z0
+	VMULPS    64(SI), Z5, Z5
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z5, 64(DI)
+	ZGSQ(Z0, Y0, Z10, Z11)
+	ZGSQ(Z5, Y5, Z12, Z13)
+	ADDQ      $128, SI
+	ADDQ      $32, DX
+	ADDQ      $128, DI
+	SUBQ      $32, CX
+	JMP       gi32
+gi16:
+	CMPQ      CX, $16
+	JB        gitail
+	VPMOVSXBD (DX), Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS    Z16, Z0, Z0
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	VMULPS    (SI), Z0, Z0
+	VMOVUPS   Z0, (DI)
+	ZGSQ(Z0, Y0, Z10, Z11)
+	ADDQ      $64, SI
+	ADDQ      $16, DX
+	ADDQ      $64, DI
+	SUBQ      $16, CX
+gitail:
+	TESTQ      CX, CX
+	JZ         gidone
+	NMASK
+	VMOVDQU8.Z (DX), K1, X0
+	VMOVUPS.Z  (SI), K1, Z5
+	VPMOVSXBD  X0, Z0
+	VCVTDQ2PS  Z0, Z0
+	VMULPS     Z16, Z0, Z0
+	ZGSILU(Z0, Z1, Z2, Z3, Z4)
+	VMULPS     Z5, Z0, Z0
+	VMOVUPS    Z0, K1, (DI)
+	ZGSQ(Z0, Y0, Z12, Z13)
+gidone:
+	VMOVAPD Z10, Z0
+	VMOVAPD Z11, Z1
+	VMOVAPD Z12, Z2
+	VMOVAPD Z13, Z3
+	ZHSUM(ret+80(FP))
 	VZEROUPPER
 	RET

@@ -29,8 +29,21 @@ func scanM2Kernel(a *scanabi.ScanM2Args) {
 	amd64.ScanM2AVX2(a)
 }
 
-func scanQ8Load(a *scanabi.ScanQ8Args)  { amd64.ScanQ8LoadAVX2(a) }
-func scanQ8Store(a *scanabi.ScanQ8Args) { amd64.ScanQ8StoreAVX2(a) }
+func scanQ8Load(a *scanabi.ScanQ8Args) {
+	if active == AVX512 && a.WC >= 16 {
+		amd64.ScanQ8LoadAVX512(a)
+		return
+	}
+	amd64.ScanQ8LoadAVX2(a)
+}
+
+func scanQ8Store(a *scanabi.ScanQ8Args) {
+	if active == AVX512 && a.WC >= 16 {
+		amd64.ScanQ8StoreAVX512(a)
+		return
+	}
+	amd64.ScanQ8StoreAVX2(a)
+}
 
 // scanRecipKernel sets inv[i] = 1/s[i] for the leading multiple of 8
 // elements and returns how many it set.

@@ -57,3 +57,15 @@ func ScanM1AVX512(a *ScanM1Args)
 //
 //go:noescape
 func ScanM2AVX512(a *ScanM2Args)
+
+// ScanQ8LoadAVX512 is ScanQ8LoadAVX2 16 elements at a time (then 8): the
+// same operands and the same bits. Needs AVX-512 F.
+//
+//go:noescape
+func ScanQ8LoadAVX512(a *ScanQ8Args)
+
+// ScanQ8StoreAVX512 is ScanQ8StoreAVX2 16 elements at a time (then 8).
+// Needs AVX-512 F.
+//
+//go:noescape
+func ScanQ8StoreAVX512(a *ScanQ8Args)

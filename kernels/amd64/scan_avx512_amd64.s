@@ -709,3 +709,149 @@ m2tokdone:
 m2done:
 	VZEROUPPER
 	RET
+
+// Field offsets of ScanQ8Args.
+#define Q8_Q 0
+#define Q8_F 8
+#define Q8_SCALE 16
+#define Q8_BLOCKS 24
+#define Q8_N 32
+#define Q8_W 40
+#define Q8_WC 48
+#define Q8_GROUP 56
+#define Q8_G0 64
+#define Q8_REM0 72
+
+// Q8_NEXT8 moves the scale pointer R14 past 8 channels: R12 counts the
+// channels left in the current group; at its end the next group's scale
+// row (N*4 bytes on, 0(SP)) starts and R12 is reset to the group size.
+// Branch-free; clobbers AX.
+#define Q8_NEXT8 \
+	MOVQ    R14, AX; \
+	ADDQ    0(SP), AX; \
+	SUBQ    $8, R12; \
+	CMOVQEQ AX, R14; \
+	CMOVQEQ Q8_GROUP(R8), R12
+
+// Q8_LOOP16 is the loop nest of ScanQ8LoadAVX512 and ScanQ8StoreAVX512,
+// the one of the AVX2 kernels with rows taken 16 elements at a time (then
+// 8): body16 converts 16 elements at SI (int8) / DI (float32) with the
+// scales in Z1 (lanes 0-7 and 8-15 from the groups of their channels,
+// which differ when a group boundary falls in the middle), body8 converts
+// 8 with the scale in Y1.
+//
+// Registers: R8 a, BX block b, CX row n, R9 &Q[b][n][0], R10 &F[b][n][0],
+//   R11 the group of the block's first channel, R13 the channels left in
+//   it, SI/DI element pointers, DX elements left in the row, R12 channels
+//   left in the current group, R14 &Scale[group][n], K3 = 0xff00,
+//   0(SP) N*4.
+#define Q8_LOOP16(body16, body8, lblock, lrow, lelem, ltail, lrowdone, lblockdone, ladvance, ladvanced, ldone) \
+	MOVQ  a+0(FP), R8; \
+	MOVQ  Q8_N(R8), AX; \
+	SHLQ  $2, AX; \
+	MOVQ  AX, 0(SP); \
+	MOVL  $0xff00, AX; \
+	KMOVW AX, K3; \
+	MOVQ  Q8_Q(R8), R9; \
+	MOVQ  Q8_F(R8), R10; \
+	XORQ  BX, BX; \
+	MOVQ  Q8_G0(R8), R11; \
+	MOVQ  Q8_REM0(R8), R13; \
+lblock: \
+	CMPQ  BX, Q8_BLOCKS(R8); \
+	JGE   ldone; \
+	XORQ  CX, CX; \
+lrow: \
+	CMPQ  CX, Q8_N(R8); \
+	JGE   lblockdone; \
+	MOVQ  R11, AX; \
+	IMULQ Q8_N(R8), AX; \
+	ADDQ  CX, AX; \
+	SHLQ  $2, AX; \
+	MOVQ  Q8_SCALE(R8), R14; \
+	ADDQ  AX, R14; \
+	MOVQ  R13, R12; \
+	MOVQ  R9, SI; \
+	MOVQ  R10, DI; \
+	MOVQ  Q8_WC(R8), DX; \
+lelem: \
+	CMPQ  DX, $16; \
+	JLT   ltail; \
+	VBROADCASTSS (R14), Z1; \
+	Q8_NEXT8; \
+	VBROADCASTSS (R14), K3, Z1; \
+	Q8_NEXT8; \
+	body16; \
+	ADDQ  $16, SI; \
+	ADDQ  $64, DI; \
+	SUBQ  $16, DX; \
+	JMP   lelem; \
+ltail: \
+	TESTQ DX, DX; \
+	JZ    lrowdone; \
+	VBROADCASTSS (R14), Y1; \
+	body8; \
+lrowdone: \
+	ADDQ  Q8_W(R8), R9; \
+	MOVQ  Q8_W(R8), AX; \
+	LEAQ  (R10)(AX*4), R10; \
+	INCQ  CX; \
+	JMP   lrow; \
+lblockdone: \
+	MOVQ  Q8_W(R8), AX; /* advance the group by the block's W channels */ \
+ladvance: \
+	CMPQ  AX, R13; \
+	JLT   ladvanced; \
+	SUBQ  R13, AX; \
+	INCQ  R11; \
+	MOVQ  Q8_GROUP(R8), R13; \
+	JMP   ladvance; \
+ladvanced: \
+	SUBQ  AX, R13; \
+	INCQ  BX; \
+	JMP   lblock; \
+ldone: \
+	VZEROUPPER; \
+	RET
+
+// h = float32(q)*scale
+#define Q8_LOAD16 \
+	VPMOVSXBD (SI), Z0; \
+	VCVTDQ2PS Z0, Z0; \
+	VMULPS    Z1, Z0, Z0; \
+	VMOVUPS   Z0, (DI)
+
+#define Q8_LOAD8 \
+	VPMOVSXBD (SI), Y0; \
+	VCVTDQ2PS Y0, Y0; \
+	VMULPS    Y1, Y0, Y0; \
+	VMOVUPS   Y0, (DI)
+
+// q = saturate(roundEven(h*(1/scale))), Z1 = 1/scale: clamp in float to
+// [-128, 127] (Z15, Z14; NaN stays NaN and converts to 0x80000000, which
+// saturates to -128), convert, narrow with signed saturation.
+#define Q8_STORE16 \
+	VMOVUPS   (DI), Z0; \
+	VMULPS    Z1, Z0, Z0; \
+	VMINPS    Z0, Z14, Z0; \
+	VMAXPS    Z0, Z15, Z0; \
+	VCVTPS2DQ Z0, Z0; \
+	VPMOVSDB  Z0, (SI)
+
+#define Q8_STORE8 \
+	VMOVUPS   (DI), Y0; \
+	VMULPS    Y1, Y0, Y0; \
+	VMINPS    Y0, Y14, Y0; \
+	VMAXPS    Y0, Y15, Y0; \
+	VCVTPS2DQ Y0, Y0; \
+	VPMOVSDB  Y0, (SI)
+
+// func ScanQ8LoadAVX512(a *ScanQ8Args)
+TEXT ·ScanQ8LoadAVX512(SB), NOSPLIT, $8-8
+	Q8_LOOP16(Q8_LOAD16, Q8_LOAD8, qlblock, qlrow, qlelem, qltail, qlrowdone, qlblockdone, qladvance, qladvanced, qldone)
+
+// func ScanQ8StoreAVX512(a *ScanQ8Args)
+TEXT ·ScanQ8StoreAVX512(SB), NOSPLIT, $8-8
+	VBROADCASTSS scanc16<>+0(SB), Z14
+	VBROADCASTSS scanc16<>+4(SB), Z15
+	Q8_LOOP16(Q8_STORE16, Q8_STORE8, qsblock, qsrow, qselem, qstail, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)

@@ -72,7 +72,7 @@ func (o *armW8Out) biasAt(n int) unsafe.Pointer {
 // armTail is the scratch panel for the rows [n0, N) of a partial last panel.
 type armTail struct {
 	scale, bias [PanelRows]float32
-	out         [arm64.GemmRowsNEONDot * PanelRows * 4]byte
+	out         [arm64.GemmRowsI8MM * PanelRows * 4]byte // rows of the largest register block
 }
 
 // setup copies the scales and biases of rows [n0, n) and returns the kernel
@@ -116,6 +116,10 @@ func padRows(x unsafe.Pointer, m, k, ld, kp, elem int) (unsafe.Pointer, int, *sc
 func w8a8Arch(t Tier, m int, x []int8, ldx int, w *W8, ep *epilogue) bool {
 	if !neonTier(t) {
 		return false
+	}
+	if t == NEONI8MM && m > 1 {
+		w8a8I8MM(m, x, ldx, w, ep)
+		return true
 	}
 	dot := dotUp(t)
 	o := newArmW8Out(ep)
@@ -244,6 +248,10 @@ func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, 
 	if !neonTier(t) {
 		return false
 	}
+	if t == NEONI8MM && m > 1 {
+		w4a8I8MM(m, x, ldx, xs, w, y, ldy)
+		return true
+	}
 	xp, lx, s := padRows(unsafe.Pointer(&x[0]), m, w.K, ldx, w.kp(), 1)
 	if s != nil {
 		defer putScratch(s)
@@ -339,4 +347,161 @@ func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int)
 		}
 	}
 	return true
+}
+
+// NEONI8MM: the prefill GEMMs (M > 1) run the SMMLA kernels, which take
+// blocks of 8 activation rows prepared per call (arm64.PackXI8MMW8 / W4,
+// O(M·K)): pairs of rows interleaved in 8-byte k-chunks, zero-padded. The
+// weight panels are used as stored. Rows are split by i8mmRows: SMMLA for
+// every full block of 8 and for a last block of 5 to 7 rows (its missing
+// rows are zeros, computed and not stored); 1 to 4 rows left over run in
+// one SDOT block, which does that in fewer instructions than a padded SMMLA
+// block (per 16 weight rows and 8 k: 32 SDOT for up to 4 rows against
+// 32 SMMLA + 8 ZIP for 8). M = 1 (decode) stays on the SDOT GEMV.
+
+// i8mmRows is the number of the m rows that run in SMMLA blocks.
+func i8mmRows(m int) int {
+	r := m / arm64.GemmRowsI8MM * arm64.GemmRowsI8MM
+	if m-r > arm64.GemmRowsNEONDot {
+		r = m
+	}
+	return r
+}
+
+func w8a8I8MM(m int, x []int8, ldx int, w *W8, ep *epilogue) {
+	const br = arm64.GemmRowsI8MM
+	o := newArmW8Out(ep)
+	kp := w.kp()
+	kb := kp / 4
+	rows := i8mmRows(m)
+	nb := (rows + br - 1) / br
+	bb := arm64.XBytesI8MMW8(kb)
+	var xb unsafe.Pointer
+	if nb > 0 {
+		s := getScratch(nb * bb)
+		defer putScratch(s)
+		for b := 0; b < nb; b++ {
+			arm64.PackXI8MMW8(s.b[b*bb:(b+1)*bb], unsafe.Pointer(&x[b*br*ldx]), ldx, min(br, rows-b*br), w.K, kb)
+		}
+		xb = unsafe.Pointer(&s.b[0])
+	}
+	// The rows left for SDOT, padded to kp columns if needed.
+	var xt unsafe.Pointer
+	lt := ldx
+	if rows < m {
+		var s *scratch
+		xt, lt, s = padRows(unsafe.Pointer(&x[rows*ldx]), m-rows, w.K, ldx, kp, 1)
+		if s != nil {
+			defer putScratch(s)
+		}
+	}
+
+	full, n0 := w.N/PanelRows, w.N/PanelRows*PanelRows
+	panelBytes := kp * PanelRows
+	var acc [br * PanelRows]int32
+	chunk := armChunk(panelBytes)
+	for p0 := 0; p0 < full; p0 += chunk {
+		np := min(chunk, full-p0)
+		wp := unsafe.Pointer(&w.data[p0*panelBytes])
+		n := p0 * PanelRows
+		for b := 0; b < nb; b++ {
+			arm64.GemmW8A8I8MM(unsafe.Add(xb, b*bb), min(br, rows-b*br), wp, kb, np,
+				o.y(b*br, n), ep.ldy*o.elem, 16*o.elem, o.mode, o.scaleAt(n), o.sstep, o.biasAt(n), unsafe.Pointer(&acc[0]))
+		}
+		if rows < m {
+			arm64.GemmW8A8NEONDot(xt, lt, m-rows, wp, kb, np,
+				o.y(rows, n), ep.ldy*o.elem, 16*o.elem, o.mode, o.scaleAt(n), o.sstep, o.biasAt(n))
+		}
+	}
+	if n0 < w.N {
+		var tp armTail
+		scale, sstep, bias := tp.setup(&o, n0, w.N)
+		wp := unsafe.Pointer(&w.data[full*panelBytes])
+		out := unsafe.Pointer(&tp.out[0])
+		for b := 0; b < nb; b++ {
+			mr := min(br, rows-b*br)
+			arm64.GemmW8A8I8MM(unsafe.Add(xb, b*bb), mr, wp, kb, 1,
+				out, 16*o.elem, 16*o.elem, o.mode, scale, sstep, bias, unsafe.Pointer(&acc[0]))
+			for r := 0; r < mr; r++ {
+				tp.copyOut(&o, r, b*br+r, n0, w.N)
+			}
+		}
+		if rows < m {
+			arm64.GemmW8A8NEONDot(xt, lt, m-rows, wp, kb, 1,
+				out, 16*o.elem, 16*o.elem, o.mode, scale, sstep, bias)
+			for r := 0; r < m-rows; r++ {
+				tp.copyOut(&o, r, rows+r, n0, w.N)
+			}
+		}
+	}
+}
+
+func w4a8I8MM(m int, x []int8, ldx int, xs float32, w *W4, y []float32, ldy int) {
+	const br = arm64.GemmRowsI8MM
+	kp := w.kp()
+	kg := kp / W4Group
+	rows := i8mmRows(m)
+	nb := (rows + br - 1) / br
+	bb := arm64.XBytesI8MMW4(kg)
+	var xb unsafe.Pointer
+	if nb > 0 {
+		s := getScratch(nb * bb)
+		defer putScratch(s)
+		for b := 0; b < nb; b++ {
+			arm64.PackXI8MMW4(s.b[b*bb:(b+1)*bb], unsafe.Pointer(&x[b*br*ldx]), ldx, min(br, rows-b*br), w.K, kg)
+		}
+		xb = unsafe.Pointer(&s.b[0])
+	}
+	var xt unsafe.Pointer
+	lt := ldx
+	if rows < m {
+		var s *scratch
+		xt, lt, s = padRows(unsafe.Pointer(&x[rows*ldx]), m-rows, w.K, ldx, kp, 1)
+		if s != nil {
+			defer putScratch(s)
+		}
+	}
+
+	panelBytes := kp / 2 * PanelRows
+	full, n0 := w.N/PanelRows, w.N/PanelRows*PanelRows
+	var sum [br * PanelRows]float32 // 8·8 for SMMLA, 4·16 for SDOT
+	run := func(p0, np int, yb unsafe.Pointer, ldy int, yt unsafe.Pointer) {
+		wp, gs, rs := unsafe.Pointer(&w.codes[p0*panelBytes]), unsafe.Pointer(&w.gs[p0*kg*PanelRows]), unsafe.Pointer(&w.rs[p0*PanelRows])
+		for b := 0; b < nb; b++ {
+			arm64.W4A8GemmI8MM(unsafe.Add(xb, b*bb), min(br, rows-b*br), wp, kg, np,
+				unsafe.Add(yb, b*br*ldy), ldy, gs, rs, unsafe.Pointer(&sum[0]), xs)
+		}
+		if rows < m {
+			arm64.W4A8GemmNEONDot(xt, lt, m-rows, wp, kg, np, yt, ldy, gs, rs, unsafe.Pointer(&sum[0]), xs)
+		}
+	}
+	chunk := armChunk(panelBytes)
+	for p0 := 0; p0 < full; p0 += chunk {
+		np := min(chunk, full-p0)
+		var yt unsafe.Pointer
+		if rows < m {
+			yt = unsafe.Pointer(&y[rows*ldy+p0*PanelRows])
+		}
+		run(p0, np, unsafe.Pointer(&y[p0*PanelRows]), 4*ldy, yt)
+	}
+	if n0 < w.N {
+		// The partial last panel: 16 outputs per row into out, rows of the
+		// SMMLA blocks at 8b..8b+7 and the SDOT rows after the last block.
+		var out [br][PanelRows]float32
+		for b := 0; b < nb; b++ {
+			mr := min(br, rows-b*br)
+			arm64.W4A8GemmI8MM(unsafe.Add(xb, b*bb), mr, unsafe.Pointer(&w.codes[full*panelBytes]), kg, 1,
+				unsafe.Pointer(&out[0][0]), 4*PanelRows, unsafe.Pointer(&w.gs[full*kg*PanelRows]), unsafe.Pointer(&w.rs[full*PanelRows]), unsafe.Pointer(&sum[0]), xs)
+			for r := 0; r < mr; r++ {
+				copy(y[(b*br+r)*ldy+n0:(b*br+r)*ldy+w.N], out[r][:])
+			}
+		}
+		if rows < m {
+			arm64.W4A8GemmNEONDot(xt, lt, m-rows, unsafe.Pointer(&w.codes[full*panelBytes]), kg, 1,
+				unsafe.Pointer(&out[0][0]), 4*PanelRows, unsafe.Pointer(&w.gs[full*kg*PanelRows]), unsafe.Pointer(&w.rs[full*PanelRows]), unsafe.Pointer(&sum[0]), xs)
+			for r := 0; r < m-rows; r++ {
+				copy(y[(rows+r)*ldy+n0:(rows+r)*ldy+w.N], out[r][:])
+			}
+		}
+	}
 }

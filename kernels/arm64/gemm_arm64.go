@@ -2,7 +2,10 @@
 
 package arm64
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // W8A8 kernels over the W8 packed layout of package kernels: 16-row panels,
 // each a sequence of kb 64-byte blocks holding 16 rows × 4 consecutive k
@@ -63,3 +66,100 @@ func GemvW8A8NEON(x, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ystep, mode
 //
 //go:noescape
 func GemmW8A8NEON(x unsafe.Pointer, ldx, mr int, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ldy, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer)
+
+// GemmRowsI8MM is the number of activation rows of one SMMLA register block
+// (4 pairs of rows), for W8A8 and W4A8.
+const GemmRowsI8MM = 8
+
+// XBytesI8MMW8 is the size of one block of 8 activation rows prepared by
+// PackXI8MMW8 for kb 4-k blocks: ceil(kb/2) chunks of 64 bytes.
+func XBytesI8MMW8(kb int) int { return (kb + 1) / 2 * 64 }
+
+// PackXI8MMW8 prepares rows [0, mr) (mr ≤ 8) of the int8 activations at x
+// (k ≤ 4·kb bytes each, stride ldx bytes) for GemmW8A8I8MM: chunk c of 64
+// bytes holds, for the row pairs p = 0..3, the 16 bytes
+// x[2p][8c..8c+7], x[2p+1][8c..8c+7] at offset 16p. Columns ≥ k and rows
+// ≥ mr are zero. It writes XBytesI8MMW8(kb) bytes of dst.
+func PackXI8MMW8(dst []byte, x unsafe.Pointer, ldx, mr, k, kb int) {
+	nc := (kb + 1) / 2
+	dst = dst[:nc*64]
+	for t := 0; t < GemmRowsI8MM; t++ {
+		off := t/2*16 + t%2*8
+		var row []byte
+		if t < mr {
+			row = unsafe.Slice((*byte)(unsafe.Add(x, t*ldx)), k)
+		}
+		for c := 0; c < nc; c++ {
+			binary.LittleEndian.PutUint64(dst[c*64+off:], load8(row, 8*c))
+		}
+	}
+}
+
+// load8 is the 8 bytes of row from j on, zero past its end, as a
+// little-endian word.
+func load8(row []byte, j int) uint64 {
+	if j+8 <= len(row) {
+		return binary.LittleEndian.Uint64(row[j:])
+	}
+	var v uint64
+	for i := j; i < len(row); i++ {
+		v |= uint64(row[i]) << (8 * (i - j))
+	}
+	return v
+}
+
+// GemmW8A8I8MM computes one block of 8 activation rows prepared by
+// PackXI8MMW8 at xp (kb·4 columns, kb the number of 4-k blocks) with SMMLA
+// (ARMv8.6 I8MM) in register blocks of 8 tokens × 8 weight rows, half a
+// panel at a time, and stores the mr (1 to 8) first rows: output row t at
+// y + t·ldy bytes. acc is a scratch of 8·16 int32. The results are those
+// of GemmW8A8NEONDot.
+//
+//go:noescape
+func GemmW8A8I8MM(xp unsafe.Pointer, mr int, w unsafe.Pointer, kb, np int, y unsafe.Pointer, ldy, ystep, mode int, scale unsafe.Pointer, sstep int, bias unsafe.Pointer, acc unsafe.Pointer)
+
+// XBytesI8MMW4 is the size of one block of 8 activation rows prepared by
+// PackXI8MMW4 for kg groups of 128 k: per group, 16 chunks of 64 bytes
+// and 64 bytes of sums.
+func XBytesI8MMW4(kg int) int { return kg * (16*64 + 64) }
+
+// PackXI8MMW4 prepares rows [0, mr) (mr ≤ 8) of the int8 activations at x
+// (k ≤ 128·kg bytes each, stride ldx bytes) for W4A8GemmI8MM: group g is
+// 16 chunks laid out as in PackXI8MMW8, followed by, for the row pairs
+// p = 0..3, the int32 [8·Σx[2p], 8·Σx[2p], 8·Σx[2p+1], 8·Σx[2p+1]] with Σ
+// over the group's k (at offset 16p). Columns ≥ k and rows ≥ mr are zero.
+// It writes XBytesI8MMW4(kg) bytes of dst.
+func PackXI8MMW4(dst []byte, x unsafe.Pointer, ldx, mr, k, kg int) {
+	const gb = 16*64 + 64
+	dst = dst[:kg*gb]
+	for t := 0; t < GemmRowsI8MM; t++ {
+		off := t/2*16 + t%2*8
+		var row []byte
+		if t < mr {
+			row = unsafe.Slice((*byte)(unsafe.Add(x, t*ldx)), k)
+		}
+		for g := 0; g < kg; g++ {
+			// Σ(x+128) in four 16-bit lanes: at most 16·2·255 each.
+			var s uint64
+			for c := 0; c < 16; c++ {
+				v := load8(row, 128*g+8*c)
+				binary.LittleEndian.PutUint64(dst[g*gb+c*64+off:], v)
+				u := v ^ 0x8080808080808080
+				s += u&0x00FF00FF00FF00FF + u>>8&0x00FF00FF00FF00FF
+			}
+			sum := int32(s*0x0001000100010001>>48) - 128*128
+			binary.LittleEndian.PutUint32(dst[g*gb+1024+off:], uint32(8*sum))
+			binary.LittleEndian.PutUint32(dst[g*gb+1024+off+4:], uint32(8*sum))
+		}
+	}
+}
+
+// W4A8GemmI8MM computes one block of 8 int8 activation rows prepared by
+// PackXI8MMW4 at xp times np W4 panels (see w4_arm64.go) with SMMLA in
+// register blocks of 8 tokens × 8 weight rows and stores the mr (1 to 8)
+// first rows: output row t at y + t·ldy bytes, 16 floats per panel. sum is
+// a scratch of 8·8 float32. The arithmetic and its order are those of
+// W4A8GemvNEONDot: bit-exact with the pure-Go product.
+//
+//go:noescape
+func W4A8GemmI8MM(xp unsafe.Pointer, mr int, w unsafe.Pointer, kg, np int, y unsafe.Pointer, ldy int, gs, rs, sum unsafe.Pointer, xs float32)

@@ -120,7 +120,7 @@ func TestWordsAssemble(t *testing.T) {
 	words := kernelWords(t, matmulSources...)
 	dir := t.TempDir()
 	var src bytes.Buffer
-	src.WriteString(".arch armv8.2-a+dotprod\n")
+	src.WriteString(".arch armv8.6-a+dotprod+i8mm\n") // SMMLA is ARMv8.6 I8MM
 	for _, w := range words {
 		fmt.Fprintln(&src, w.asm)
 	}

@@ -420,4 +420,88 @@ func BenchmarkW8A8Tiers(b *testing.B) {
 			benchGEMM(b, m, n, k, func() { MatMulW8A8I8(m, x, k, w, scale, y, n) })
 		})
 	})
+	// The other prefill shapes of BenchmarkGEMM (int32 output).
+	for _, s := range []struct{ m, n, k int }{{64, 3072, 768}, {512, 768, 1536}, {512, 80, 1536}, {512, 1536, 48}} {
+		b.Run(fmt.Sprintf("m%d_n%d_k%d", s.m, s.n, s.k), func(b *testing.B) {
+			w := benchW8(s.n, s.k, 3)
+			x := make([]int8, s.m*s.k)
+			fillInt8(x, 4)
+			y := make([]int32, s.m*s.n)
+			forSIMDTiers(b, func(b *testing.B) {
+				benchGEMM(b, s.m, s.n, s.k, func() { MatMulW8A8I32(s.m, x, s.k, w, y, s.n) })
+			})
+		})
+	}
+	// The GEMV on an L2-resident matrix (as BenchmarkGEMVCached/w8a8):
+	// weight bytes per cycle of thread CPU time, the compute ceiling.
+	b.Run("gemvL2", func(b *testing.B) {
+		const n, k, reps = 256, m130Model, 100
+		w := benchW8(n, k, 1)
+		x := make([]int8, k)
+		fillInt8(x, 2)
+		y := make([]int32, n)
+		forSIMDTiers(b, func(b *testing.B) {
+			ghz := clockGHz()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			MatMulW8A8I32(1, x, k, w, y, n)
+			b.SetBytes(int64(reps * w.Bytes()))
+			b.ResetTimer()
+			c0 := threadCPU()
+			for b.Loop() {
+				for range reps {
+					MatMulW8A8I32(1, x, k, w, y, n)
+				}
+			}
+			if cpu := threadCPU() - c0; cpu > 0 && ghz > 0 {
+				bps := float64(reps*w.Bytes()) * float64(b.N) / cpu.Seconds()
+				b.ReportMetric(bps/1e9, "cpu-GB/s")
+				b.ReportMetric(bps/(ghz*1e9), "B/cycle")
+			}
+		})
+	})
+	// One decode step over the 24 layers with the epilogues of
+	// BenchmarkGEMVMamba130m; each layer's GEMVs alternate with a plain
+	// read of as many bytes from another buffer (as in
+	// BenchmarkGEMVReadRatio), so that both see the same interference.
+	b.Run("gemv130m", func(b *testing.B) {
+		d := newDecodeModel(false)
+		per := d.bytes / m130Layers / 256 * 256
+		buf := make([]byte, per*m130Layers)
+		for i := range buf {
+			buf[i] = byte(i)
+		}
+		x := make([]int8, m130Inner)
+		fillInt8(x, 99)
+		yi8 := make([]int8, 2*m130Inner)
+		yf := make([]float32, m130Inner)
+		scale := []float32{1e-3}
+		rowScale := make([]float32, 2*m130Inner)
+		bias := make([]float32, 2*m130Inner)
+		for i := range rowScale {
+			rowScale[i] = 1e-4 * float32(i%7+1)
+		}
+		forSIMDTiers(b, func(b *testing.B) {
+			var tg, tr time.Duration
+			for b.Loop() {
+				for l, w := range d.w8 {
+					t0 := time.Now()
+					MatMulW8A8I8(1, x, m130Model, w[0], scale, yi8, 2*m130Inner)
+					MatMulW8A8I8(1, x, m130Inner, w[1], rowScale, yi8, 2*m130Inner)
+					MatMulW8A8F32(1, x, m130DtRank, w[2], rowScale, bias, yf, m130Inner)
+					MatMulW8A8F32(1, x, m130Inner, w[3], scale, nil, yf, m130Inner)
+					t1 := time.Now()
+					sink ^= readStream(buf[l*per : (l+1)*per])
+					tg += t1.Sub(t0)
+					tr += time.Since(t1)
+				}
+			}
+			n := float64(b.N)
+			g := float64(d.bytes) * n / tg.Seconds()
+			r := float64(len(buf)) * n / tr.Seconds()
+			b.ReportMetric(g/1e9, "gemv-GB/s")
+			b.ReportMetric(r/1e9, "read-GB/s")
+			b.ReportMetric(g/r, "gemv/read")
+		})
+	})
 }

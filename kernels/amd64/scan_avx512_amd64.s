@@ -722,30 +722,7 @@ m2done:
 #define Q8_G0 64
 #define Q8_REM0 72
 
-// Q8_NEXT8 moves the scale pointer R14 past 8 channels: R12 counts the
-// channels left in the current group; at its end the next group's scale
-// row (N*4 bytes on, 0(SP)) starts and R12 is reset to the group size.
-// Branch-free; clobbers AX.
-#define Q8_NEXT8 \
-	MOVQ    R14, AX; \
-	ADDQ    0(SP), AX; \
-	SUBQ    $8, R12; \
-	CMOVQEQ AX, R14; \
-	CMOVQEQ Q8_GROUP(R8), R12
-
-// Q8_LOOP16 is the loop nest of ScanQ8LoadAVX512 and ScanQ8StoreAVX512,
-// the one of the AVX2 kernels with rows taken 16 elements at a time (then
-// 8): body16 converts 16 elements at SI (int8) / DI (float32) with the
-// scales in Z1 (lanes 0-7 and 8-15 from the groups of their channels,
-// which differ when a group boundary falls in the middle), body8 converts
-// 8 with the scale in Y1.
-//
-// Registers: R8 a, BX block b, CX row n, R9 &Q[b][n][0], R10 &F[b][n][0],
-//   R11 the group of the block's first channel, R13 the channels left in
-//   it, SI/DI element pointers, DX elements left in the row, R12 channels
-//   left in the current group, R14 &Scale[group][n], K3 = 0xff00,
-//   0(SP) N*4.
-#define Q8_LOOP16(body16, body8, lblock, lrow, lelem, ltail, lrowdone, lblockdone, ladvance, ladvanced, ldone) \
+#define Q8_LOOP16(body16, body8, lblock, lrow, lelem, lsplit, lnext, lbody, ltail, lrowdone, lblockdone, ladvance, ladvanced, ldone) \
 	MOVQ  a+0(FP), R8; \
 	MOVQ  Q8_N(R8), AX; \
 	SHLQ  $2, AX; \
@@ -778,9 +755,21 @@ lelem: \
 	CMPQ  DX, $16; \
 	JLT   ltail; \
 	VBROADCASTSS (R14), Z1; \
-	Q8_NEXT8; \
+	CMPQ  R12, $16; \
+	JLT   lsplit; \
+	SUBQ  $16, R12; /* one group for all 16 */ \
+	JNZ   lbody; \
+	JMP   lnext; \
+lsplit: \
+	ADDQ  0(SP), R14; /* R12 = 8: the upper half is in the next group */ \
 	VBROADCASTSS (R14), K3, Z1; \
-	Q8_NEXT8; \
+	MOVQ  Q8_GROUP(R8), R12; \
+	SUBQ  $8, R12; \
+	JNZ   lbody; \
+lnext: \
+	ADDQ  0(SP), R14; /* next group: scale row + N */ \
+	MOVQ  Q8_GROUP(R8), R12; \
+lbody: \
 	body16; \
 	ADDQ  $16, SI; \
 	ADDQ  $64, DI; \
@@ -848,10 +837,10 @@ ldone: \
 
 // func ScanQ8LoadAVX512(a *ScanQ8Args)
 TEXT ·ScanQ8LoadAVX512(SB), NOSPLIT, $8-8
-	Q8_LOOP16(Q8_LOAD16, Q8_LOAD8, qlblock, qlrow, qlelem, qltail, qlrowdone, qlblockdone, qladvance, qladvanced, qldone)
+	Q8_LOOP16(Q8_LOAD16, Q8_LOAD8, qlblock, qlrow, qlelem, qlsplit, qlnext, qlbody, qltail, qlrowdone, qlblockdone, qladvance, qladvanced, qldone)
 
 // func ScanQ8StoreAVX512(a *ScanQ8Args)
 TEXT ·ScanQ8StoreAVX512(SB), NOSPLIT, $8-8
 	VBROADCASTSS scanc16<>+0(SB), Z14
 	VBROADCASTSS scanc16<>+4(SB), Z15
-	Q8_LOOP16(Q8_STORE16, Q8_STORE8, qsblock, qsrow, qselem, qstail, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)
+	Q8_LOOP16(Q8_STORE16, Q8_STORE8, qsblock, qsrow, qselem, qssplit, qsnext, qsbody, qstail, qsrowdone, qsblockdone, qsadvance, qsadvanced, qsdone)

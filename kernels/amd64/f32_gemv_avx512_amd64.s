@@ -5,11 +5,13 @@
 // Decode GEMV for the AVX-512 tier: one float32 activation row times np
 // packed panels (64·4·kq bytes each, back to back). A panel's 16 weights of
 // one k are one zmm, multiplied by the broadcast x[k] and added with an FMA
-// taking the weights from memory.
+// taking the weights from memory: half the instructions of GemvF32AVX2.
 //
-// Memory: the panels are taken eight at a time as that many sequential
-// streams read in step (more DRAM requests in flight than one stream), then
-// the rest in smaller groups and one at a time.
+// Memory: the panels are taken eight at a time as eight sequential streams
+// read in step (more DRAM requests in flight than one stream), then four at
+// a time, then one at a time. On the Zen 5 VM of BENCHMARKS-f32.md, groups
+// of 4, 8, 12 and 16 panels could not be told apart (all within the noise
+// of the shared machine, 1.0-1.4x the AVX2 GEMV); 8 is kept.
 //
 // Sums: every accumulator (one panel) is one FMA chain over k in ascending
 // order, then the bias, if any, is added: bit-identical to GemvF32AVX2, and
@@ -17,22 +19,20 @@
 // panels over goroutines gives the same bits.
 //
 // Registers:
-//	SI  x   DX  first panel of the group   R12  bytes per panel
+//	DX  first panel of the group   R12  bytes per panel   R8  3·R12, scratch
 //	R10, R11  DX + 3, 6 panels (panels 3j, 3j+1, 3j+2 at +0, +R12, +2·R12)
-//	BX  kq  CX  panels left   DI  y   R9  bias or 0
-//	AX  x cursor   R13  k-quads left   R8  scratch
+//	CX  panels left   DI  y   R9  bias or 0
+//	AX  x cursor   R13  k-quads left
 //	Z0-Z7  accumulators, panel j of the group in Zj
 //	Z16-Z19  x[k], ..., x[k+3] broadcast
 
 // func GemvF32AVX512(x, w *float32, kq, np int, y, bias *float32)
 TEXT ·GemvF32AVX512(SB), NOSPLIT, $0-48
-	MOVQ	x+0(FP), SI
 	MOVQ	w+8(FP), DX
-	MOVQ	kq+16(FP), BX
+	MOVQ	kq+16(FP), R12
 	MOVQ	np+24(FP), CX
 	MOVQ	y+32(FP), DI
 	MOVQ	bias+40(FP), R9
-	MOVQ	BX, R12
 	SHLQ	$8, R12	// bytes per panel
 
 	// Groups of 8 panels.
@@ -47,8 +47,8 @@ g8:
 	VPXORD	Z5, Z5, Z5
 	VPXORD	Z6, Z6, Z6
 	VPXORD	Z7, Z7, Z7
-	MOVQ	SI, AX
-	MOVQ	BX, R13
+	MOVQ	x+0(FP), AX
+	MOVQ	kq+16(FP), R13
 	LEAQ	(R12)(R12*2), R8
 	LEAQ	(DX)(R8*1), R10
 	LEAQ	(R10)(R8*1), R11
@@ -130,8 +130,8 @@ g4:
 	VPXORD	Z1, Z1, Z1
 	VPXORD	Z2, Z2, Z2
 	VPXORD	Z3, Z3, Z3
-	MOVQ	SI, AX
-	MOVQ	BX, R13
+	MOVQ	x+0(FP), AX
+	MOVQ	kq+16(FP), R13
 	LEAQ	(R12)(R12*2), R8
 	LEAQ	(DX)(R8*1), R10
 g4quad:
@@ -184,8 +184,8 @@ g1:
 	CMPQ	CX, $1
 	JLT	done
 	VPXORD	Z0, Z0, Z0
-	MOVQ	SI, AX
-	MOVQ	BX, R13
+	MOVQ	x+0(FP), AX
+	MOVQ	kq+16(FP), R13
 g1quad:
 	VBROADCASTSS	0(AX), Z16
 	VBROADCASTSS	4(AX), Z17

@@ -72,6 +72,21 @@ func BenchmarkScanM1StepStateQ8(b *testing.B) {
 	})
 }
 
+// BenchmarkScanM1StepStateQ8G8 is the int8-state step with the scales the
+// compiler calibrates (quant, --state-int8): one per 8 channels and state.
+func BenchmarkScanM1StepStateQ8G8(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	k := newM1Case(r, 1536, 16, 1)
+	realisticM1(r, k)
+	st := StateQ8{Q: make([]int8, ScanLenM1(1536, 16)), Scale: scaleFor(8, 1536, 16), Group: 8}
+	y := make([]float32, 1536)
+	benchTiers(b, func(b *testing.B) {
+		for b.Loop() {
+			ScanM1StateQ8(&k.p, st, y, k.u, k.dt, k.B, k.C, k.z, 1)
+		}
+	})
+}
+
 // BenchmarkScanM1Prefill512 scans 512 tokens; tok/s is reported.
 func BenchmarkScanM1Prefill512(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -105,6 +120,20 @@ func BenchmarkScanM2StepStateQ8(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	k := newM2Case(r, 24, 64, 128, 1, 1)
 	st := StateQ8{Q: make([]int8, 24*64*128), Scale: scaleFor(64, 24*64, 128), Group: 64}
+	y := make([]float32, 24*64)
+	benchTiers(b, func(b *testing.B) {
+		for b.Loop() {
+			ScanM2StateQ8(&k.p, st, y, k.x, k.dt, k.B, k.C, 1)
+		}
+	})
+}
+
+// BenchmarkScanM2StepStateQ8G8 is the int8-state step with scales per 8
+// channels and state, as the compiler calibrates them.
+func BenchmarkScanM2StepStateQ8G8(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	k := newM2Case(r, 24, 64, 128, 1, 1)
+	st := StateQ8{Q: make([]int8, 24*64*128), Scale: scaleFor(8, 24*64, 128), Group: 8}
 	y := make([]float32, 24*64)
 	benchTiers(b, func(b *testing.B) {
 		for b.Loop() {

@@ -312,6 +312,32 @@ func TestHadamardTiers(t *testing.T) {
 	})
 }
 
+// TestHadamardQuantSpecial: infinities and NaN in the input spread through
+// the sums (as ±Inf and NaN); every tier must quantize them as the twin does
+// (NaN and +Inf to 127, -Inf to -128).
+func TestHadamardQuantSpecial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	specials := []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for _, n := range []int{64, 384, 768, 1536, 2560} {
+			for _, sp := range specials {
+				x := randVec(rng, n, 3)
+				x[rng.IntN(n)] = sp
+				var wantQ []int8
+				withGenericTier(func() {
+					wantQ = make([]int8, n)
+					HadamardQuantI8(slices.Clone(x), 10, wantQ)
+				})
+				q := make([]int8, n)
+				HadamardQuantI8(slices.Clone(x), 10, q)
+				if !slices.Equal(q, wantQ) {
+					t.Fatalf("n=%d with %v: q differs from the twin", n, sp)
+				}
+			}
+		}
+	})
+}
+
 // TestHadamardQuantI8 compares the fused quantizer with the rounded float64
 // reference: equal except within 1e-4 of a rounding midpoint.
 func TestHadamardQuantI8(t *testing.T) {

@@ -76,6 +76,7 @@ func TestQuantizeI8PerChannel(t *testing.T) {
 				inv[i] = float32(0.25 + rng.Float64())
 			}
 			x := quantInputs(rng, 3*c)
+			x0, inv0 := slices.Clone(x), slices.Clone(inv)
 			q := make([]int8, 3*c+16)
 			for i := range q {
 				q[i] = 0x55
@@ -85,6 +86,9 @@ func TestQuantizeI8PerChannel(t *testing.T) {
 				if q[i] != 0x55 {
 					t.Fatalf("C=%d: guard byte %d overwritten", c, i)
 				}
+			}
+			if !sameBits(x, x0) || !sameBits(inv, inv0) {
+				t.Fatalf("C=%d: QuantizeI8PerChannel modified its inputs", c)
 			}
 			for i, v := range x {
 				if want := quantRNE8(v * inv[i%c]); q[i] != want {

@@ -623,7 +623,8 @@ func TestW4PanelsView(t *testing.T) {
 	})
 }
 
-// Non-finite scales: the int8 output clamps before rounding, NaN gives 127.
+// Non-finite scales: the int8 output clamps before rounding, NaN gives 127
+// (for the decode row and for GEMM groups and their tail rows).
 func TestMatMulW8A8I8NonFinite(t *testing.T) {
 	const n, k = 17, 8
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -636,22 +637,30 @@ func TestMatMulW8A8I8NonFinite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := randX(rng, 1, k, k, 0)
-	acc := refAcc(1, x, k, w, k, n, k)
+	x1 := randX(rng, 1, k, k, 0)
+	acc := refAcc(1, x1, k, w, k, n, k)
 	nan := float32(math.NaN())
 	inf := float32(math.Inf(1))
 	forEachTier(t, func(t *testing.T) {
-		for _, s := range []float32{nan, inf, -inf} {
-			y := make([]int8, n)
-			MatMulW8A8I8(1, x, k, p, []float32{s}, y, n)
-			for r := 0; r < n; r++ {
-				v := float32(acc[r]) * s
-				want := int8(127)
-				if v < 0 {
-					want = -128
-				}
-				if y[r] != want {
-					t.Fatalf("scale %v: y[%d] = %d, want %d (acc %d)", s, r, y[r], want, acc[r])
+		for _, m := range []int{1, 4, 9} {
+			x := make([]int8, 0, m*k)
+			for range m {
+				x = append(x, x1...)
+			}
+			for _, s := range []float32{nan, inf, -inf} {
+				y := make([]int8, m*n)
+				MatMulW8A8I8(m, x, k, p, []float32{s}, y, n)
+				for i := 0; i < m; i++ {
+					for r := 0; r < n; r++ {
+						v := float32(acc[r]) * s
+						want := int8(127)
+						if v < 0 {
+							want = -128
+						}
+						if y[i*n+r] != want {
+							t.Fatalf("m=%d scale %v: y[%d][%d] = %d, want %d (acc %d)", m, s, i, r, y[i*n+r], want, acc[r])
+						}
+					}
 				}
 			}
 		}
@@ -795,6 +804,12 @@ func TestMatMulW8A8Tiles(t *testing.T) {
 			for _, k := range []int{5, 64, 67, 300} {
 				ldx := k + m%3
 				w := randW8(rng, n, k, k, 0)
+				// Rows 2 and 50 give acc = 0: with their negative
+				// per-row scales, -0 (kept without a bias).
+				clear(w[2*k : 3*k])
+				if n > 50 {
+					clear(w[50*k : 51*k])
+				}
 				p, err := PackW8(n, k, w, k)
 				if err != nil {
 					t.Fatal(err)

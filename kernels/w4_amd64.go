@@ -115,10 +115,6 @@ func w4a8Gemm4(groups int, xp []byte, stride int, xs float32, w *W4, y []float32
 }
 
 func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int) bool {
-	if t == AVX512 {
-		w4a16AVX512(m, x, ldx, w, y, ldy)
-		return true
-	}
 	if !avx2Up(t) {
 		return false
 	}
@@ -146,21 +142,33 @@ func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int)
 	if s != nil {
 		ldxb = 4 * kp
 	}
-	// Groups of 4 rows: the FMA micro-kernel on expanded panels.
+	wide := t == AVX512
+	gemv := func(i, p0, np int, out *float32) {
+		if wide {
+			amd64.GemvW4A16AVX512(xrow(i), &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, np, out)
+		} else {
+			amd64.GemvW4A16AVX2(xrow(i), &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, np, out)
+		}
+	}
+	// Groups of 4 rows: the micro-kernel on expanded panels.
 	i0 := 0
 	if m >= 4 {
 		i0 = 4 * (m / 4)
-		w4a16Gemm(m/4, xrow, ldxb, w, y, ldy)
+		if wide {
+			w4a16Gemm512(m/4, xrow, ldxb, w, y, ldy)
+		} else {
+			w4a16Gemm(m/4, xrow, ldxb, w, y, ldy)
+		}
 	}
 	// The other rows: GEMV over blocks of panels.
 	w4Blocks(m-i0, w, func(p0, p1, j int) {
 		i := i0 + j
-		amd64.GemvW4A16AVX2(xrow(i), &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, p1-p0, &y[i*ldy+p0*PanelRows])
+		gemv(i, p0, p1-p0, &y[i*ldy+p0*PanelRows])
 	})
 	if full := w.N / PanelRows; full*PanelRows < w.N {
 		var out [PanelRows]float32
 		for i := i0; i < m; i++ {
-			amd64.GemvW4A16AVX2(xrow(i), &w.codes[full*pb], &w.gs[full*kg*PanelRows], &w.rs[full*PanelRows], kg, 1, &out[0])
+			gemv(i, full, 1, &out[0])
 			copy(y[i*ldy+full*PanelRows:i*ldy+w.N], out[:])
 		}
 	}
@@ -216,89 +224,29 @@ func expandW4(codes []byte, wf []float32) {
 	}
 }
 
-// alignedF32 returns n float32 starting at the first 64-byte boundary of
-// b, which must hold 4·n+64 bytes.
-func alignedF32(b []byte, n int) []float32 {
-	off := int(-uintptr(unsafe.Pointer(&b[0])) & 63)
-	return unsafe.Slice((*float32)(unsafe.Pointer(&b[off])), n)
-}
-
-// w4a16AVX512 is the AVX512 W4A16 product, bit-identical to w4a16Generic:
-// groups of 4 rows run the 4-row micro-kernel on panels expanded to floats
-// (ExpandW4AVX512), the other rows the GEMV kernel on their products tables
-// over blocks of panels.
-func w4a16AVX512(m int, x []float32, ldx int, w *W4, y []float32, ldy int) {
+// w4a16Gemm512 is w4a16Gemm for the AVX512 tier: panels expanded by
+// ExpandW4AVX512 into a 64-byte aligned buffer, and the 4-row micro-kernel
+// GemmW4A16x4AVX512, whose results are bit-identical to the pure-Go code.
+func w4a16Gemm512(groups int, xrow func(int) *float32, ldxb int, w *W4, y []float32, ldy int) {
 	kp, kg := w.kp(), w.kp()/W4Group
 	pb := kp / 2 * PanelRows
-	i0 := 4 * (m / 4)
-	if i0 > 0 {
-		w4a16Gemm4AVX512(i0, x, ldx, w, y, ldy)
-	}
-	if i0 == m {
-		return
-	}
-	// Products tables of the other rows (at most 3), 64 bytes per k.
-	r := m - i0
-	ts := 16 * kp
-	s := getScratch(4*r*ts + 64)
+	s := getScratch(4*PanelRows*kp + 64)
 	defer putScratch(s)
-	tabs := alignedF32(s.b, r*ts)
-	for j := 0; j < r; j++ {
-		tab := tabs[j*ts : (j+1)*ts]
-		amd64.W4A16TableAVX512(&x[(i0+j)*ldx], w.K, &tab[0])
-		clear(tab[16*w.K:])
-	}
-	w4Blocks(r, w, func(p0, p1, j int) {
-		i := i0 + j
-		amd64.GemvW4A16AVX512(&tabs[j*ts], &w.codes[p0*pb], &w.gs[p0*kg*PanelRows], &w.rs[p0*PanelRows], kg, p1-p0, &y[i*ldy+p0*PanelRows])
-	})
-	if full := w.N / PanelRows; full*PanelRows < w.N {
-		var out [PanelRows]float32
-		for j := 0; j < r; j++ {
-			i := i0 + j
-			amd64.GemvW4A16AVX512(&tabs[j*ts], &w.codes[full*pb], &w.gs[full*kg*PanelRows], &w.rs[full*PanelRows], kg, 1, &out[0])
-			copy(y[i*ldy+full*PanelRows:i*ldy+w.N], out[:])
-		}
-	}
-}
-
-// w4a16Gemm4AVX512 computes rows [0, m) of a W4A16 product, m a multiple
-// of 4: each panel is expanded once to floats q−8 (64·KP bytes, kept in L1
-// or L2) and multiplied with every 4-row group by the AVX512 micro-kernel.
-// Rows are used in place when K is a multiple of 128, else copied and zero
-// padded.
-func w4a16Gemm4AVX512(m int, x []float32, ldx int, w *W4, y []float32, ldy int) {
-	kp, kg := w.kp(), w.kp()/W4Group
-	pb := kp / 2 * PanelRows
-	xp, ldxb := x, 4*ldx
-	n := 4*PanelRows*kp + 64
-	if kp != w.K {
-		n += 4 * m * kp
-	}
-	s := getScratch(n)
-	defer putScratch(s)
-	wf := alignedF32(s.b, PanelRows*kp)
-	if kp != w.K {
-		xp = unsafe.Slice((*float32)(unsafe.Pointer(&s.b[4*PanelRows*kp+64])), m*kp)
-		for i := 0; i < m; i++ {
-			copy(xp[i*kp:], x[i*ldx:i*ldx+w.K])
-			clear(xp[i*kp+w.K : (i+1)*kp])
-		}
-		ldxb = 4 * kp
-	}
+	off := int(-uintptr(unsafe.Pointer(&s.b[0])) & 63)
+	wf := unsafe.Slice((*float32)(unsafe.Pointer(&s.b[off])), PanelRows*kp)
 	var tail [4 * PanelRows]float32
 	for p := 0; p < w.NumPanels(); p++ {
 		amd64.ExpandW4AVX512(&w.codes[p*pb], kp/8, &wf[0])
 		n0 := p * PanelRows
 		gs, rs := &w.gs[p*kg*PanelRows], &w.rs[n0]
 		if n0+PanelRows <= w.N {
-			for g := 0; g < m/4; g++ {
-				amd64.GemmW4A16x4AVX512(&xp[4*g*ldxb/4], ldxb, &wf[0], gs, rs, kg, &y[4*g*ldy+n0], 4*ldy)
+			for g := 0; g < groups; g++ {
+				amd64.GemmW4A16x4AVX512(xrow(4*g), ldxb, &wf[0], gs, rs, kg, &y[4*g*ldy+n0], 4*ldy)
 			}
 			continue
 		}
-		for g := 0; g < m/4; g++ {
-			amd64.GemmW4A16x4AVX512(&xp[4*g*ldxb/4], ldxb, &wf[0], gs, rs, kg, &tail[0], 4*PanelRows)
+		for g := 0; g < groups; g++ {
+			amd64.GemmW4A16x4AVX512(xrow(4*g), ldxb, &wf[0], gs, rs, kg, &tail[0], 4*PanelRows)
 			for t := 0; t < 4; t++ {
 				copy(y[(4*g+t)*ldy+n0:(4*g+t)*ldy+w.N], tail[t*PanelRows:])
 			}

@@ -48,22 +48,13 @@ func GemvW4A8AVX512(x *int8, corr *int32, codes *byte, gs, rs *float32, xs float
 //go:noescape
 func GemmW4A8x4AVX512(x *int8, ldx int, codes *byte, gs, rs *float32, xs float32, kg, np int, y *float32, ldy int)
 
-// W4A16TableAVX512 writes the products table of one float32 activation
-// row: tab[16i + c] = x[i]·(c−8), one rounded float32 multiply, for i < k
-// and c = 0..15 (64 bytes per k). Requires AVX-512 F; k ≥ 0.
+// GemvW4A16AVX512 is GemvW4A16AVX2 (same arguments) with 512-bit vectors:
+// codes looked up as floats by VPERMPS, fused multiply-adds into 8 partial
+// sums per group, so results agree with the pure-Go code to float32
+// rounding of the sums. Requires AVX-512 F, BW; kg, np ≥ 1.
 //
 //go:noescape
-func W4A16TableAVX512(x *float32, k int, tab *float32)
-
-// GemvW4A16AVX512 multiplies one float32 activation row, given as its
-// products table over 128·kg k (W4A16TableAVX512, zeros beyond K), by np
-// packed W4 panels laid out as for GemvW4A16AVX2:
-// y[n] = rs[n]·Σ_g gs[n][g]·Σ_{k∈g} x[k]·(q[n][k]−8), summed in k order
-// with separate multiplies and adds, bit-identical to the pure-Go code.
-// Requires AVX-512 F; kg, np ≥ 1.
-//
-//go:noescape
-func GemvW4A16AVX512(tab *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
+func GemvW4A16AVX512(x *float32, codes *byte, gs, rs *float32, kg, np int, y *float32)
 
 // ExpandW4AVX512 expands nblk 64-byte blocks of a packed W4 panel to the
 // values q−8 as float32, k-major: wf[16k + r] for panel row r and

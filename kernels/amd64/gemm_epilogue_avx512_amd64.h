@@ -1,4 +1,5 @@
-// Fused output stage shared by the W8A8 AVX-512 kernels.
+// Fused output stage of the W8A8 AVX-512 GEMV kernel (the GEMM kernel
+// unrolls the same instruction sequence per output kind).
 //
 // W8A8_EPILOGUE512(ACC, YP, SC, BI, T, TY) writes the 16 int32 sums of one
 // panel (rows 0-15 in the Z register ACC) to the output row at YP, converted

@@ -129,3 +129,6 @@ func (k *rowsTask) Run(lo, hi int) {
 func (s *State) batchRows(k *rowsTask) {
 	parallel.For(&s.wg, len(s.rows), 1, k)
 }
+
+// Fits reports whether b can step n sequences at once.
+func (b *Batch) Fits(n int) bool { return n <= b.cap }

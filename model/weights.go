@@ -58,6 +58,13 @@ type LayerWeights struct {
 // checks that cfg is supported, that every tensor has its schema shape and
 // that all weights are finite; errors name the tensor.
 func NewWeights(cfg formats.Config, src TensorSource) (*Weights, error) {
+	return NewWeightsExcept(cfg, src, nil)
+}
+
+// NewWeightsExcept is NewWeights that leaves nil the tensors for which
+// except returns true (projections or the embedding that an engine's stages
+// bring themselves: see Stages.Provided and Stages.Embed).
+func NewWeightsExcept(cfg formats.Config, src TensorSource, except func(name string) bool) (*Weights, error) {
 	if src == nil {
 		return nil, fmt.Errorf("model: nil tensor source")
 	}
@@ -69,6 +76,9 @@ func NewWeights(cfg formats.Config, src TensorSource) (*Weights, error) {
 		dst := w.slot(t.Name)
 		if dst == nil {
 			return nil, fmt.Errorf("model: tensor %s is not supported", t.Name)
+		}
+		if except != nil && except(t.Name) {
+			continue
 		}
 		data, err := src.Tensor(t.Name, t.Shape...)
 		if err != nil {

@@ -350,7 +350,7 @@ func ReadArtifact(path string, opts ...formats.GGUFOptions) (*Compiled, error) {
 		return nil, err
 	}
 	defer g.Close()
-	c, err := readArtifact(g)
+	c, err := readArtifact(g, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -363,14 +363,19 @@ func ParseArtifact(name string, data []byte, opts ...formats.GGUFOptions) (*Comp
 	if err != nil {
 		return nil, err
 	}
-	c, err := readArtifact(g)
+	c, err := readArtifact(g, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
 }
 
-func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
+// readArtifact reads the compiled model of g. With pk non-nil (OpenPacked)
+// the projections stored as panels are wrapped in place into pk.Stages and
+// the quantized embedding into pk.Embedding instead of being dequantized, and
+// float tensors are views of g, not copies: c.Weights then lacks those
+// tensors and lives only as long as g.
+func readArtifact(g *formats.GGUFFile, pk *Packed) (*Compiled, error) {
 	arch, err := g.String("general.architecture")
 	if err != nil {
 		return nil, err
@@ -415,7 +420,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 		return nil, err
 	}
 
-	known := map[string]bool{}
+	known, provided := map[string]bool{}, map[string]bool{}
 	tensors := map[string][]float32{}
 	projSplits := splitsByTensor(cfg)
 	for _, t := range cfg.Schema() {
@@ -426,7 +431,24 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 			if err != nil {
 				return nil, err
 			}
-			tensors[t.Name] = slices.Clone(v)
+			if pk == nil {
+				v = slices.Clone(v)
+			}
+			tensors[t.Name] = v
+			continue
+		}
+		if splits := projSplits[t.Name]; pk != nil && splits != nil && hasTensor(g, panelName(splits[0])) {
+			if err := pk.readStages(g, t.Name, splits, known); err != nil {
+				return nil, err
+			}
+			provided[t.Name] = true
+			continue
+		}
+		if pk != nil && t.Name == formats.EmbeddingName && (hasTensor(g, t.Name+".q8") || hasTensor(g, t.Name+".q4")) {
+			if err := pk.readEmbedding(g, t.Name, known); err != nil {
+				return nil, err
+			}
+			provided[t.Name] = true
 			continue
 		}
 		if splits := projSplits[t.Name]; splits != nil && hasTensor(g, panelName(splits[0])) && hasTensor(g, t.Name+".q8.scale") {
@@ -467,7 +489,7 @@ func readArtifact(g *formats.GGUFFile) (*Compiled, error) {
 		}
 		return nil, fmt.Errorf("tensor %s is missing (neither float, .q8 nor .q4)", t.Name)
 	}
-	w, err := model.NewWeights(cfg, mapSource(tensors))
+	w, err := model.NewWeightsExcept(cfg, mapSource(tensors), func(name string) bool { return provided[name] })
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,24 @@ func (c *Compiled) Simulate() (*model.Model, error) {
 	return model.Build(c.Weights, stages)
 }
 
+// NewActHook returns the simulation's activation stage for acts: every
+// activation of acts is quantized and dequantized in place before the
+// block consumes it (the runtime plugs it in for the activations its
+// kernels take in float32).
+func NewActHook(cfg formats.Config, acts map[ActKey]ActQuant) (model.Hook, error) {
+	return newActHook(cfg, acts)
+}
+
+// NewStateHook returns the int8 SSM-state stage for the state scales of a
+// compiled model (nil scales: no stage, nil).
+func NewStateHook(cfg formats.Config, scales [][]float32) (model.StateHook, error) {
+	h, err := newStateHook(cfg, scales)
+	if h == nil || err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // stateHook quantizes-dequantizes every layer's SSM state where it is
 // stored between calls, as an int8 state cache (kernels.StateQ8) would:
 // q = sat8(RNE(float32(h·(1/s)))), h = float32(q)·s.

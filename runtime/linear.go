@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/quamba/quamba/kernels"
+	"github.com/quamba/quamba/quant"
+)
+
+// panelRange is a part of a projection: whole 16-row panels starting at
+// output row row0.
+type panelRange struct{ lo, hi, row0 int }
+
+// splitPanels cuts np panels into p parts for every p up to the CPU count.
+func splitPanels(np int) [][]panelRange {
+	maxParts := max(1, min(runtime.NumCPU(), np))
+	split := make([][]panelRange, maxParts)
+	for p := 1; p <= maxParts; p++ {
+		parts := make([]panelRange, p)
+		for j := range parts {
+			lo, hi := np*j/p, np*(j+1)/p
+			parts[j] = panelRange{lo, hi, lo * kernels.PanelRows}
+		}
+		split[p-1] = parts
+	}
+	return split
+}
+
+// i8Pool holds the int8 activation scratch of the A8 projections: Get and
+// Put of a large enough buffer do not allocate.
+var i8Pool = sync.Pool{New: func() any { return new([]int8) }}
+
+func getI8(n int) *[]int8 {
+	b := i8Pool.Get().(*[]int8)
+	if cap(*b) < n {
+		*b = make([]int8, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+var i32Pool = sync.Pool{New: func() any { return new([]int32) }}
+
+func getI32(n int) *[]int32 {
+	b := i32Pool.Get().(*[]int32)
+	if cap(*b) < n {
+		*b = make([]int32, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// w8a8 is an int8 projection with a per-tensor int8 input: x is quantized
+// with the input's scale sx (kernels.QuantizeI8, the simulation's
+// arithmetic) and multiplied on the W8A8 kernels, whose epilogue scales
+// output row n by sx·sw[n].
+type w8a8 struct {
+	n, k   int
+	w      *kernels.W8
+	parts  [][]panelRange
+	views  [][]*kernels.W8 // views[p-1][j]: the panels of part j of p
+	scale  []float32       // [n] sx·sw[n]
+	invX   float32
+	weight int
+}
+
+func newW8A8(st quant.PackedStage, n, k int, sx float32) *w8a8 {
+	l := &w8a8{n: n, k: k, w: st.W8, invX: quant.InvScale(sx), scale: make([]float32, n), weight: st.W8.Bytes()}
+	for r, s := range st.Scale {
+		l.scale[r] = sx * s
+	}
+	l.parts = splitPanels(st.W8.NumPanels())
+	l.views = make([][]*kernels.W8, len(l.parts))
+	for p, parts := range l.parts {
+		for _, pr := range parts {
+			l.views[p] = append(l.views[p], st.W8.Panels(pr.lo, pr.hi))
+		}
+	}
+	return l
+}
+
+func (l *w8a8) Dims() (n, k int) { return l.n, l.k }
+func (l *w8a8) Parts() int        { return len(l.parts) }
+
+func (l *w8a8) MatMul(y, x []float32, T, lo, hi, parts int) {
+	q := getI8(T * l.k)
+	defer i8Pool.Put(q)
+	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
+	for j := lo; j < hi; j++ {
+		pr, w := l.parts[parts-1][j], l.views[parts-1][j]
+		rows := min(l.n, pr.hi*kernels.PanelRows) - pr.row0
+		kernels.MatMulW8A8F32(T, *q, l.k, w, l.scale[pr.row0:pr.row0+rows], nil, y[pr.row0:], l.n)
+	}
+}
+
+// w8a8Blocks is an int8 projection whose int8 input has a scale per block
+// of columns (a reordered Mamba1 x feeding x_proj): each block of columns
+// is its own W8 (repacked at load from the stored panels: x_proj is a few
+// percent of the weights), multiplied into int32 and scaled by
+// sx[b]·sw[n] when the blocks are summed.
+type w8a8Blocks struct {
+	n, k   int
+	ends   []int
+	blocks []*kernels.W8
+	scale  [][]float32 // [block][n] sx[b]·sw[n]
+	inv    []float32
+}
+
+func newW8A8Blocks(st quant.PackedStage, n, k int, a quant.ActQuant) (*w8a8Blocks, error) {
+	codes := st.W8.Unpack()
+	l := &w8a8Blocks{n: n, k: k, ends: a.Ends}
+	c0 := 0
+	for b, c1 := range a.Ends {
+		w, err := kernels.PackW8(n, c1-c0, codes[c0:], k)
+		if err != nil {
+			return nil, err
+		}
+		sc := make([]float32, n)
+		for r := range sc {
+			sc[r] = a.Scales[b] * st.Scale[r]
+		}
+		l.blocks, l.scale, l.inv = append(l.blocks, w), append(l.scale, sc), append(l.inv, quant.InvScale(a.Scales[b]))
+		c0 = c1
+	}
+	return l, nil
+}
+
+func (l *w8a8Blocks) Dims() (n, k int) { return l.n, l.k }
+func (l *w8a8Blocks) Parts() int        { return 1 }
+
+func (l *w8a8Blocks) MatMul(y, x []float32, T, lo, hi, parts int) {
+	q, acc := getI8(T*l.k), getI32(T*l.n)
+	defer i8Pool.Put(q)
+	defer i32Pool.Put(acc)
+	c0 := 0
+	for b, c1 := range l.ends {
+		w := c1 - c0
+		qb := (*q)[:T*w]
+		for t := range T {
+			kernels.QuantizeI8(x[t*l.k+c0:t*l.k+c1], l.inv[b], qb[t*w:(t+1)*w])
+		}
+		kernels.MatMulW8A8I32(T, qb, w, l.blocks[b], *acc, l.n)
+		sc := l.scale[b]
+		for t := range T {
+			yr, ar := y[t*l.n:(t+1)*l.n], (*acc)[t*l.n:(t+1)*l.n]
+			if b == 0 {
+				for r := range yr {
+					yr[r] = float32(ar[r]) * sc[r]
+				}
+			} else {
+				for r := range yr {
+					yr[r] += float32(ar[r]) * sc[r]
+				}
+			}
+		}
+		c0 = c1
+	}
+}
+
+// w4 is a 4-bit projection: W4A8 (x quantized with the per-tensor scale
+// sx) or, without an int8 input (W4A16, or an input with several scales),
+// W4A16 on the float input as the block gives it.
+type w4 struct {
+	n, k  int
+	a8    bool
+	sx    float32
+	invX  float32
+	parts [][]panelRange
+	views [][]*kernels.W4
+}
+
+func newW4(st quant.PackedStage, n, k int, sx float32) *w4 {
+	l := &w4{n: n, k: k, a8: sx > 0, sx: sx}
+	if l.a8 {
+		l.invX = quant.InvScale(sx)
+	}
+	l.parts = splitPanels(st.W4.NumPanels())
+	l.views = make([][]*kernels.W4, len(l.parts))
+	for p, parts := range l.parts {
+		for _, pr := range parts {
+			l.views[p] = append(l.views[p], st.W4.Panels(pr.lo, pr.hi))
+		}
+	}
+	return l
+}
+
+func (l *w4) Dims() (n, k int) { return l.n, l.k }
+func (l *w4) Parts() int        { return len(l.parts) }
+
+func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
+	if !l.a8 {
+		for j := lo; j < hi; j++ {
+			pr := l.parts[parts-1][j]
+			kernels.MatMulW4A16F32(T, x, l.k, l.views[parts-1][j], y[pr.row0:], l.n)
+		}
+		return
+	}
+	q := getI8(T * l.k)
+	defer i8Pool.Put(q)
+	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
+	for j := lo; j < hi; j++ {
+		pr := l.parts[parts-1][j]
+		kernels.MatMulW4A8F32(T, *q, l.k, l.sx, l.views[parts-1][j], y[pr.row0:], l.n)
+	}
+}
+
+// checkStage validates a stored stage against the shape the block wants.
+func checkStage(st quant.PackedStage, n, k int) error {
+	switch {
+	case st.W8 != nil:
+		if st.W8.N != n || st.W8.K != k || len(st.Scale) != n {
+			return fmt.Errorf("int8 panels are %dx%d with %d scales, want %dx%d", st.W8.N, st.W8.K, len(st.Scale), n, k)
+		}
+	case st.W4 != nil:
+		if st.W4.N != n || st.W4.K != k {
+			return fmt.Errorf("4-bit panels are %dx%d, want %dx%d", st.W4.N, st.W4.K, n, k)
+		}
+	default:
+		return fmt.Errorf("empty stage")
+	}
+	return nil
+}

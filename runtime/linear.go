@@ -82,7 +82,7 @@ func newW8A8(st quant.PackedStage, n, k int, sx float32) *w8a8 {
 }
 
 func (l *w8a8) Dims() (n, k int) { return l.n, l.k }
-func (l *w8a8) Parts() int        { return len(l.parts) }
+func (l *w8a8) Parts() int       { return len(l.parts) }
 
 func (l *w8a8) MatMul(y, x []float32, T, lo, hi, parts int) {
 	q := getI8(T * l.k)
@@ -128,7 +128,7 @@ func newW8A8Blocks(st quant.PackedStage, n, k int, a quant.ActQuant) (*w8a8Block
 }
 
 func (l *w8a8Blocks) Dims() (n, k int) { return l.n, l.k }
-func (l *w8a8Blocks) Parts() int        { return 1 }
+func (l *w8a8Blocks) Parts() int       { return 1 }
 
 func (l *w8a8Blocks) MatMul(y, x []float32, T, lo, hi, parts int) {
 	q, acc := getI8(T*l.k), getI32(T*l.n)
@@ -187,7 +187,7 @@ func newW4(st quant.PackedStage, n, k int, sx float32) *w4 {
 }
 
 func (l *w4) Dims() (n, k int) { return l.n, l.k }
-func (l *w4) Parts() int        { return len(l.parts) }
+func (l *w4) Parts() int       { return len(l.parts) }
 
 func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
 	if !l.a8 {

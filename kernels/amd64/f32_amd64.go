@@ -59,3 +59,12 @@ func GemmF32x14x2AVX512(x *float32, ldx, rows int, w *float32, pstride, kq int, 
 //
 //go:noescape
 func GemmF32x14AVX512(x *float32, ldx, rows int, w *float32, kq int, y *float32, ldy, accum int, bias, next *float32)
+
+// MemRead8AVX512 reads n bytes at p (n a multiple of 2048) as eight
+// sequential streams read in step, the eight eighths of the buffer, with
+// 64-byte loads, and returns the XOR of all their 8-byte little-endian
+// words: the read-bandwidth yardstick for GemvF32AVX512, which streams eight
+// panels the same way. Requires AVX-512F.
+//
+//go:noescape
+func MemRead8AVX512(p *byte, n int) uint64

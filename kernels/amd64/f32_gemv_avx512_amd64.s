@@ -212,3 +212,98 @@ g1store:
 done:
 	VZEROUPPER
 	RET
+
+// func MemRead8AVX512(p *byte, n int) uint64
+//
+// The read-bandwidth yardstick of GemvF32AVX512: streams the eight eighths
+// of n bytes (a multiple of 2048) in step, 256 bytes of each per iteration,
+// XORing every 64-byte load into eight accumulators (one per stream) so that
+// no load can be optimised away; returns the XOR of all 8-byte words.
+//
+//	SI, DI, R8-R13  the eight stream cursors   CX iterations left
+//	Z0-Z7  XOR accumulators
+TEXT ·MemRead8AVX512(SB), NOSPLIT, $0-24
+	MOVQ	p+0(FP), SI
+	MOVQ	n+8(FP), CX
+	SHRQ	$3, CX
+	LEAQ	(SI)(CX*1), DI
+	LEAQ	(DI)(CX*1), R8
+	LEAQ	(R8)(CX*1), R9
+	LEAQ	(R9)(CX*1), R10
+	LEAQ	(R10)(CX*1), R11
+	LEAQ	(R11)(CX*1), R12
+	LEAQ	(R12)(CX*1), R13
+	SHRQ	$8, CX
+	VPXORQ	Z0, Z0, Z0
+	VPXORQ	Z1, Z1, Z1
+	VPXORQ	Z2, Z2, Z2
+	VPXORQ	Z3, Z3, Z3
+	VPXORQ	Z4, Z4, Z4
+	VPXORQ	Z5, Z5, Z5
+	VPXORQ	Z6, Z6, Z6
+	VPXORQ	Z7, Z7, Z7
+	TESTQ	CX, CX
+	JZ	reduce8
+
+read8:
+	VPXORQ	0(SI), Z0, Z0
+	VPXORQ	64(SI), Z0, Z0
+	VPXORQ	128(SI), Z0, Z0
+	VPXORQ	192(SI), Z0, Z0
+	VPXORQ	0(DI), Z1, Z1
+	VPXORQ	64(DI), Z1, Z1
+	VPXORQ	128(DI), Z1, Z1
+	VPXORQ	192(DI), Z1, Z1
+	VPXORQ	0(R8), Z2, Z2
+	VPXORQ	64(R8), Z2, Z2
+	VPXORQ	128(R8), Z2, Z2
+	VPXORQ	192(R8), Z2, Z2
+	VPXORQ	0(R9), Z3, Z3
+	VPXORQ	64(R9), Z3, Z3
+	VPXORQ	128(R9), Z3, Z3
+	VPXORQ	192(R9), Z3, Z3
+	VPXORQ	0(R10), Z4, Z4
+	VPXORQ	64(R10), Z4, Z4
+	VPXORQ	128(R10), Z4, Z4
+	VPXORQ	192(R10), Z4, Z4
+	VPXORQ	0(R11), Z5, Z5
+	VPXORQ	64(R11), Z5, Z5
+	VPXORQ	128(R11), Z5, Z5
+	VPXORQ	192(R11), Z5, Z5
+	VPXORQ	0(R12), Z6, Z6
+	VPXORQ	64(R12), Z6, Z6
+	VPXORQ	128(R12), Z6, Z6
+	VPXORQ	192(R12), Z6, Z6
+	VPXORQ	0(R13), Z7, Z7
+	VPXORQ	64(R13), Z7, Z7
+	VPXORQ	128(R13), Z7, Z7
+	VPXORQ	192(R13), Z7, Z7
+	ADDQ	$256, SI
+	ADDQ	$256, DI
+	ADDQ	$256, R8
+	ADDQ	$256, R9
+	ADDQ	$256, R10
+	ADDQ	$256, R11
+	ADDQ	$256, R12
+	ADDQ	$256, R13
+	DECQ	CX
+	JNZ	read8
+
+reduce8:
+	VPXORQ	Z1, Z0, Z0
+	VPXORQ	Z3, Z2, Z2
+	VPXORQ	Z5, Z4, Z4
+	VPXORQ	Z7, Z6, Z6
+	VPXORQ	Z2, Z0, Z0
+	VPXORQ	Z6, Z4, Z4
+	VPXORQ	Z4, Z0, Z0
+	VEXTRACTI64X4	$1, Z0, Y1
+	VPXOR	Y1, Y0, Y0
+	VEXTRACTI128	$1, Y0, X1
+	VPXOR	X1, X0, X0
+	VPSRLDQ	$8, X0, X1
+	VPXOR	X1, X0, X0
+	VMOVQ	X0, AX
+	MOVQ	AX, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -112,7 +112,17 @@ ld:
 //   dA = exp2(dl*A[n]); h[n] = fma(dA, h[n], du*Bf[n]); acc = fma(Cf[n], h[n], acc)
 // Bf[n], Cf[n] are broadcast from (R12), 4(R12). Reads Z15 (dl), Z14 (du)
 // and the SCAN_EXP2_512 constants, updates Z13 (acc); Z0-Z5 temporaries.
+// The rows 4 KB ahead of every stream are prefetched: in a decode step, A
+// and the state come from DRAM (the layer's weights have streamed through
+// the caches since the last step), and with the two blocks read in step
+// the hardware prefetchers alone left the cold step 1.2x slower than the
+// AVX2 kernel's; with the prefetches it is 1.4x faster
+// (BenchmarkScanM1VsGEMV130M). A hot step is unchanged.
 #define M1_ROW16 \
+	PREFETCHT0       4096(DI)(CX*1); /* 8 blocks ahead for N = 16: decode steps find A and h in DRAM */ \
+	PREFETCHT0       4096(DX)(CX*1); \
+	PREFETCHT0       4096(SI)(CX*1); \
+	PREFETCHT0       4096(AX)(CX*1); \
 	VMOVUPS          (DI)(CX*1), Y0; \
 	VINSERTF64X4     $1, (DX)(CX*1), Z0, Z0; /* A rows of both blocks */ \
 	VMULPS           Z0, Z15, Z0; /* dl*A */ \
@@ -391,6 +401,10 @@ qrows:
 	MOVQ M1_N(R8), CX
 
 qstate:
+	PREFETCHT0       4096(DI)      // A and the int8 rows ahead, as M1_ROW16
+	PREFETCHT0       4096(DX)
+	PREFETCHT0       1024(SI)
+	PREFETCHT0       1024(AX)
 	VMOVQ            (SI), X5
 	VPINSRQ          $1, (AX), X5, X5
 	VPMOVSXBD        X5, Z5

@@ -124,6 +124,7 @@ func NewStateHook(cfg formats.Config, scales [][]float32) (model.StateHook, erro
 type stateHook struct {
 	ends   [][]int     // per layer: runs of the scan layout sharing a scale
 	scales [][]float32 // per layer: the scale of each run
+	inv    [][]float32 // per layer: InvScale of each run's scale
 }
 
 func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
@@ -135,7 +136,7 @@ func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
 	}
 	E, N, G := cfg.DInner, cfg.DState, StateGroup(cfg)
 	want := E / G * N
-	h := &stateHook{ends: make([][]int, cfg.NLayer), scales: make([][]float32, cfg.NLayer)}
+	h := &stateHook{ends: make([][]int, cfg.NLayer), scales: make([][]float32, cfg.NLayer), inv: make([][]float32, cfg.NLayer)}
 	for i, sc := range scales {
 		if len(sc) != want {
 			return nil, fmt.Errorf("quant: layer %d has %d state scales, want %d", i, len(sc), want)
@@ -170,26 +171,32 @@ func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
 			}
 		}
 	}
+	for i, sc := range h.scales {
+		h.inv[i] = make([]float32, len(sc))
+		for j, v := range sc {
+			h.inv[i][j] = InvScale(v)
+		}
+	}
 	return h, nil
 }
 
 // State fake-quantizes layer's state in place.
 func (h *stateHook) State(layer int, state []float32) {
 	ends := h.ends[layer]
-	if err := FakeQuantI8Blocks(state, ends[len(ends)-1], ends, h.scales[layer]); err != nil {
-		panic(fmt.Sprintf("quant: layer %d state: %v", layer, err))
-	}
+	fakeQuantBlocks(state, ends[len(ends)-1], ends, h.scales[layer], h.inv[layer])
 }
 
 // actHook is the simulation's activation stage.
 type actHook struct {
 	acts [][]*ActQuant // [layer+1][point]
+	inv  [][][]float32 // [layer+1][point]: InvScale of each block's scale
 }
 
 func newActHook(cfg formats.Config, acts map[ActKey]ActQuant) (*actHook, error) {
-	h := &actHook{acts: make([][]*ActQuant, cfg.NLayer+1)}
+	h := &actHook{acts: make([][]*ActQuant, cfg.NLayer+1), inv: make([][][]float32, cfg.NLayer+1)}
 	for i := range h.acts {
 		h.acts[i] = make([]*ActQuant, len(model.Points()))
+		h.inv[i] = make([][]float32, len(model.Points()))
 	}
 	for k, a := range acts {
 		if k.Layer < -1 || k.Layer >= cfg.NLayer || int(k.Point) >= len(model.Points()) {
@@ -203,8 +210,19 @@ func newActHook(cfg formats.Config, acts map[ActKey]ActQuant) (*actHook, error) 
 				return nil, fmt.Errorf("quant: activation %v of layer %d block %d: %w", k.Point, k.Layer, i, err)
 			}
 		}
+		if a.Ends[len(a.Ends)-1] != model.PointCols(cfg, k.Point) {
+			return nil, fmt.Errorf("quant: activation %v of layer %d: blocks end at column %d, the activation has %d", k.Point, k.Layer, a.Ends[len(a.Ends)-1], model.PointCols(cfg, k.Point))
+		}
+		if err := checkEnds("activation "+k.Point.String(), a.Ends, a.Ends[len(a.Ends)-1]); err != nil {
+			return nil, err
+		}
 		a := a
 		h.acts[k.Layer+1][k.Point] = &a
+		inv := make([]float32, len(a.Scales))
+		for j, s := range a.Scales {
+			inv[j] = InvScale(s)
+		}
+		h.inv[k.Layer+1][k.Point] = inv
 	}
 	return h, nil
 }
@@ -221,7 +239,5 @@ func (h *actHook) Act(layer int, p model.Point, rows, cols int, data []float32) 
 	}
 	// Shapes and scales were checked when the hook was made; the block
 	// reports every point with the columns its schema gives.
-	if err := FakeQuantI8Blocks(data, cols, a.Ends, a.Scales); err != nil {
-		panic(fmt.Sprintf("quant: layer %d %v: %v", layer, p, err))
-	}
+	fakeQuantBlocks(data[:rows*cols], cols, a.Ends, a.Scales, h.inv[layer+1][p])
 }

@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/quamba/quamba/kernels"
 )
@@ -330,11 +331,18 @@ func FakeQuantI8Blocks(x []float32, cols int, ends []int, scales []float32) erro
 	}
 	inv := make([]float32, len(scales))
 	for i, s := range scales {
-		if err := checkActScale(fmt.Sprintf("%s: block %d", fn, i), s); err != nil {
+		if err := checkActScale(fn+": block "+strconv.Itoa(i), s); err != nil {
 			return err
 		}
 		inv[i] = InvScale(s)
 	}
+	fakeQuantBlocks(x, cols, ends, scales, inv)
+	return nil
+}
+
+// fakeQuantBlocks is FakeQuantI8Blocks on checked arguments with the
+// reciprocal scales inv: no validation, no allocation.
+func fakeQuantBlocks(x []float32, cols int, ends []int, scales, inv []float32) {
 	for r := 0; r < len(x); r += cols {
 		lo := 0
 		for i, e := range ends {
@@ -342,5 +350,4 @@ func FakeQuantI8Blocks(x []float32, cols int, ends []int, scales []float32) erro
 			lo = e
 		}
 	}
-	return nil
 }

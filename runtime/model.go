@@ -220,26 +220,39 @@ func (m *Model) NewSession() *Session {
 	return &Session{m: m, s: m.eng.NewState()}
 }
 
-// run calls f with the engine while the model stays open.
-func (s *Session) run(f func(*model.Model) error) error {
+// lock holds the model open for a call and returns its engine, or nil
+// when the model is closed (then nothing is held).
+func (s *Session) lock() *model.Model {
 	s.m.mu.RLock()
-	defer s.m.mu.RUnlock()
 	if s.m.closed || s.s == nil {
-		return ErrClosed
+		s.m.mu.RUnlock()
+		return nil
 	}
-	return f(s.m.eng)
+	return s.m.eng
 }
+
+func (s *Session) unlock() { s.m.mu.RUnlock() }
 
 // Forward feeds tokens in sequence mode (the prompt: batched GEMMs and the
 // chunked scan). logits is empty, the padded logits of the last token, or
 // those of every token (see model.Model.Forward).
 func (s *Session) Forward(tokens []int, logits []float32) error {
-	return s.run(func(e *model.Model) error { return e.Forward(s.s, tokens, logits) })
+	e := s.lock()
+	if e == nil {
+		return ErrClosed
+	}
+	defer s.unlock()
+	return e.Forward(s.s, tokens, logits)
 }
 
 // Step feeds one token in decode mode and writes its padded logits.
 func (s *Session) Step(token int, logits []float32) error {
-	return s.run(func(e *model.Model) error { return e.Step(s.s, token, logits) })
+	e := s.lock()
+	if e == nil {
+		return ErrClosed
+	}
+	defer s.unlock()
+	return e.Step(s.s, token, logits)
 }
 
 // Reset returns the session to the start of a sequence.
@@ -252,14 +265,20 @@ func (s *Session) Reset() {
 // Save returns the session's state: Restore on a session of the same
 // model continues the sequence exactly where it stopped.
 func (s *Session) Save() ([]byte, error) {
-	var b []byte
-	err := s.run(func(*model.Model) (err error) { b, err = s.s.MarshalBinary(); return err })
-	return b, err
+	if s.lock() == nil {
+		return nil, ErrClosed
+	}
+	defer s.unlock()
+	return s.s.MarshalBinary()
 }
 
 // Restore sets the session's state to one Save returned.
 func (s *Session) Restore(b []byte) error {
-	return s.run(func(*model.Model) error { return s.s.UnmarshalBinary(b) })
+	if s.lock() == nil {
+		return ErrClosed
+	}
+	defer s.unlock()
+	return s.s.UnmarshalBinary(b)
 }
 
 // StepBatch feeds tokens[r] to sessions[r] for every r in one pass: each

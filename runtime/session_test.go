@@ -181,8 +181,8 @@ func TestRuntimeBadInput(t *testing.T) {
 	}
 	bad := map[string]string{
 		write("truncated.gguf", data[:len(data)/2]): "",
-		write("empty.gguf", nil):                     "",
-		write("header.gguf", data[:64]):              "",
+		write("empty.gguf", nil):                    "",
+		write("header.gguf", data[:64]):             "",
 	}
 	corrupt := append([]byte(nil), data...)
 	corrupt[len(corrupt)-100] ^= 0x55

@@ -128,6 +128,27 @@ func BenchmarkScanM2StepStateQ8(b *testing.B) {
 	})
 }
 
+// BenchmarkScanM2Step24 steps 24 layers' states in turn (24 x 786 KB, more
+// than the caches of one core hold), as a decode token does: each layer's
+// state comes from L3 or DRAM. One op is one layer.
+func BenchmarkScanM2Step24(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const layers = 24
+	k := newM2Case(r, 24, 64, 128, 1, 1)
+	states := make([][]float32, layers)
+	for i := range states {
+		states[i] = make([]float32, 24*64*128)
+	}
+	y := make([]float32, 24*64)
+	benchTiers(b, func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			ScanM2Step(&k.p, states[i], y, k.x, k.dt, k.B, k.C)
+			i = (i + 1) % layers
+		}
+	})
+}
+
 // BenchmarkScanM2StepStateQ8G8 is the int8-state step with scales per 8
 // channels and state, as the compiler calibrates them.
 func BenchmarkScanM2StepStateQ8G8(b *testing.B) {

@@ -86,10 +86,10 @@ panel:
 	// independent accumulators; the weights are one sequential stream,
 	// prefetched 8 KB ahead (across panels and calls' ends alike). On the
 	// mamba-130m decode GEMVs, alternating with a plain read, 8 KB gave
-	// 0.91-0.93 of the read bandwidth against 0.83-0.89 at 2 KB (the AVX2
-	// kernel's distance) and no prefetch; 12 and 16 KB and PREFETCHT1
-	// were within the noise of 8 KB, and prefetching a call's first 8 KB
-	// on entry did not help.
+	// 0.89-0.97 of the read bandwidth against 0.82-0.89 at 2 KB (the AVX2
+	// kernel's distance) and 0.80-0.89 without prefetch; 12 and 16 KB and
+	// PREFETCHT1 were within the noise of 8 KB, and prefetching a call's
+	// first 8 KB on entry did not help.
 quad:
 	PREFETCHT0	8192(DX)
 	PREFETCHT0	8256(DX)

@@ -9,6 +9,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/quamba/quamba/model"
 )
 
 func evalCommand() *cli.Command {
@@ -20,6 +22,7 @@ func evalCommand() *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag,
 			noVerifyFlag,
+			simulateFlag,
 			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
 			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is only drawn on a terminal)"},
@@ -29,10 +32,12 @@ func evalCommand() *cli.Command {
 }
 
 func runEval(c *cli.Context) error {
-	dir, m, tok, err := loadModel(c)
+	l, err := loadModel(c)
 	if err != nil {
 		return err
 	}
+	defer l.close()
+	dir, tok := l.dir, l.tok
 	textPath := c.String("text")
 	if textPath == "" {
 		if textPath, err = bundledPath(bundledHeldout); err != nil {
@@ -46,7 +51,7 @@ func runEval(c *cli.Context) error {
 	ctxLen := c.Int("ctx")
 	if ctxLen == 0 {
 		ctxLen = 2048
-		if m.Config.VocabSize <= 256 {
+		if l.cfg.VocabSize <= 256 {
 			ctxLen = 256
 		}
 	}
@@ -74,7 +79,7 @@ func runEval(c *cli.Context) error {
 		}
 	}
 	start := time.Now()
-	res, err := m.Perplexity(c.Context, tokens, ctxLen, progress)
+	res, err := model.Perplexity(c.Context, l.lm, tokens, ctxLen, progress)
 	if err != nil {
 		return err
 	}
@@ -83,7 +88,7 @@ func runEval(c *cli.Context) error {
 		_ = bar.Finish()
 	}
 	out := c.App.Writer
-	fmt.Fprintf(out, "model       %s\n", dir)
+	fmt.Fprintf(out, "model       %s (%s)\n", dir, l.kind)
 	fmt.Fprintf(out, "text        %s (%d bytes, %d tokens)\n", textPath, len(text), len(tokens))
 	fmt.Fprintf(out, "windows     %d of up to %d tokens, %d predictions\n", len(res.WindowNLL), ctxLen, res.Predictions)
 	fmt.Fprintf(out, "nll         %.6f nats/token\n", res.NLL/float64(res.Predictions))

@@ -19,6 +19,7 @@ func generateCommand() *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag,
 			noVerifyFlag,
+			simulateFlag,
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Value: "ROMEO:\n", Usage: "text to continue"},
 			&cli.IntFlag{Name: "max-tokens", Aliases: []string{"n"}, Value: 200, Usage: "number of tokens to generate"},
 			&cli.Float64Flag{Name: "temperature", Aliases: []string{"t"}, Value: 0.8, Usage: "sampling temperature; 0 is greedy"},
@@ -31,10 +32,12 @@ func generateCommand() *cli.Command {
 }
 
 func runGenerate(c *cli.Context) error {
-	_, m, tok, err := loadModel(c)
+	l, err := loadModel(c)
 	if err != nil {
 		return err
 	}
+	defer l.close()
+	tok := l.tok
 	temp := c.Float64("temperature")
 	if temp < 0 || math.IsNaN(temp) {
 		return fmt.Errorf("--temperature %v: must be >= 0", temp)
@@ -52,10 +55,10 @@ func runGenerate(c *cli.Context) error {
 		return fmt.Errorf("the prompt is empty")
 	}
 
-	st := m.NewState()
-	logits := make([]float32, m.Config.PaddedVocab)
+	st := l.lm.NewSequence()
+	logits := make([]float32, l.cfg.PaddedVocab)
 	start := time.Now()
-	if err := m.Forward(st, prompt, logits); err != nil {
+	if err := st.Forward(prompt, logits); err != nil {
 		return err
 	}
 	prefill := time.Since(start)
@@ -80,7 +83,7 @@ func runGenerate(c *cli.Context) error {
 		if i == n-1 {
 			break
 		}
-		if err := m.Step(st, next, logits); err != nil {
+		if err := st.Step(next, logits); err != nil {
 			return err
 		}
 	}

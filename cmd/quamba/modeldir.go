@@ -12,6 +12,7 @@ import (
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/model"
 	"github.com/quamba/quamba/quant"
+	"github.com/quamba/quamba/runtime"
 	"github.com/quamba/quamba/tokenizer"
 )
 
@@ -79,31 +80,66 @@ func modelDir(c *cli.Context) (string, error) {
 	return d, nil
 }
 
-// loadModel builds the FP32 engine of --model (or the bundled model) and
-// picks its tokenizer.
-func loadModel(c *cli.Context) (dir string, m *model.Model, tok tokenizer.Tokenizer, err error) {
-	if dir, err = modelDir(c); err != nil {
-		return "", nil, nil, err
+// simulateFlag runs an artifact through the compiler's float32 simulation
+// instead of the integer runtime.
+var simulateFlag = &cli.BoolFlag{
+	Name:  "simulate",
+	Usage: "run a .gguf artifact through the exact float32 simulation of its scheme instead of the int8 runtime",
+}
+
+// loaded is a model ready to run: the FP32 engine of a checkpoint, the int8
+// runtime of an artifact, or an artifact's simulation (--simulate).
+type loaded struct {
+	dir   string
+	lm    model.LanguageModel
+	cfg   formats.Config
+	tok   tokenizer.Tokenizer
+	kind  string // "fp32", "runtime" or "simulation"
+	close func()
+}
+
+// loadModel loads --model (or the bundled model) and picks its tokenizer;
+// the caller calls close when done.
+func loadModel(c *cli.Context) (*loaded, error) {
+	dir, err := modelDir(c)
+	if err != nil {
+		return nil, err
 	}
+	l := &loaded{dir: dir, close: func() {}}
 	tokDir := dir
-	if quant.IsArtifact(dir) {
-		// A quantized artifact runs through the exact simulation of its
-		// scheme; its tokenizer is looked up beside it.
-		var cm *quant.Compiled
-		if cm, err = quant.ReadArtifact(dir, formats.GGUFOptions{SkipChecksum: c.Bool(noVerifyFlag.Name)}); err != nil {
-			return "", nil, nil, err
+	switch {
+	case quant.IsArtifact(dir) && c.Bool(simulateFlag.Name):
+		cm, err := quant.ReadArtifact(dir, formats.GGUFOptions{SkipChecksum: c.Bool(noVerifyFlag.Name)})
+		if err != nil {
+			return nil, err
 		}
-		if m, err = cm.Simulate(); err != nil {
-			return "", nil, nil, fmt.Errorf("%s: %w", dir, err)
+		m, err := cm.Simulate()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
+		l.lm, l.cfg, l.kind = m, m.Config, "simulation"
 		tokDir = filepath.Dir(dir)
-	} else if m, err = model.Load(dir); err != nil {
-		return "", nil, nil, err
+	case quant.IsArtifact(dir):
+		// A quantized artifact runs on the integer kernels; its tokenizer
+		// is looked up beside it.
+		rt, err := runtime.Open(dir, runtime.Options{SkipChecksum: c.Bool(noVerifyFlag.Name)})
+		if err != nil {
+			return nil, err
+		}
+		l.lm, l.cfg, l.kind, l.close = rt, rt.Config(), "runtime", func() { rt.Close() }
+		tokDir = filepath.Dir(dir)
+	default:
+		m, err := model.Load(dir)
+		if err != nil {
+			return nil, err
+		}
+		l.lm, l.cfg, l.kind = m, m.Config, "fp32"
 	}
-	if tok, err = tokenizerFor(tokDir, m.Config); err != nil {
-		return "", nil, nil, err
+	if l.tok, err = tokenizerFor(tokDir, l.cfg); err != nil {
+		l.close()
+		return nil, err
 	}
-	return dir, m, tok, nil
+	return l, nil
 }
 
 // tokenizerFor picks the tokenizer of a model: its own tokenizer.json when the

@@ -21,6 +21,8 @@ import (
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/model"
 	"github.com/quamba/quamba/quant"
+	"github.com/quamba/quamba/runtime"
+	"github.com/quamba/quamba/tokenizer"
 )
 
 const bundledCalib = "testdata/shakespeare-calib.txt"
@@ -42,7 +44,9 @@ func quantizeCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the choice of calibration samples"},
 			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "artifact path (default: MODEL-SCHEME.gguf in the working directory)"},
-			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity (must not be calibration text)"},
+			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity, the artifact run by the int8 runtime (must not be calibration text; default for the bundled model: its held-out text)"},
+			&cli.BoolFlag{Name: "no-eval", Usage: "skip the perplexity report and the sample generation"},
+			&cli.StringFlag{Name: "sample", Usage: "prompt of a short greedy generation from the artifact after writing it (default for the bundled model: \"ROMEO:\")"},
 			&cli.IntFlag{Name: "ctx", Usage: "perplexity window for --eval (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bars"},
 			// Technique switches: each defaults to the scheme's choice.
@@ -204,7 +208,23 @@ func runQuantize(c *cli.Context) error {
 	var calibTime time.Duration
 	// Without --eval the source weights are not needed again: compile them
 	// in place (one copy of the weights less).
-	inPlace := c.String("eval") == ""
+	evalPath, sample := c.String("eval"), c.String("sample")
+	if c.String(modelFlag.Name) == "" && !c.Bool("no-eval") {
+		// The bundled model: show what quantization cost and what the
+		// artifact writes.
+		if evalPath == "" {
+			if evalPath, err = bundledPath(bundledHeldout); err != nil {
+				return err
+			}
+		}
+		if sample == "" {
+			sample = "ROMEO:"
+		}
+	}
+	if c.Bool("no-eval") {
+		evalPath, sample = "", ""
+	}
+	inPlace := evalPath == ""
 	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, InPlace: inPlace, Progress: func(s quant.Stage) {
 		if s.Calib != nil && s.Calib.Done == s.Calib.Total {
 			calibTokens += s.Calib.TotalTokens
@@ -226,9 +246,37 @@ func runQuantize(c *cli.Context) error {
 	times = append([]stageTime{{"load", loadTime, loadRSS}}, times...)
 	printQuantizeSummary(c.App.Writer, dir, out, w.Config, compiled, times, calibTokens, calibTime, ds)
 
-	if evalPath := c.String("eval"); evalPath != "" {
-		return quantizeEval(c.Context, c.App.Writer, evalPath, c.Int("ctx"), w, compiled, tok)
+	if evalPath == "" && sample == "" {
+		return nil
 	}
+	rt, err := runtime.Open(out, runtime.Options{})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if evalPath != "" {
+		if err := quantizeEval(c.Context, c.App.Writer, evalPath, c.Int("ctx"), w, rt, tok); err != nil {
+			return err
+		}
+	}
+	if sample != "" {
+		return quantizeSample(c.App.Writer, rt, tok, sample, 64)
+	}
+	return nil
+}
+
+// quantizeSample prints a greedy continuation of prompt by the runtime.
+func quantizeSample(out io.Writer, rt *runtime.Model, tok tokenizer.Tokenizer, prompt string, n int) error {
+	ids := tok.Encode(prompt)
+	if len(ids) == 0 {
+		return fmt.Errorf("--sample: the prompt is empty")
+	}
+	V, P := rt.Vocab()
+	gen, err := model.Greedy(rt.NewSession(), V, P, ids, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sample (int8 runtime, greedy, %d tokens):\n%s%s\n", n, prompt, tok.Decode(gen))
 	return nil
 }
 
@@ -306,7 +354,7 @@ func bitsByKind(cm *quant.Compiled) string {
 	return strings.Join(parts, ", ")
 }
 
-func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w *model.Weights, cm *quant.Compiled, tok interface{ Encode(string) []int }) error {
+func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w *model.Weights, rt *runtime.Model, tok interface{ Encode(string) []int }) error {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -326,16 +374,12 @@ func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	sim, err := cm.Simulate()
-	if err != nil {
-		return err
-	}
-	q, err := model.Perplexity(ctx, sim, toks, ctxLen, nil)
+	q, err := model.Perplexity(ctx, rt, toks, ctxLen, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(out, "perplexity on %s (%d tokens, windows of %d): FP32 %.4f, %s %.4f (%+.2f%%)\n", path, ref.Predictions,
-		ctxLen, ref.PPL(), cm.Options.Scheme, q.PPL(), 100*(q.PPL()/ref.PPL()-1))
+	fmt.Fprintf(out, "perplexity on %s (%d tokens, windows of %d): FP32 %.4f, %s %.4f (%+.2f%%, int8 runtime)\n", path, ref.Predictions,
+		ctxLen, ref.PPL(), rt.Info().Options.Scheme, q.PPL(), 100*(q.PPL()/ref.PPL()-1))
 	return nil
 }
 

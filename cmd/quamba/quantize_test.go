@@ -31,9 +31,23 @@ func TestQuantizeThenEvalAndGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, ev)
 	}
+	if !strings.Contains(ev, "(runtime)") {
+		t.Errorf("eval of an artifact does not say it ran the int8 runtime:\n%s", ev)
+	}
 	ppl, err := strconv.ParseFloat(field(t, ev, "perplexity"), 64)
 	if err != nil {
 		t.Fatal(err)
+	}
+	sim, err := run(t, "eval", "--model", out, "--text", held, "--quiet", "--simulate")
+	if err != nil || !strings.Contains(sim, "(simulation)") {
+		t.Fatalf("eval --simulate: %v\n%s", err, sim)
+	}
+	simPPL, err := strconv.ParseFloat(field(t, sim, "perplexity"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(ppl/simPPL-1) > 0.001 {
+		t.Errorf("runtime perplexity %v, simulation %v: more than 0.1%% apart", ppl, simPPL)
 	}
 	fp := readGolden(t, modelPath(t, "mamba1-shakespeare")).Perplexity.PPL
 	if math.Abs(ppl/fp-1) > 0.005 {

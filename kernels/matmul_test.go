@@ -719,17 +719,19 @@ func TestMatMulNoAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := randX(rng, 4, k, k, 0)
-	x9, y9 := randX(rng, 9, k, k, 0), make([]int8, 9*n) // a GEMM group and a tail row
+	x9, y9 := randX(rng, 9, k, k, 0), make([]int8, 9*n)     // a GEMM group and a GEMV row
+	x12, y12 := randX(rng, 12, k, k, 0), make([]int8, 12*n) // and a padded GEMM group
 	xf := make([]float32, 4*k)
 	yi, yf := make([]int8, 4*n), make([]float32, 4*n)
 	scale := []float32{0.5}
 	for _, m := range []int{1, 4} {
 		for name, f := range map[string]func(){
-			"W8A8I8m9": func() { MatMulW8A8I8(9, x9, k, w8, scale, y9, n) },
-			"W8A8I8":   func() { MatMulW8A8I8(m, x, k, w8, scale, yi, n) },
-			"W8A8F32":  func() { MatMulW8A8F32(m, x, k, w8, scale, nil, yf, n) },
-			"W4A8":     func() { MatMulW4A8F32(m, x, k, 1, w4, yf, n) },
-			"W4A16":    func() { MatMulW4A16F32(m, xf, k, w4, yf, n) },
+			"W8A8I8m9":  func() { MatMulW8A8I8(9, x9, k, w8, scale, y9, n) },
+			"W8A8I8m12": func() { MatMulW8A8I8(12, x12, k, w8, scale, y12, n) },
+			"W8A8I8":    func() { MatMulW8A8I8(m, x, k, w8, scale, yi, n) },
+			"W8A8F32":   func() { MatMulW8A8F32(m, x, k, w8, scale, nil, yf, n) },
+			"W4A8":      func() { MatMulW4A8F32(m, x, k, 1, w4, yf, n) },
+			"W4A16":     func() { MatMulW4A16F32(m, xf, k, w4, yf, n) },
 		} {
 			f() // fill the scratch pool
 			if a := testing.AllocsPerRun(20, f); a != 0 {
@@ -740,7 +742,8 @@ func TestMatMulNoAllocs(t *testing.T) {
 }
 
 // Shapes around the register tiles and cache blocks of the SIMD GEMMs: M
-// around the 4- and 8-row groups (groups plus tail rows), N from one to a
+// around the 4- and 8-row groups (groups plus GEMV tail rows and padded
+// tail groups), N from one to a
 // few panel triples with and without a partial last panel, K around the
 // 64-byte vectors and the k-block of 4, every epilogue, per-tensor and
 // per-row scales, with and without bias. Each tier must give the generic
@@ -799,7 +802,7 @@ func TestMatMulW8A8Tiles(t *testing.T) {
 		want         [][]byte
 	}
 	var cs []tcase
-	for _, m := range []int{8, 9, 15, 17, 24} {
+	for _, m := range []int{4, 8, 9, 12, 15, 17, 24} {
 		for _, n := range []int{48, 63, 80, 100} {
 			for _, k := range []int{5, 64, 67, 300} {
 				ldx := k + m%3

@@ -54,10 +54,11 @@ group:
 	MOVQ	$8, R12
 
 	// Two blocks (16 k, 128 bytes of codes) per iteration; software
-	// prefetch 2 KB ahead as in GemvW4A8AVX2.
+	// prefetch 8 KB ahead (this kernel consumes the stream about twice as
+	// fast as GemvW4A8AVX2, whose 2 KB measured 10-15% slower here).
 pair:
-	PREFETCHT0	2048(DX)
-	PREFETCHT0	2112(DX)
+	PREFETCHT0	8192(DX)
+	PREFETCHT0	8256(DX)
 	VMOVDQU32	0(DX), Z6
 	VMOVDQU32	64(DX), Z8
 	VPSRLW	$4, Z6, Z7

@@ -9,8 +9,9 @@ import (
 )
 
 // arm64 binding of the matmul kernels (kernels/arm64). NEONDot runs the SDOT
-// kernels, NEON the ARMv8.0 ones (SMULL/SMLAL, SADALP); W4A16 has one
-// ARMv8.0 kernel for both tiers.
+// kernels, NEON the ARMv8.0 ones (SMULL/SMLAL, SADALP); NEONI8MM runs the
+// SMMLA GEMMs for W8A8 and W4A8 with M > 1 (see w8a8I8MM) and the SDOT code
+// otherwise; W4A16 has one ARMv8.0 kernel for all tiers.
 //
 // The assembly computes whole 16-row panels. A last, partial panel runs on a
 // scratch panel (padded scales and biases in, 16 outputs per row out) whose
@@ -22,7 +23,7 @@ import (
 // M > 1 is blocked for cache: the panels are taken in chunks of about
 // armChunkBytes of weights, and every register block of activation rows runs
 // over a chunk while it stays in the L2 cache. W8A8 and W4A8 have register-
-// blocked GEMM kernels (4 rows with SDOT, 2 without). W4A16 decodes each
+// blocked GEMM kernels (8 rows with SMMLA, 4 with SDOT, 2 without). W4A16 decodes each
 // group of a panel once into float32 and multiplies it by blocks of 4 rows,
 // the panel's weights being read once for all rows.
 
@@ -351,11 +352,12 @@ func w4a16Arch(t Tier, m int, x []float32, ldx int, w *W4, y []float32, ldy int)
 
 // NEONI8MM: the prefill GEMMs (M > 1) run the SMMLA kernels, which take
 // blocks of 8 activation rows prepared per call (arm64.PackXI8MMW8 / W4,
-// O(M·K)): pairs of rows interleaved in 8-byte k-chunks, zero-padded. The
-// weight panels are used as stored. Rows are split by i8mmRows: SMMLA for
-// every full block of 8 and for a last block of 5 to 7 rows (its missing
-// rows are zeros, computed and not stored); 1 to 4 rows left over run in
-// one SDOT block, which does that in fewer instructions than a padded SMMLA
+// O(M·K), NEON): pairs of rows interleaved in 8-byte k-chunks, K padded
+// with zeros (plus, for W4A8, 8·Σx per row and group). The weight panels
+// are used as stored. Rows are split by i8mmRows: SMMLA for every full
+// block of 8 and for a last block of 5 to 7 rows (its missing rows repeat
+// the last one, computed and not stored); 1 to 4 rows left over run in one
+// SDOT block, which does that in fewer instructions than a padded SMMLA
 // block (per 16 weight rows and 8 k: 32 SDOT for up to 4 rows against
 // 32 SMMLA + 8 ZIP for 8). M = 1 (decode) stays on the SDOT GEMV.
 

@@ -10,9 +10,9 @@ import (
 )
 
 // The NEONI8MM binding splits the rows of a prefill product into SMMLA
-// blocks of 8 (the last one of 5 to 7 rows padded with zero rows) and at
-// most 4 rows left over for one SDOT block (i8mmRows), and prepares the
-// activations of every SMMLA block. These tests take every arm64 tier over
+// blocks of 8 (the last one of 5 to 7 rows padded with copies of its last
+// row) and at most 4 rows left over for one SDOT block (i8mmRows), and
+// prepares the activations of every SMMLA block. These tests take every arm64 tier over
 // M from 2 to 26 (SDOT only, SMMLA only, both, with and without a padded
 // block), N without a full panel, with a partial one and over several
 // cache chunks, K odd, even and past a W4 group, and compare the bits with

@@ -75,21 +75,32 @@ const GemmRowsI8MM = 8
 // PackXI8MMW8 for kb 4-k blocks: ceil(kb/2) chunks of 64 bytes.
 func XBytesI8MMW8(kb int) int { return (kb + 1) / 2 * 64 }
 
-// PackXI8MMW8 prepares rows [0, mr) (mr ≤ 8) of the int8 activations at x
-// (k ≤ 4·kb bytes each, stride ldx bytes) for GemmW8A8I8MM: chunk c of 64
-// bytes holds, for the row pairs p = 0..3, the 16 bytes
-// x[2p][8c..8c+7], x[2p+1][8c..8c+7] at offset 16p. Columns ≥ k and rows
-// ≥ mr are zero. It writes XBytesI8MMW8(kb) bytes of dst.
+// PackXI8MMW8 prepares rows [0, mr) (1 ≤ mr ≤ 8) of the int8 activations
+// at x (k ≤ 4·kb bytes each, stride ldx bytes) for GemmW8A8I8MM: chunk c of
+// 64 bytes holds, for the row pairs p = 0..3, the 16 bytes
+// x[2p][8c..8c+7], x[2p+1][8c..8c+7] at offset 16p. Columns ≥ k are zero;
+// rows ≥ mr repeat row mr-1 (their results are not stored). It writes
+// XBytesI8MMW8(kb) bytes of dst: the whole 16-k units of x with
+// PackPairs16I8MM, the rest here.
 func PackXI8MMW8(dst []byte, x unsafe.Pointer, ldx, mr, k, kb int) {
 	nc := (kb + 1) / 2
 	dst = dst[:nc*64]
+	u := k / 16
+	if u > 0 {
+		PackPairs16I8MM(unsafe.Pointer(&dst[0]), x, ldx, mr, u, nil)
+	}
+	packTail(dst, x, ldx, mr, k, 2*u, nc)
+}
+
+// packTail writes the chunks [c0, c1) of the layout of PackXI8MMW8 in Go.
+func packTail(dst []byte, x unsafe.Pointer, ldx, mr, k, c0, c1 int) {
+	if c0 >= c1 {
+		return
+	}
 	for t := 0; t < GemmRowsI8MM; t++ {
 		off := t/2*16 + t%2*8
-		var row []byte
-		if t < mr {
-			row = unsafe.Slice((*byte)(unsafe.Add(x, t*ldx)), k)
-		}
-		for c := 0; c < nc; c++ {
+		row := unsafe.Slice((*byte)(unsafe.Add(x, min(t, mr-1)*ldx)), k)
+		for c := c0; c < c1; c++ {
 			binary.LittleEndian.PutUint64(dst[c*64+off:], load8(row, 8*c))
 		}
 	}
@@ -123,36 +134,47 @@ func GemmW8A8I8MM(xp unsafe.Pointer, mr int, w unsafe.Pointer, kb, np int, y uns
 // and 64 bytes of sums.
 func XBytesI8MMW4(kg int) int { return kg * (16*64 + 64) }
 
-// PackXI8MMW4 prepares rows [0, mr) (mr ≤ 8) of the int8 activations at x
-// (k ≤ 128·kg bytes each, stride ldx bytes) for W4A8GemmI8MM: group g is
-// 16 chunks laid out as in PackXI8MMW8, followed by, for the row pairs
+// PackXI8MMW4 prepares rows [0, mr) (1 ≤ mr ≤ 8) of the int8 activations
+// at x (k ≤ 128·kg bytes each, stride ldx bytes) for W4A8GemmI8MM: group g
+// is 16 chunks laid out as in PackXI8MMW8, followed by, for the row pairs
 // p = 0..3, the int32 [8·Σx[2p], 8·Σx[2p], 8·Σx[2p+1], 8·Σx[2p+1]] with Σ
-// over the group's k (at offset 16p). Columns ≥ k and rows ≥ mr are zero.
-// It writes XBytesI8MMW4(kg) bytes of dst.
+// over the group's k (at offset 16p). Columns ≥ k are zero; rows ≥ mr
+// repeat row mr-1. It writes XBytesI8MMW4(kg) bytes of dst: the groups
+// whole in x with PackPairs16I8MM, a last partial one here.
 func PackXI8MMW4(dst []byte, x unsafe.Pointer, ldx, mr, k, kg int) {
 	const gb = 16*64 + 64
 	dst = dst[:kg*gb]
-	for t := 0; t < GemmRowsI8MM; t++ {
-		off := t/2*16 + t%2*8
-		var row []byte
-		if t < mr {
-			row = unsafe.Slice((*byte)(unsafe.Add(x, t*ldx)), k)
-		}
-		for g := 0; g < kg; g++ {
-			// Σ(x+128) in four 16-bit lanes: at most 16·2·255 each.
-			var s uint64
-			for c := 0; c < 16; c++ {
-				v := load8(row, 128*g+8*c)
-				binary.LittleEndian.PutUint64(dst[g*gb+c*64+off:], v)
-				u := v ^ 0x8080808080808080
-				s += u&0x00FF00FF00FF00FF + u>>8&0x00FF00FF00FF00FF
+	var sums [GemmRowsI8MM]int32
+	for g := 0; g < kg; g++ {
+		d := dst[g*gb : (g+1)*gb]
+		if k >= 128*(g+1) {
+			PackPairs16I8MM(unsafe.Pointer(&d[0]), unsafe.Add(x, 128*g), ldx, mr, 8, unsafe.Pointer(&sums[0]))
+		} else {
+			n := k - 128*g // 1 to 127 columns
+			xg := unsafe.Add(x, 128*g)
+			packTail(d, xg, ldx, mr, n, 0, 16)
+			for t := range sums {
+				sums[t] = 0
+				for _, v := range unsafe.Slice((*int8)(unsafe.Add(xg, min(t, mr-1)*ldx)), n) {
+					sums[t] += int32(v)
+				}
 			}
-			sum := int32(s*0x0001000100010001>>48) - 128*128
-			binary.LittleEndian.PutUint32(dst[g*gb+1024+off:], uint32(8*sum))
-			binary.LittleEndian.PutUint32(dst[g*gb+1024+off+4:], uint32(8*sum))
+		}
+		for t, s := range sums {
+			binary.LittleEndian.PutUint32(d[1024+t/2*16+t%2*8:], uint32(8*s))
+			binary.LittleEndian.PutUint32(d[1024+t/2*16+t%2*8+4:], uint32(8*s))
 		}
 	}
 }
+
+// PackPairs16I8MM writes n16 ≥ 1 units of 16 k of rows [0, mr) of x (stride
+// ldx bytes) in the layout of PackXI8MMW8: unit u is the chunks 2u and
+// 2u+1 at dst + 128·u. Rows ≥ mr repeat row mr-1. With sums non-nil it
+// also stores there Σx of each of the 8 rows over the 16·n16 columns
+// (8 int32). NEON with SDOT.
+//
+//go:noescape
+func PackPairs16I8MM(dst, x unsafe.Pointer, ldx, mr, n16 int, sums unsafe.Pointer)
 
 // W4A8GemmI8MM computes one block of 8 int8 activation rows prepared by
 // PackXI8MMW4 at xp times np W4 panels (see w4_arm64.go) with SMMLA in

@@ -184,3 +184,120 @@ token:
 	SUBS	$1, R12
 	BNE	panel
 	RET
+
+// func PackPairs16I8MM(dst, x unsafe.Pointer, ldx, mr, n16 int, sums unsafe.Pointer)
+//
+// The activation layout of the SMMLA kernels for n16 ≥ 1 units of 16 k:
+// rows 0-7 at x (stride ldx bytes; rows ≥ mr repeat row mr-1), unit u
+// giving the chunks 2u and 2u+1 (64 bytes each, pair p at offset 16p:
+// 8 k of row 2p, then 8 k of row 2p+1) at dst + 128u. With sums ≠ 0 it
+// also stores Σx of each row over the 16·n16 bytes there as 8 int32
+// (SDOT with ones). Register roles: R0-R7 row cursors, R8 dst cursor, R9
+// mr, R10 sums, R11 ldx, R12 units left; V0-V7 16 bytes of rows 0-7,
+// V16-V19 / V20-V23 the pairs of the first / second chunk, V8 ones,
+// V24-V31 partial sums of rows 0-7.
+TEXT ·PackPairs16I8MM(SB), NOSPLIT, $0-48
+	MOVD	dst+0(FP), R8
+	MOVD	x+8(FP), R0
+	MOVD	ldx+16(FP), R11
+	MOVD	mr+24(FP), R9
+	MOVD	n16+32(FP), R12
+	MOVD	sums+40(FP), R10
+
+	// Row starts; rows past mr repeat the previous row.
+	ADD	R11, R0, R1
+	CMP	$1, R9
+	CSEL	GT, R1, R0, R1
+	ADD	R11, R1, R2
+	CMP	$2, R9
+	CSEL	GT, R2, R1, R2
+	ADD	R11, R2, R3
+	CMP	$3, R9
+	CSEL	GT, R3, R2, R3
+	ADD	R11, R3, R4
+	CMP	$4, R9
+	CSEL	GT, R4, R3, R4
+	ADD	R11, R4, R5
+	CMP	$5, R9
+	CSEL	GT, R5, R4, R5
+	ADD	R11, R5, R6
+	CMP	$6, R9
+	CSEL	GT, R6, R5, R6
+	ADD	R11, R6, R7
+	CMP	$7, R9
+	CSEL	GT, R7, R6, R7
+	CBNZ	R10, withsums
+
+unit:
+	VLD1.P	16(R0), [V0.B16]
+	VLD1.P	16(R1), [V1.B16]
+	VLD1.P	16(R2), [V2.B16]
+	VLD1.P	16(R3), [V3.B16]
+	VLD1.P	16(R4), [V4.B16]
+	VLD1.P	16(R5), [V5.B16]
+	VLD1.P	16(R6), [V6.B16]
+	VLD1.P	16(R7), [V7.B16]
+	VZIP1	V1.D2, V0.D2, V16.D2
+	VZIP1	V3.D2, V2.D2, V17.D2
+	VZIP1	V5.D2, V4.D2, V18.D2
+	VZIP1	V7.D2, V6.D2, V19.D2
+	VZIP2	V1.D2, V0.D2, V20.D2
+	VZIP2	V3.D2, V2.D2, V21.D2
+	VZIP2	V5.D2, V4.D2, V22.D2
+	VZIP2	V7.D2, V6.D2, V23.D2
+	VST1.P	[V16.B16, V17.B16, V18.B16, V19.B16], 64(R8)
+	VST1.P	[V20.B16, V21.B16, V22.B16, V23.B16], 64(R8)
+	SUBS	$1, R12
+	BNE	unit
+	RET
+
+withsums:
+	VMOVI	$1, V8.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+
+unitsum:
+	VLD1.P	16(R0), [V0.B16]
+	VLD1.P	16(R1), [V1.B16]
+	VLD1.P	16(R2), [V2.B16]
+	VLD1.P	16(R3), [V3.B16]
+	VLD1.P	16(R4), [V4.B16]
+	VLD1.P	16(R5), [V5.B16]
+	VLD1.P	16(R6), [V6.B16]
+	VLD1.P	16(R7), [V7.B16]
+	WORD	$0x4E889418 // sdot v24.4s, v0.16b, v8.16b
+	WORD	$0x4E889439 // sdot v25.4s, v1.16b, v8.16b
+	WORD	$0x4E88945A // sdot v26.4s, v2.16b, v8.16b
+	WORD	$0x4E88947B // sdot v27.4s, v3.16b, v8.16b
+	WORD	$0x4E88949C // sdot v28.4s, v4.16b, v8.16b
+	WORD	$0x4E8894BD // sdot v29.4s, v5.16b, v8.16b
+	WORD	$0x4E8894DE // sdot v30.4s, v6.16b, v8.16b
+	WORD	$0x4E8894FF // sdot v31.4s, v7.16b, v8.16b
+	VZIP1	V1.D2, V0.D2, V16.D2
+	VZIP1	V3.D2, V2.D2, V17.D2
+	VZIP1	V5.D2, V4.D2, V18.D2
+	VZIP1	V7.D2, V6.D2, V19.D2
+	VZIP2	V1.D2, V0.D2, V20.D2
+	VZIP2	V3.D2, V2.D2, V21.D2
+	VZIP2	V5.D2, V4.D2, V22.D2
+	VZIP2	V7.D2, V6.D2, V23.D2
+	VST1.P	[V16.B16, V17.B16, V18.B16, V19.B16], 64(R8)
+	VST1.P	[V20.B16, V21.B16, V22.B16, V23.B16], 64(R8)
+	SUBS	$1, R12
+	BNE	unitsum
+
+	// Σ of the four partial sums of every row: rows 0-3 in V24, 4-7 in V25.
+	VADDP	V25.S4, V24.S4, V24.S4
+	VADDP	V27.S4, V26.S4, V26.S4
+	VADDP	V26.S4, V24.S4, V24.S4
+	VADDP	V29.S4, V28.S4, V28.S4
+	VADDP	V31.S4, V30.S4, V30.S4
+	VADDP	V30.S4, V28.S4, V25.S4
+	VST1	[V24.S4, V25.S4], (R10)
+	RET

@@ -12,10 +12,14 @@ import (
 )
 
 // TestPackXI8MMW8 checks the prepared activation layout byte by byte,
-// including the zero columns past k and the zero rows past mr.
+// including the zero columns past k and the rows past mr (repeating row
+// mr-1), for k with and without whole 16-k units (assembly) and a rest (Go).
 func TestPackXI8MMW8(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.ASIMD) {
+		t.Skip("no ASIMD")
+	}
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, k := range []int{1, 7, 8, 9, 16, 23, 64} {
+	for _, k := range []int{1, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 64, 100} {
 		for mr := 1; mr <= GemmRowsI8MM; mr++ {
 			ldx := k + rng.IntN(5)
 			x := make([]int8, (mr-1)*ldx+k)
@@ -35,7 +39,7 @@ func TestPackXI8MMW8(t *testing.T) {
 				if i < n {
 					c, p, h, j := i/64, i/16%4, i/8%2, i%8
 					want = 0
-					if row, col := 2*p+h, 8*c+j; row < mr && col < k {
+					if row, col := min(2*p+h, mr-1), 8*c+j; col < k {
 						want = byte(x[row*ldx+col])
 					}
 				}
@@ -88,10 +92,14 @@ func TestW8A8I8MMKernel(t *testing.T) {
 }
 
 // TestPackXI8MMW4 checks the prepared W4A8 activations: the chunks as in
-// PackXI8MMW8 and the 8·Σx of every row pair and group.
+// PackXI8MMW8 and the 8·Σx of every row pair and group, for whole groups
+// (assembly) and a last partial one (Go).
 func TestPackXI8MMW4(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
+		t.Skip("no dot product on this CPU (the sums use SDOT)")
+	}
 	rng := rand.New(rand.NewPCG(35, 36))
-	for _, k := range []int{1, 9, 127, 128, 129, 300} {
+	for _, k := range []int{1, 9, 127, 128, 129, 256, 300, 383} {
 		kg := (k + 127) / 128
 		for _, mr := range []int{1, 2, 5, 8} {
 			for _, extreme := range []int8{0, -128, 127} {
@@ -110,8 +118,8 @@ func TestPackXI8MMW4(t *testing.T) {
 				}
 				PackXI8MMW4(dst, unsafe.Pointer(&x[0]), ldx, mr, k, kg)
 				val := func(row, col int) int8 {
-					if row < mr && col < k {
-						return x[row*ldx+col]
+					if col < k {
+						return x[min(row, mr-1)*ldx+col]
 					}
 					return 0
 				}

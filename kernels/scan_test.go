@@ -523,8 +523,9 @@ func refM2(k *m2Case, s []float64) (y, ymag, smag []float64) {
 
 var m2Sizes = []struct{ H, P, N, G, L int }{
 	{4, 64, 128, 2, 5}, {3, 13, 16, 1, 37}, {2, 8, 1, 1, 2}, {6, 24, 16, 3, 1}, {2, 40, 16, 2, 3}, {1, 3, 5, 1, 2},
-	// 16-lane kernels: blocks of 64, 16 and 8 channels; mamba2-130m's step.
-	{2, 152, 16, 1, 3}, {3, 80, 8, 3, 2}, {24, 64, 128, 1, 1},
+	// 16-lane kernels: blocks of 64, 16 and 8 channels, odd head counts,
+	// groups of 3 heads; mamba2-130m's step.
+	{2, 152, 16, 1, 3}, {3, 80, 8, 3, 2}, {3, 64, 16, 1, 2}, {6, 72, 8, 2, 3}, {24, 64, 128, 1, 1},
 }
 
 func TestScanM2Reference(t *testing.T) {

@@ -8,7 +8,11 @@ import (
 	"github.com/quamba/quamba/kernels/amd64"
 )
 
-// amd64 binding of the W4A8 and W4A16 kernels (kernels/amd64).
+// amd64 binding of the W4A8 and W4A16 kernels (kernels/amd64). The AVX512
+// tier runs its own kernels: W4A8 GEMV and 4-row GEMM with VPDPBUSD (both
+// bit-identical to the pure-Go code), W4A16 GEMV with VPERMPS and FMA
+// (float32 rounding of the sums, like AVX2) and a 4-row W4A16 GEMM
+// bit-identical to the pure-Go code.
 
 // W4 products with several activation rows run the GEMV kernels over blocks
 // of panels of about w4PanelBytes, so that a block stays in L2 while every

@@ -39,6 +39,7 @@ type GGUFFile struct {
 	keys      map[string]int
 	tensors   []GGUFTensorInfo
 	names     map[string]int
+	verified  bool // the data section's checksum was present and matched
 }
 
 // OpenGGUF memory-maps and validates a GGUF v3 file (see ParseGGUF for what
@@ -239,6 +240,7 @@ func (g *GGUFFile) parse(opt GGUFOptions) error {
 			if got := xxhash.Sum64(g.data); got != want {
 				return fmt.Errorf("checksum mismatch: data section xxhash64 %016x, want %016x (metadata key %q)", got, want, GGUFChecksumKey)
 			}
+			g.verified = true
 		}
 	}
 	return nil
@@ -459,6 +461,10 @@ func (g *GGUFFile) checkLayout() error {
 
 // Path is the file name given to OpenGGUF or ParseGGUF.
 func (g *GGUFFile) Path() string { return g.path }
+
+// Verified reports whether the file carried a data checksum and it matched
+// (not when the check was skipped or the file has none).
+func (g *GGUFFile) Verified() bool { return g.verified }
 
 // Version is the GGUF version (3).
 func (g *GGUFFile) Version() uint32 { return g.version }

@@ -14,10 +14,58 @@ func (w *W8) PanelData() []int8 { return w.data }
 
 // W8FromPanels wraps packed int8 weights data (the W8 layout, NP·KP values)
 // and their row sums rowSum (NP values: Σ_k w[n][k], 0 for padding rows)
-// as an n×k W8. It checks the lengths, that no weight is -128 and that the
-// row sums match the weights, so that a corrupt file cannot make the kernels
-// compute wrong results silently.
+// as an n×k W8. It checks the lengths, that no weight is -128, that the
+// padding is zero and that the row sums match the weights, so that a
+// corrupt file cannot make the kernels compute wrong results silently.
 func W8FromPanels(n, k int, data []int8, rowSum []int32) (*W8, error) {
+	w, err := W8FromPanelsTrusted(n, k, data, rowSum)
+	if err != nil {
+		return nil, err
+	}
+	np, kp := roundUp(n, PanelRows), roundUp(k, 4)
+	for p := 0; p < np/PanelRows; p++ {
+		panel := data[p*kp*PanelRows : (p+1)*kp*PanelRows]
+		var sums [PanelRows]int32
+		bad := false
+		for j := 0; j < kp/4; j++ {
+			blk := panel[j*64 : j*64+64 : j*64+64]
+			for r := range PanelRows {
+				a, b, c, d := blk[4*r], blk[4*r+1], blk[4*r+2], blk[4*r+3]
+				bad = bad || a == -128 || b == -128 || c == -128 || d == -128
+				sums[r] += int32(a) + int32(b) + int32(c) + int32(d)
+			}
+		}
+		if bad {
+			return nil, fmt.Errorf("kernels: W8FromPanels: weight -128 in panel %d (allowed range is [-127, 127])", p)
+		}
+		// The padding: columns k..kp-1 (in the last block of every
+		// panel) and rows n.. (of the last panel) must be zero.
+		for j := 0; j < kp/4; j++ {
+			for r := range PanelRows {
+				for b := range 4 {
+					if row, col := p*PanelRows+r, 4*j+b; (row >= n || col >= k) && panel[64*j+4*r+b] != 0 {
+						return nil, fmt.Errorf("kernels: W8FromPanels: padding weight (%d, %d) is %d, want 0", row, col, panel[64*j+4*r+b])
+					}
+				}
+			}
+			if j+2 < kp/4 && (p+1)*PanelRows <= n {
+				j = kp/4 - 2 // only the last block can hold padding columns
+			}
+		}
+		for r, s := range sums {
+			if got := rowSum[p*PanelRows+r]; got != s {
+				return nil, fmt.Errorf("kernels: W8FromPanels: row sum %d is %d, the weights sum to %d", p*PanelRows+r, got, s)
+			}
+		}
+	}
+	return w, nil
+}
+
+// W8FromPanelsTrusted is W8FromPanels checking only the lengths, for
+// panels known to be what PackW8 produced (an artifact whose checksum
+// verified): it costs nothing per weight. Panels with a weight of -128 or
+// wrong row sums make the kernels compute wrong results.
+func W8FromPanelsTrusted(n, k int, data []int8, rowSum []int32) (*W8, error) {
 	if n <= 0 || k <= 0 {
 		return nil, fmt.Errorf("kernels: W8FromPanels: bad shape %dx%d", n, k)
 	}
@@ -28,30 +76,7 @@ func W8FromPanels(n, k int, data []int8, rowSum []int32) (*W8, error) {
 	if len(rowSum) != np {
 		return nil, fmt.Errorf("kernels: W8FromPanels: %d row sums, want %d", len(rowSum), np)
 	}
-	w := &W8{N: n, K: k, data: data, rowSum: rowSum}
-	sums := make([]int32, np)
-	for p := 0; p < np/PanelRows; p++ {
-		panel := data[p*kp*PanelRows : (p+1)*kp*PanelRows]
-		for i, v := range panel {
-			if v == -128 {
-				return nil, fmt.Errorf("kernels: W8FromPanels: weight -128 in panel %d (allowed range is [-127, 127])", p)
-			}
-			r := p*PanelRows + (i%64)/4
-			if c := (i/64)*4 + i%4; r >= n || c >= k {
-				if v != 0 {
-					return nil, fmt.Errorf("kernels: W8FromPanels: padding weight (%d, %d) is %d, want 0", r, c, v)
-				}
-				continue
-			}
-			sums[r] += int32(v)
-		}
-	}
-	for r, s := range sums {
-		if rowSum[r] != s {
-			return nil, fmt.Errorf("kernels: W8FromPanels: row sum %d is %d, the weights sum to %d", r, rowSum[r], s)
-		}
-	}
-	return w, nil
+	return &W8{N: n, K: k, data: data, rowSum: rowSum}, nil
 }
 
 // PanelCodes returns the packed 4-bit codes (NP·KP/2 bytes in the W4

@@ -49,6 +49,30 @@ func TestW8FromPanels(t *testing.T) {
 		if _, err := W8FromPanels(n, k, d[1:], p.RowSums()); err == nil {
 			t.Error("short data accepted")
 		}
+		// A nonzero padding weight, in a padding column of a full panel
+		// and in a padding row of the last one, with the row sums kept.
+		kp := (k + 3) / 4 * 4
+		if k%4 != 0 {
+			d := slices.Clone(p.PanelData())
+			d[(kp/4-1)*64+4*0+3] = 1 // panel 0, row 0, column kp-1
+			if _, err := W8FromPanels(n, k, d, p.RowSums()); err == nil || !strings.Contains(err.Error(), "padding") {
+				t.Errorf("%dx%d: padding column: %v", n, k, err)
+			}
+		}
+		if n%16 != 0 {
+			d := slices.Clone(p.PanelData())
+			last := (n / 16) * 16 * kp
+			d[last+4*15] = 1 // last panel, row 15, column 0
+			if _, err := W8FromPanels(n, k, d, p.RowSums()); err == nil || !strings.Contains(err.Error(), "padding") {
+				t.Errorf("%dx%d: padding row: %v", n, k, err)
+			}
+		}
+		if _, err := W8FromPanelsTrusted(n, k, d, p.RowSums()); err != nil {
+			t.Errorf("trusted wrap checks more than lengths: %v", err)
+		}
+		if _, err := W8FromPanelsTrusted(n, k, d[1:], p.RowSums()); err == nil {
+			t.Error("trusted wrap accepted short data")
+		}
 	}
 }
 

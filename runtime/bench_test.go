@@ -1,0 +1,122 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/quamba/quamba/calib"
+	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/quant"
+)
+
+// benchArtifact compiles a random checkpoint of a preset shape (two short
+// random-token calibration samples: the scales are synthetic, the speed is
+// real) once and caches the artifact in the system's temporary directory.
+func benchArtifact(b *testing.B, preset string, sc quant.Scheme) string {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("quamba-bench-%s-%s.gguf", preset, sc))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	w := randomWeights(b, preset)
+	cfg := w.Config
+	rng := rand.New(rand.NewPCG(1, 2))
+	var samples [][]int
+	for range 2 {
+		s := make([]int, 64)
+		for i := range s {
+			s[i] = rng.IntN(cfg.VocabSize)
+		}
+		samples = append(samples, s)
+	}
+	ds := &calib.Dataset{Samples: samples}
+	opt, err := quant.DefaultOptions(sc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt.GPTQ = false
+	c, err := quant.Compile(context.Background(), w, ds, opt, quant.CompileOptions{InPlace: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := quant.WriteArtifact(path, c, preset); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func randomWeights(b *testing.B, preset string) *model.Weights {
+	cfg, err := model.Preset(preset)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := model.RandomTensors(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := model.NewWeights(cfg, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+func benchLM(b *testing.B, preset, scheme string) model.LanguageModel {
+	if scheme == "fp32" {
+		m, err := model.Build(randomWeights(b, preset), model.Stages{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return m
+	}
+	rt, err := Open(benchArtifact(b, preset, quant.Scheme(scheme)), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+// BenchmarkDecode130m: decode tokens of mamba-130m shapes (random weights)
+// on the FP32 engine and the runtime; BenchmarkPrefill130m: a 512-token
+// prompt.
+func BenchmarkDecode130m(b *testing.B) {
+	for _, sc := range []string{"fp32", "w8a8", "w4a8", "w4a16"} {
+		b.Run(sc, func(b *testing.B) {
+			lm := benchLM(b, "mamba-130m", sc)
+			_, P := lm.Vocab()
+			s := lm.NewSequence()
+			logits := make([]float32, P)
+			_ = s.Step(1, logits)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				_ = s.Step(i%1000, logits)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+func BenchmarkPrefill130m(b *testing.B) {
+	for _, sc := range []string{"fp32", "w8a8", "w4a8"} {
+		b.Run(sc, func(b *testing.B) {
+			lm := benchLM(b, "mamba-130m", sc)
+			_, P := lm.Vocab()
+			toks := make([]int, 512)
+			for i := range toks {
+				toks[i] = (i * 7919) % 50000
+			}
+			logits := make([]float32, P)
+			b.ResetTimer()
+			for b.Loop() {
+				s := lm.NewSequence()
+				_ = s.Forward(toks, logits)
+			}
+			b.ReportMetric(float64(512*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}

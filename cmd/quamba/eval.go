@@ -23,6 +23,7 @@ func evalCommand() *cli.Command {
 			modelFlag,
 			noVerifyFlag,
 			simulateFlag,
+			threadsFlag,
 			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
 			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is only drawn on a terminal)"},

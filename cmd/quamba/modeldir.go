@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 
 	"github.com/urfave/cli/v2"
 
@@ -80,6 +81,21 @@ func modelDir(c *cli.Context) (string, error) {
 	return d, nil
 }
 
+// threadsFlag sets the number of threads of the engines (GOMAXPROCS).
+var threadsFlag = &cli.IntFlag{Name: "threads", Usage: "threads for the matrix products, conv and scan (default: all CPUs)"}
+
+// setThreads applies --threads.
+func setThreads(c *cli.Context) error {
+	n := c.Int(threadsFlag.Name)
+	if n < 0 {
+		return fmt.Errorf("--threads %d: want a positive count (0: all CPUs)", n)
+	}
+	if n > 0 {
+		goruntime.GOMAXPROCS(n)
+	}
+	return nil
+}
+
 // simulateFlag runs an artifact through the compiler's float32 simulation
 // instead of the integer runtime.
 var simulateFlag = &cli.BoolFlag{
@@ -101,6 +117,9 @@ type loaded struct {
 // loadModel loads --model (or the bundled model) and picks its tokenizer;
 // the caller calls close when done.
 func loadModel(c *cli.Context) (*loaded, error) {
+	if err := setThreads(c); err != nil {
+		return nil, err
+	}
 	dir, err := modelDir(c)
 	if err != nil {
 		return nil, err

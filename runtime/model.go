@@ -255,6 +255,16 @@ func (s *Session) Step(token int, logits []float32) error {
 	return e.Step(s.s, token, logits)
 }
 
+// SetObserver makes o see the session's activations (model.Observer, nil
+// for none): every point as the runtime computes it, the activations the
+// integer kernels quantize themselves (the inputs of in_proj, dt_proj,
+// out_proj and lm_head) before their quantization.
+func (s *Session) SetObserver(o model.Observer) {
+	if s.s != nil {
+		s.s.Observer = o
+	}
+}
+
 // Reset returns the session to the start of a sequence.
 func (s *Session) Reset() {
 	if s.s != nil {
@@ -306,4 +316,13 @@ func (m *Model) StepBatch(sessions []*Session, tokens []int, logits []float32) e
 	}
 	defer m.batches.Put(b)
 	return b.Step(states, tokens, logits)
+}
+
+// StateBytes is the size of a saved session (Save) of this model.
+func (s *Session) StateBytes() int {
+	if s.lock() == nil {
+		return 0
+	}
+	defer s.unlock()
+	return s.m.eng.StateBytes()
 }

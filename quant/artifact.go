@@ -36,6 +36,14 @@ import (
 //	quamba.calib.samples, quamba.calib.seqlen uint32; quamba.calib.seed, quamba.calib.tokens uint64
 //	quamba.source_digest      string  digest of the source checkpoint
 //
+// Optional keys (readers treat a missing key as its zero value, so files
+// without them read as before):
+//
+//	quamba.a8_layers          [int32] the layers with int8 activations (Options.A8Layers; absent: every layer)
+//	quamba.a8_budget          float64, quamba.a8_count uint32   W4AX: what chose them
+//	quamba.w4ax.search        string  W4AX: the search (W4AXSearch) as JSON: per-layer sensitivities,
+//	                                  predicted and measured calibration loss, first-k / last-k mixes
+//
 // Tensors, for every tensor of the model's schema (formats.Config.Schema,
 // canonical names, lm_head.weight present whenever the compiled model is
 // untied). The projections the block multiplies by (in_proj, x_proj,
@@ -137,6 +145,11 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		{Key: "quamba.calib.tokens", Value: uint64(c.Calib.Tokens)},
 		{Key: "quamba.source_digest", Value: c.SourceDigest},
 	}
+	mixed, err := mixedKVs(o)
+	if err != nil {
+		return fmt.Errorf("write artifact %s: %w", path, err)
+	}
+	kv = append(kv, mixed...)
 	projSplits := splitsByTensor(cfg)
 	var ts []formats.GGUFTensor
 	// Tensors are streamed when the file is written (float32 data, packed
@@ -593,7 +606,7 @@ func readOptions(g *formats.GGUFFile) (Options, error) {
 	if o.Scheme, err = ParseScheme(sc); err != nil {
 		return o, fmt.Errorf("quamba.scheme: %w", err)
 	}
-	return o, nil
+	return o, readMixed(g, &o)
 }
 
 func readCalib(g *formats.GGUFFile, c *Compiled) error {

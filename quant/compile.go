@@ -50,6 +50,9 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 	if err := opt.Check(cfg); err != nil {
 		return nil, err
 	}
+	if opt.Scheme == W4AX && opt.A8Layers == nil && (opt.A8Budget > 0 || opt.A8Count > 0) {
+		return compileW4AX(ctx, w, data, opt, co)
+	}
 	needData := opt.ABits == 8 || opt.StateInt8 || opt.GPTQ || (opt.ClipSearch && opt.WBits == 4)
 	if needData && (data == nil || len(data.Samples) == 0) {
 		return nil, fmt.Errorf("quant: %s needs calibration data", opt.Scheme)
@@ -165,6 +168,9 @@ func (c *compiler) reorder(out *Compiled) error {
 		return err
 	}
 	for i := range cfg.NLayer {
+		if !c.opt.LayerA8(i) {
+			continue // float x: nothing to group
+		}
 		mean, err := stats.ChannelMeanAbs(i, model.PointX)
 		if err != nil {
 			return err
@@ -225,8 +231,9 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 		}
 		plan.State = &calib.StatePlan{Groups: groups}
 	}
+	targets := c.opt.a8Targets(calib.AllLayers(cfg, points...))
 	grouped := map[ActKey]actGrouping{} // activations with more than one scale
-	for _, t := range calib.AllLayers(cfg, points...) {
+	for _, t := range targets {
 		key := ActKey{t.Layer, t.Point}
 		g, err := c.actGroups(out, key)
 		if err != nil {
@@ -272,7 +279,7 @@ func (c *compiler) calibrateActs(out *Compiled) error {
 			}
 		}
 	}
-	for _, t := range calib.AllLayers(cfg, points...) {
+	for _, t := range targets {
 		key := ActKey{t.Layer, t.Point}
 		if g, ok := grouped[key]; ok {
 			amax, err := stats.GroupAbsMax(t.Layer, t.Point)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 
@@ -130,7 +131,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back.Options != first.Options {
+		if !reflect.DeepEqual(back.Options, first.Options) {
 			t.Errorf("options %+v read back as %+v", first.Options, back.Options)
 		}
 		a, b := simLogits(t, first, toks), simLogits(t, back, toks)

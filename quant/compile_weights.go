@@ -57,7 +57,7 @@ func (c *compiler) quantizeWeights(out *Compiled) error {
 			// dt_proj has K = dt_rank (48..160 at the official sizes), which
 			// the 4-bit group kernels do not take: it stays int8 per tensor
 			// when activations are 8-bit and float32 otherwise (as Quamba2).
-			if o.ABits == 8 {
+			if o.LayerA8(i) {
 				if err := c.w8(out, p+"dt_proj.weight", &l.DtProj, E, R, PerTensor, nil); err != nil {
 					return err
 				}
@@ -66,7 +66,7 @@ func (c *compiler) quantizeWeights(out *Compiled) error {
 		if err := c.weight(out, p+"out_proj.weight", &l.OutProj, D, E, PerTensor, nil, w4, hs[model.PointOutProjInput], o.GPTQ); err != nil {
 			return err
 		}
-		if o.ABits == 8 {
+		if o.LayerA8(i) {
 			// The conv weights and the scan's A_log and D: int8 per tensor
 			// (Mamba2's conv: one scale per x | B | C channel range).
 			Cc, K := len(l.ConvBias), cfg.DConv

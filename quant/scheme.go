@@ -29,10 +29,15 @@ const (
 	W4A8 Scheme = "w4a8"
 	// W4A16 has 4-bit GPTQ weights and float activations.
 	W4A16 Scheme = "w4a16"
+	// W4AX is W4A8 with a per-layer choice of activation precision
+	// (quamba.md §4.8): the layers of Options.A8Layers run W4A8, the others
+	// W4A16; lm_head stays W4A8. Without an explicit list the compiler
+	// chooses it from measured per-layer sensitivities (w4ax.go).
+	W4AX Scheme = "w4ax"
 )
 
 // Schemes lists every scheme, baseline first.
-func Schemes() []Scheme { return []Scheme{NaiveW8A8, Quamba, W8A8, W4A8, W4A16} }
+func Schemes() []Scheme { return []Scheme{NaiveW8A8, Quamba, W8A8, W4A8, W4A16, W4AX} }
 
 // ParseScheme accepts a scheme name.
 func ParseScheme(s string) (Scheme, error) {
@@ -41,7 +46,7 @@ func ParseScheme(s string) (Scheme, error) {
 			return sc, nil
 		}
 	}
-	names := make([]string, 0, 5)
+	names := make([]string, 0, len(Schemes()))
 	for _, sc := range Schemes() {
 		names = append(names, string(sc))
 	}
@@ -99,6 +104,21 @@ type Options struct {
 	// QuantLMHead quantizes lm_head (WBits weights; int8 input when ABits
 	// is 8).
 	QuantLMHead bool
+
+	// A8Layers, when not nil, lists the layers whose activations are int8
+	// (when ABits is 8); the other layers keep float activations (their
+	// projections run W·A16, their conv and scan weights stay float). nil
+	// means every layer. lm_head's input follows ABits.
+	A8Layers []int
+	// A8Budget and A8Count choose A8Layers for W4AX when it is nil (see
+	// ChooseA8Layers): the most A8 layers whose summed predicted increase
+	// of the calibration loss stays within A8Budget (relative to the loss
+	// with every layer A16), or, when A8Count > 0, the A8Count least
+	// sensitive layers.
+	A8Budget float64
+	A8Count  int
+	// W4AX records the search that chose A8Layers (nil when none ran).
+	W4AX *W4AXSearch
 }
 
 // DefaultGPTQSamples is the number of calibration samples whose
@@ -114,7 +134,7 @@ func DefaultOptions(s Scheme) (Options, error) {
 	case Quamba:
 		o.OutHadamard = true
 		o.XPercentile = 0.99999
-	case W8A8, W4A8, W4A16:
+	case W8A8, W4A8, W4A16, W4AX:
 		o.RotateResidual, o.OutHadamard = true, true
 		o.GroupX, o.GroupBC = true, true
 		o.QuantEmbedding, o.QuantLMHead = true, true
@@ -125,6 +145,9 @@ func DefaultOptions(s Scheme) (Options, error) {
 		if s == W4A16 {
 			o.ABits = 16
 			o.GroupX, o.GroupBC = false, false
+		}
+		if s == W4AX {
+			o.A8Budget = DefaultA8Budget
 		}
 	default:
 		return Options{}, fmt.Errorf("quant: unknown scheme %q", s)
@@ -149,6 +172,9 @@ func (o Options) Check(cfg formats.Config) error {
 	}
 	if o.WBits == 4 && o.W4Group != 128 && o.W4Group != 64 && o.W4Group != 32 {
 		return fmt.Errorf("quant: %s: 4-bit group size %d (want 128, 64 or 32)", o.Scheme, o.W4Group)
+	}
+	if err := o.checkA8Layers(cfg); err != nil {
+		return err
 	}
 	if o.XPercentile < 0 || o.XPercentile > 1 {
 		return fmt.Errorf("quant: %s: x percentile %g is outside (0, 1]", o.Scheme, o.XPercentile)
@@ -197,6 +223,14 @@ func (o Options) String() string {
 	flag(o.StateInt8, "state-int8")
 	flag(o.QuantEmbedding, "quant-embedding")
 	flag(o.QuantLMHead, "quant-lm-head")
+	switch {
+	case o.A8Layers != nil:
+		fmt.Fprintf(&b, " +a8-layers=%s", layerList(o.A8Layers))
+	case o.Scheme == W4AX && o.A8Count > 0:
+		fmt.Fprintf(&b, " +a8-count=%d", o.A8Count)
+	case o.Scheme == W4AX && o.A8Budget > 0:
+		fmt.Fprintf(&b, " +a8-budget=%g", o.A8Budget)
+	}
 	return b.String()
 }
 

@@ -33,11 +33,14 @@ func quantizeCommand() *cli.Command {
 		Usage: "calibrate, transform and quantize a checkpoint into a .gguf artifact",
 		Description: "Schemes: naive-w8a8 (static per-tensor baseline), quamba (Quamba v1: percentile-clipped x, Hadamard\n" +
 			"before out_proj), w8a8, w4a8, w4a16 (Quamba2: rotated residual stream, sort-and-cluster x scales,\n" +
-			"per-state-group B/C, GPTQ for 4-bit weights, quantized embedding and lm_head). Every technique has\n" +
+			"per-state-group B/C, GPTQ for 4-bit weights, quantized embedding and lm_head), w4ax (W4A8 or W4A16 per\n" +
+			"layer, chosen from measured per-layer sensitivities within --budget or --a8-layers). Every technique has\n" +
 			"its own switch. Without flags it quantizes the bundled model with the bundled calibration text.",
 		Flags: []cli.Flag{
 			modelFlag,
-			&cli.StringFlag{Name: "scheme", Value: string(quant.W8A8), Usage: "naive-w8a8, quamba, w8a8, w4a8 or w4a16"},
+			&cli.StringFlag{Name: "scheme", Value: string(quant.W8A8), Usage: "naive-w8a8, quamba, w8a8, w4a8, w4a16 or w4ax"},
+			&cli.Float64Flag{Name: "budget", Usage: "w4ax: allowed predicted increase of the calibration loss, relative, over every layer A16 (default 0.01); the most A8 layers within it"},
+			&cli.IntFlag{Name: "a8-layers", Usage: "w4ax: run the K least sensitive layers A8 instead of a budget"},
 			&cli.StringFlag{Name: "calib", Usage: "calibration text, plain text or JSONL with a \"text\" field, comma-separated (default: the bundled Tiny Shakespeare calibration slice)"},
 			&cli.IntFlag{Name: "samples", Value: calib.DefaultSamples, Usage: "calibration samples N"},
 			&cli.IntFlag{Name: "seqlen", Value: calib.DefaultSeqLen, Usage: "tokens per calibration sample L"},
@@ -95,6 +98,17 @@ func recipeOptions(c *cli.Context) (quant.Options, error) {
 	}
 	if c.IsSet("gptq-samples") {
 		o.GPTQSamples = c.Int("gptq-samples")
+	}
+	if (c.IsSet("budget") || c.IsSet("a8-layers")) && o.Scheme != quant.W4AX {
+		return o, fmt.Errorf("--budget and --a8-layers are for --scheme w4ax")
+	}
+	if c.IsSet("budget") {
+		o.A8Budget = c.Float64("budget")
+	}
+	if c.IsSet("a8-layers") {
+		if o.A8Count = c.Int("a8-layers"); o.A8Count <= 0 {
+			return o, fmt.Errorf("--a8-layers %d: want a positive count", o.A8Count)
+		}
 	}
 	return o, nil
 }
@@ -303,6 +317,10 @@ func printQuantizeSummary(out io.Writer, dir, path string, cfg formats.Config, c
 	}
 	if calibTime > 0 {
 		fmt.Fprintf(tw, "calibration speed\t%.0f tokens/s\n", float64(calibTokens)/calibTime.Seconds())
+	}
+	if s := cm.Options.W4AX; s != nil {
+		fmt.Fprintf(tw, "w4ax\tA8 layers %v of %d: calibration loss %.5f predicted, %.5f measured (all A16 %.5f, all A8 %.5f)\n",
+			s.Chosen.Layers, cfg.NLayer, s.Chosen.Predicted, s.Measured, s.LossA16, s.LossA8)
 	}
 	fmt.Fprintf(tw, "artifact\t%s\n", path)
 	fmt.Fprintf(tw, "size\t%s FP32 -> %s (%.2fx smaller)\n", humanBytes(fpBytes), humanBytes(qBytes), float64(fpBytes)/float64(max(qBytes, 1)))

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,29 +147,6 @@ func TestGenerateSamplingIsSeeded(t *testing.T) {
 	}
 	if a == c {
 		t.Errorf("seeds 7 and 8 gave the same 40 sampled tokens: %q", a)
-	}
-}
-
-func TestSamplerTopK(t *testing.T) {
-	logits := []float32{0.5, 3, -1, 3, 2, 9, 0}
-	s := newSampler(len(logits), 1, 3, 1)
-	got := s.topIndices(logits)
-	want := []int{5, 1, 3} // ties keep the lower id first
-	if !slices.Equal(got, want) {
-		t.Fatalf("top-3 of %v = %v, want %v", logits, got, want)
-	}
-	seen := map[int]bool{}
-	for i := 0; i < 2000; i++ {
-		seen[s.sample(logits)] = true
-	}
-	for id := range seen {
-		if id != 5 && id != 1 && id != 3 {
-			t.Errorf("sampled id %d outside the top 3", id)
-		}
-	}
-	greedy := newSampler(len(logits), 0, 0, 1)
-	if id := greedy.sample(logits); id != 5 {
-		t.Errorf("temperature 0 picked %d, want 5", id)
 	}
 }
 

@@ -1,0 +1,124 @@
+package generate
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/model"
+	"github.com/quamba/quamba/tokenizer"
+)
+
+func TestSamplerTopK(t *testing.T) {
+	logits := []float32{0.5, 3, -1, 3, 2, 9, 0}
+	s := NewSampler(len(logits), 1, 3, 1)
+	got := s.topIndices(logits)
+	want := []int{5, 1, 3} // ties keep the lower id first
+	if !slices.Equal(got, want) {
+		t.Fatalf("top-3 of %v = %v, want %v", logits, got, want)
+	}
+	seen := map[int]bool{}
+	for i := 0; i < 2000; i++ {
+		seen[s.Sample(logits)] = true
+	}
+	for id := range seen {
+		if id != 5 && id != 1 && id != 3 {
+			t.Errorf("sampled id %d outside the top 3", id)
+		}
+	}
+	greedy := NewSampler(len(logits), 0, 0, 1)
+	if id := greedy.Sample(logits); id != 5 {
+		t.Errorf("temperature 0 picked %d, want 5", id)
+	}
+}
+
+// Stream at temperature 0 is model.Greedy decoded, and a budget of n
+// tokens emits n tokens.
+func TestStreamGreedyMatchesGreedy(t *testing.T) {
+	m, err := model.Load("../testdata/mamba1-shakespeare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenizer.Bytes()
+	prompt := tok.Encode("ROMEO:\n")
+	const n = 40
+	want, err := model.Greedy(m.NewSequence(), m.Config.VocabSize, m.Config.PaddedVocab, prompt, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	st, err := Stream(context.Background(), m, tok, prompt, Params{MaxTokens: n}, func(s string) error {
+		got.WriteString(s)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != tok.Decode(want) {
+		t.Errorf("stream %q, greedy %q", got.String(), tok.Decode(want))
+	}
+	if st.Tokens != n || st.PromptTokens != len(prompt) || st.FinishReason != FinishLength {
+		t.Errorf("stats %+v", st)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Stream(ctx, m, tok, prompt, Params{MaxTokens: n}, func(string) error { return nil }); err == nil {
+		t.Error("a cancelled context did not stop the stream")
+	}
+}
+
+// eosTokenizer is the byte tokenizer with byte '\n' as end of text.
+type eosTokenizer struct{ tokenizer.Tokenizer }
+
+func (eosTokenizer) EOS() (int, bool) { return '\n', true }
+
+func TestDecoderStopsAtEOSAndBudget(t *testing.T) {
+	logits := make([]float32, 256)
+	logits['a'] = 1
+	d := NewDecoder(eosTokenizer{tokenizer.Bytes()}, Params{MaxTokens: 3})
+	var text string
+	for !d.Done() {
+		id, s, feed := d.Next(logits)
+		text += s
+		if feed != !d.Done() || id != 'a' {
+			t.Fatalf("id %d feed %v done %v", id, feed, d.Done())
+		}
+	}
+	if text != "aaa" || d.FinishReason() != FinishLength || d.Generated() != 3 {
+		t.Errorf("text %q, reason %q, %d tokens", text, d.FinishReason(), d.Generated())
+	}
+	logits['\n'] = 2
+	d = NewDecoder(eosTokenizer{tokenizer.Bytes()}, Params{MaxTokens: 3})
+	if _, s, feed := d.Next(logits); s != "" || feed || d.FinishReason() != FinishStop {
+		t.Errorf("end of text: text %q, feed %v, reason %q", s, feed, d.FinishReason())
+	}
+	if d := NewDecoder(tokenizer.Bytes(), Params{}); !d.Done() {
+		t.Error("a budget of 0 tokens is not done at once")
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	for _, p := range []Params{{MaxTokens: -1}, {Temperature: -1}, {TopK: -1}, {TopK: 300}} {
+		if err := p.Validate(256); err == nil {
+			t.Errorf("%+v accepted", p)
+		}
+	}
+	if err := (Params{MaxTokens: 5, Temperature: 0.7, TopK: 256}).Validate(256); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTokenizerChoice(t *testing.T) {
+	tok, err := Tokenizer(formats.Config{VocabSize: 256, PaddedVocab: 256}, nil, "m")
+	if err != nil || tok.VocabSize() != 256 {
+		t.Fatalf("byte model: %v %v", tok, err)
+	}
+	if _, err := Tokenizer(formats.Config{VocabSize: 1000, PaddedVocab: 1000}, nil, "m"); err == nil {
+		t.Error("a 1000-row vocabulary took the GPT-NeoX tokenizer")
+	}
+	if _, err := Tokenizer(formats.Config{VocabSize: 1000, PaddedVocab: 1000}, []byte("{"), "m"); err == nil {
+		t.Error("a broken tokenizer.json was accepted")
+	}
+}

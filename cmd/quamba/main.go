@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			initCommand(),
 			quantizeCommand(),
 			buildEdgeCommand(),
+			serveCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -167,7 +167,7 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 	// bit) and scanGate applies the gate with the kernel's arithmetic: the
 	// result has the same bits as without an observer.
 	y, gate := s.y[:T*E], z
-	watched := s.Observer != nil || m.hook != nil
+	watched := s.Observer != nil || m.hookY
 	if watched {
 		gate = s.delta[:T*E]
 		for j := range gate {

@@ -34,6 +34,7 @@ type Model struct {
 	hook      Hook
 	stateHook StateHook
 	outHad    bool // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
+	hookY     bool // the hook rewrites PointY
 
 	convBlocks []convBlock // the blocks of the conv channels (see convBlocks)
 }
@@ -103,6 +104,15 @@ type Hook interface {
 	Act(layer int, p Point, rows, cols int, data []float32)
 }
 
+// PointFilter is an optional interface of a Hook: Wants reports whether
+// the hook rewrites activation p in any layer. The block skips the work of
+// exposing an activation that no hook rewrites and no observer watches
+// (Mamba1's ungated scan output, PointY). A Hook without it is assumed to
+// want every point.
+type PointFilter interface {
+	Wants(p Point) bool
+}
+
 // New builds the FP32 engine from the tensors of src: NewWeights, then
 // Build with the FP32 stages.
 func New(cfg formats.Config, src TensorSource) (*Model, error) {
@@ -140,7 +150,11 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
 	}
 	E, N, K := cfg.DInner, cfg.DState, cfg.DConv
-	m := &Model{Config: cfg, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
+	hookY := st.Hook != nil
+	if f, ok := st.Hook.(PointFilter); ok {
+		hookY = f.Wants(PointY)
+	}
+	m := &Model{Config: cfg, hookY: hookY, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
 		lw, l := &w.Layers[i], &m.layers[i]

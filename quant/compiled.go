@@ -227,6 +227,17 @@ func newActHook(cfg formats.Config, acts map[ActKey]ActQuant) (*actHook, error) 
 	return h, nil
 }
 
+// Wants reports whether any layer's activation p is quantized
+// (model.PointFilter).
+func (h *actHook) Wants(p model.Point) bool {
+	for _, layer := range h.acts {
+		if int(p) < len(layer) && layer[p] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Act quantizes-dequantizes data in place when the activation is quantized.
 func (h *actHook) Act(layer int, p model.Point, rows, cols int, data []float32) {
 	a := h.acts[layer+1][p]

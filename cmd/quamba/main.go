@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			inspectCommand(),
 			initCommand(),
 			quantizeCommand(),
+			reportCommand(),
 			buildEdgeCommand(),
 			serveCommand(),
 		},

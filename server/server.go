@@ -233,6 +233,7 @@ func (s *Server) schedule() {
 		}
 		keep := active[:0]
 		sessions, tokens = sessions[:0], tokens[:0]
+		generated := 0
 		for _, j := range active {
 			if aborted {
 				s.finish(j, errShutdown)
@@ -242,7 +243,9 @@ func (s *Server) schedule() {
 				s.finish(j, err)
 				continue
 			}
+			before := j.dec.Generated()
 			id, text, feed := j.dec.Next(j.logits)
+			generated += j.dec.Generated() - before
 			if text != "" {
 				j.out <- event{text: text}
 			}
@@ -256,6 +259,7 @@ func (s *Server) schedule() {
 		}
 		clear(active[len(keep):])
 		active = keep
+		s.metrics.generated(generated)
 		if len(active) == 0 {
 			continue
 		}
@@ -274,7 +278,7 @@ func (s *Server) schedule() {
 		for r, j := range active {
 			copy(j.logits, logits[r*s.padded:(r+1)*s.padded])
 		}
-		s.metrics.step(len(active), time.Since(start))
+		s.metrics.step(time.Since(start))
 	}
 }
 

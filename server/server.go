@@ -45,7 +45,7 @@ type Config struct {
 	// MaxBatch is the number of sequences decoded together (default 16).
 	MaxBatch int
 	// MaxQueue is the number of requests that may wait for a slot
-	// (default 64); a request beyond it gets 429.
+	// (default 64; negative: none); a request beyond it gets 429.
 	MaxQueue int
 	// Timeout bounds a request from arrival to its last token (default 2
 	// minutes); a non-streaming request that runs out gets 504, a
@@ -183,16 +183,60 @@ type job struct {
 	ctx    context.Context
 	sess   *runtime.Session
 	dec    *generate.Decoder
-	logits []float32  // of the last token fed
-	out    chan event // buffered for every event the job can produce
+	logits []float32 // of the last token fed
+	out    *outbox
 }
 
-// event is a piece of generated text, or (final) the end of the job.
-type event struct {
-	text   string
-	final  bool
-	reason string // final: generate.FinishLength or FinishStop
-	err    error  // final: why the job ended early
+// outbox carries a job's text from the scheduler to its handler without
+// ever blocking the scheduler: text accumulates until the handler takes it,
+// so a slow client gets larger chunks, not a stalled batch.
+type outbox struct {
+	mu     sync.Mutex
+	text   []byte
+	ended  bool
+	reason string // once ended: generate.FinishLength or FinishStop
+	err    error  // once ended: why the job ended early
+	notify chan struct{}
+}
+
+func newOutbox() *outbox { return &outbox{notify: make(chan struct{}, 1)} }
+
+func (o *outbox) wake() {
+	select {
+	case o.notify <- struct{}{}:
+	default:
+	}
+}
+
+// push appends generated text.
+func (o *outbox) push(text string) {
+	o.mu.Lock()
+	o.text = append(o.text, text...)
+	o.mu.Unlock()
+	o.wake()
+}
+
+// end marks the job over.
+func (o *outbox) end(reason string, err error) {
+	o.mu.Lock()
+	o.ended, o.reason, o.err = true, reason, err
+	o.mu.Unlock()
+	o.wake()
+}
+
+// next waits for text or the end and returns the text pushed since the
+// last call and, once the job is over, ended with its reason or error.
+func (o *outbox) next() (text string, ended bool, reason string, err error) {
+	for {
+		<-o.notify
+		o.mu.Lock()
+		text, ended, reason, err = string(o.text), o.ended, o.reason, o.err
+		o.text = o.text[:0]
+		o.mu.Unlock()
+		if text != "" || ended {
+			return text, ended, reason, err
+		}
+	}
 }
 
 var errShutdown = errors.New("the server is shutting down")
@@ -247,7 +291,7 @@ func (s *Server) schedule() {
 			id, text, feed := j.dec.Next(j.logits)
 			generated += j.dec.Generated() - before
 			if text != "" {
-				j.out <- event{text: text}
+				j.out.push(text)
 			}
 			if !feed {
 				s.finish(j, nil)
@@ -282,15 +326,14 @@ func (s *Server) schedule() {
 	}
 }
 
-// finish ends j: the text held back, the final event, and its slot.
+// finish ends j: the text held back, the end, and its slot.
 func (s *Server) finish(j *job, err error) {
 	if rest := j.dec.Flush(); rest != "" && err == nil {
-		j.out <- event{text: rest}
+		j.out.push(rest)
 	}
-	j.out <- event{final: true, reason: j.dec.FinishReason(), err: err}
-	close(j.out)
 	<-s.slots
 	s.metrics.active.Add(-1)
+	j.out.end(j.dec.FinishReason(), err)
 }
 
 // errQueueFull is returned by acquire when MaxQueue requests wait already.
@@ -510,7 +553,7 @@ func (s *Server) handleCompletions(rw http.ResponseWriter, r *http.Request) {
 		sess:   s.m.NewSession(),
 		dec:    generate.NewDecoder(s.tok, p),
 		logits: make([]float32, s.padded),
-		out:    make(chan event, p.MaxTokens+2),
+		out:    newOutbox(),
 	}
 	if err := j.sess.Forward(prompt, j.logits); err != nil {
 		<-s.slots
@@ -530,18 +573,19 @@ func (s *Server) handleCompletions(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var text []byte
-	var last event
-	for ev := range j.out {
-		if ev.final {
-			last = ev
+	var reason string
+	for { // to the end: the scheduler always ends the job
+		t, ended, why, err := j.out.next()
+		text = append(text, t...)
+		if err != nil {
+			s.writeEndError(w, r, err)
+			return
 		}
-		text = append(text, ev.text...)
+		if ended {
+			reason = why
+			break
+		}
 	}
-	if last.err != nil {
-		s.writeEndError(w, r, last.err)
-		return
-	}
-	reason := last.reason
 	n := j.dec.Generated()
 	head.Choices = []choice{{Text: string(text), FinishReason: &reason}}
 	head.Usage = &usage{PromptTokens: len(prompt), CompletionTokens: n, TotalTokens: len(prompt) + n}
@@ -562,8 +606,8 @@ func (s *Server) writeEndError(w *recorder, r *http.Request, err error) {
 	}
 }
 
-// stream writes j's events as server-sent events: a completion chunk per
-// piece of text, a last chunk with the finish reason (or an error object),
+// stream writes j's output as server-sent events: a completion chunk per
+// piece of text (the tokens generated since the last chunk), a last chunk with the finish reason (or an error object),
 // and data: [DONE].
 func (s *Server) stream(w *recorder, r *http.Request, j *job, head completion) {
 	h := w.Header()
@@ -587,28 +631,32 @@ func (s *Server) stream(w *recorder, r *http.Request, j *job, head completion) {
 		}
 		w.Flush()
 	}
-	for ev := range j.out { // drained to the end: the scheduler closes it
-		switch {
-		case !ev.final:
+	for { // to the end: the scheduler always ends the job
+		text, ended, reason, err := j.out.next()
+		if text != "" {
 			c := head
-			c.Choices = []choice{{Text: ev.text}}
+			c.Choices = []choice{{Text: text}}
 			send(c)
-		case ev.err != nil:
+		}
+		if !ended {
+			continue
+		}
+		if err != nil {
 			if r.Context().Err() != nil {
 				broken = true
 				w.status = statusClientClosed
 			}
-			msg := ev.err.Error()
-			if errors.Is(ev.err, context.DeadlineExceeded) {
+			msg := err.Error()
+			if errors.Is(err, context.DeadlineExceeded) {
 				msg = fmt.Sprintf("the request took longer than the server's %v timeout", s.cfg.Timeout)
 			}
 			send(newAPIError(http.StatusInternalServerError, msg))
-		default:
-			reason := ev.reason
+		} else {
 			c := head
 			c.Choices = []choice{{FinishReason: &reason}}
 			send(c)
 		}
+		break
 	}
 	if !broken {
 		fmt.Fprint(w, "data: [DONE]\n\n")

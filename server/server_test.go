@@ -383,9 +383,10 @@ func startStream(t *testing.T, client *http.Client, url string, maxTokens int) (
 }
 
 func TestQueueFullAndCancelledClientFreesSlot(t *testing.T) {
-	_, hs := newServer(t, Config{MaxBatch: 1, MaxQueue: 1})
+	// A runs until its client goes away.
+	_, hs := newServer(t, Config{MaxBatch: 1, MaxQueue: 1, MaxTokens: 1 << 30})
 	client := hs.Client()
-	cancelA, waitA := startStream(t, client, hs.URL, 2000)
+	cancelA, waitA := startStream(t, client, hs.URL, 1<<30)
 	// B waits in the queue behind A.
 	type out struct {
 		res result

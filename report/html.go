@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -69,15 +70,55 @@ func (r *Report) figPPL() (string, error) {
 		return "", err
 	}
 	sc.GlyphStyle.Color, sc.GlyphStyle.Radius, sc.GlyphStyle.Shape = blue, vg.Points(4), draw.CircleGlyph{}
-	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-	if err != nil {
-		return "", err
+	p.Add(sc)
+	// Neighbouring points (in bits per weight) get their labels above and
+	// below in turn, so that clustered schemes stay legible.
+	order := make([]int, len(xys))
+	for i := range order {
+		order[i] = i
 	}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].XAlign, lb.TextStyle[i].YAlign = draw.XLeft, draw.YCenter
+	sort.Slice(order, func(a, b int) bool { return xys[order[a]].X < xys[order[b]].X })
+	// Points that nearly coincide share one label.
+	yr := 0.0
+	for _, v := range xys {
+		yr = max(yr, math.Abs(v.Y-xys[0].Y))
 	}
-	lb.Offset = vg.Point{X: vg.Points(6)}
-	p.Add(sc, lb)
+	var merged []int
+	for _, i := range order {
+		if n := len(merged); n > 0 {
+			j := merged[n-1]
+			if math.Abs(math.Log(xys[i].X/xys[j].X)) < 0.03 && math.Abs(xys[i].Y-xys[j].Y) < 0.15*yr {
+				labels[j] += " / " + labels[i]
+				continue
+			}
+		}
+		merged = append(merged, i)
+	}
+	order = merged
+	for side := range 2 {
+		var sxy plotter.XYs
+		var sl []string
+		for k, i := range order {
+			if k%2 == side {
+				sxy, sl = append(sxy, xys[i]), append(sl, labels[i])
+			}
+		}
+		if len(sxy) == 0 {
+			continue
+		}
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: sxy, Labels: sl})
+		if err != nil {
+			return "", err
+		}
+		lb.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(5)}
+		if side == 1 {
+			lb.Offset.Y = vg.Points(-5)
+		}
+		for i := range lb.TextStyle {
+			lb.TextStyle[i].XAlign, lb.TextStyle[i].YAlign = draw.XLeft, []draw.YAlignment{draw.YBottom, draw.YTop}[side]
+		}
+		p.Add(lb)
+	}
 	p.X.Min, p.X.Max = 3.5, 40
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range xys {
@@ -86,7 +127,7 @@ func (r *Report) figPPL() (string, error) {
 	pad := max((hi-lo)*0.15, hi*0.002)
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	p.Y.Tick.Marker = precTicks{}
-	return svg(p, 16*vg.Centimeter, 10*vg.Centimeter, "ppl")
+	return svg(p, 20*vg.Centimeter, 12*vg.Centimeter, "ppl")
 }
 
 // grid is an SQNR map as plotter.GridXYZ: columns are points, rows layers.
@@ -353,7 +394,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "<h2>W4AX: per-layer activation precision (<code>%s</code>)</h2>\n", html.EscapeString(sc.Name))
 		x := sc.W4AX
-		rule := fmt.Sprintf("the most A8 layers whose summed predicted loss increase stays within %g of the all-A16 loss", x.Budget)
+		rule := fmt.Sprintf("the most A8 layers whose summed predicted loss increase stays within %g (relative) of the all-A16 loss", x.Budget)
 		if x.Count > 0 {
 			rule = fmt.Sprintf("the %d least sensitive layers", x.Count)
 		}

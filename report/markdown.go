@@ -203,7 +203,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "## W4AX: per-layer activation precision (`%s`)\n\n", s.Name)
 		x := s.W4AX
-		rule := fmt.Sprintf("the most A8 layers whose summed sensitivity stays within %g of the all-A16 loss", x.Budget)
+		rule := fmt.Sprintf("the most A8 layers whose summed sensitivity stays within %g (relative) of the all-A16 loss", x.Budget)
 		if x.Count > 0 {
 			rule = fmt.Sprintf("the %d least sensitive layers", x.Count)
 		}

@@ -70,7 +70,7 @@ func runReport(c *cli.Context) error {
 			for _, x := range v {
 				fmt.Fprintln(stderr, x)
 			}
-			return cli.Exit(fmt.Sprintf("report check: %d scheme/set pairs exceed +%g%% perplexity", len(v), limit), 1)
+			return fmt.Errorf("report check: %d scheme/set pairs exceed +%g%% perplexity", len(v), limit)
 		}
 		fmt.Fprintf(stdout, "report check: every scheme within +%g%% perplexity of FP32 (%d schemes)\n", limit, len(r.Schemes)-1)
 		return nil

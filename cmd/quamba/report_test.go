@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quamba/quamba/report"
+)
+
+// TestReportRunCheckFrom runs a small report on the bundled Mamba1 model,
+// checks it against two limits and renders it again from its JSON.
+func TestReportRunCheckFrom(t *testing.T) {
+	dir := t.TempDir()
+	out, err := run(t, "report", "--model", modelPath(t, "mamba1-shakespeare"), "--schemes", "fp,w8a8", "--samples", "8", "--seqlen", "128",
+		"--calib", filepath.Join("..", "..", "testdata", "shakespeare-calib.txt"),
+		"--eval", filepath.Join("..", "..", "testdata", "shakespeare-heldout.txt"), "--out", dir, "-q")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range []string{"report.md", "report.json", "report.html", "mamba1-shakespeare-w8a8.gguf"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	js := filepath.Join(dir, "report.json")
+	if out, err := run(t, "report", "--check", js, "--max-ppl-drop", "5%"); err != nil || !strings.Contains(out, "within +5%") {
+		t.Errorf("check at 5%%: %v\n%s", err, out)
+	}
+	r, err := report.Load(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch := r.Scheme("w8a8").Perplexity[0].ChangePct; ch > 0 {
+		if out, err := run(t, "report", "--check", js, "--max-ppl-drop", "0%"); err == nil || !strings.Contains(out, "w8a8 on shakespeare-heldout.txt") {
+			t.Errorf("check below the measured change (%+.3f%%) passed: %v\n%s", ch, err, out)
+		}
+	}
+	again := filepath.Join(dir, "again")
+	if out, err := run(t, "report", "--from", js, "--out", again); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	b, err := os.ReadFile(filepath.Join(again, "report.md"))
+	if err != nil || string(a) != string(b) {
+		t.Errorf("report.md rendered from report.json differs (%v)", err)
+	}
+}

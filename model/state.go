@@ -2,7 +2,7 @@ package model
 
 import (
 	"fmt"
-	"github.com/quamba/quamba/internal/parallel"
+	"sync"
 
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/kernels"
@@ -29,7 +29,7 @@ type State struct {
 	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]; delta only with an observer (and Mamba1's unit gate)
 	pack              []float32 // packLen(T): a prefill's scan split over goroutines
 	tok               [1]int
-	wg                parallel.Group
+	wg                sync.WaitGroup
 	mm                matmulTask
 	conv1             convTask
 	scan1             scan1Task

@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -24,7 +25,7 @@ func TestFor(t *testing.T) {
 	for _, procs := range []int{1, 2, 3} {
 		prev := runtime.GOMAXPROCS(procs)
 		for _, tc := range []struct{ n, minPart int }{{0, 1}, {1, 1}, {7, 1}, {100, 30}, {100, 1}, {5, 10}} {
-			var wg Group
+			var wg sync.WaitGroup
 			c := &countTask{hits: make([]atomic.Int32, tc.n)}
 			For(&wg, tc.n, tc.minPart, c)
 			for i := range c.hits {

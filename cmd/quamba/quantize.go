@@ -48,6 +48,7 @@ func quantizeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "artifact path (default: MODEL-SCHEME.gguf in the working directory)"},
 			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity, the artifact run by the int8 runtime (must not be calibration text; default for the bundled model: its held-out text)"},
+			threadsFlag,
 			&cli.BoolFlag{Name: "no-eval", Usage: "skip the perplexity report and the sample generation"},
 			&cli.StringFlag{Name: "sample", Usage: "prompt of a short greedy generation from the artifact after writing it (default for the bundled model: \"ROMEO:\")"},
 			&cli.IntFlag{Name: "ctx", Usage: "perplexity window for --eval (default: 256 for byte-level models, 2048 otherwise)"},
@@ -115,6 +116,9 @@ func recipeOptions(c *cli.Context) (quant.Options, error) {
 
 func runQuantize(c *cli.Context) error {
 	start := time.Now()
+	if err := setThreads(c); err != nil {
+		return err
+	}
 	// Compiling keeps a model-sized live heap and replaces tensors as it
 	// goes: with the default GOGC of 100 the garbage could grow to another
 	// model before a collection. Collect at 20% growth instead.

@@ -17,6 +17,7 @@ func generateCommand() *cli.Command {
 			modelFlag,
 			noVerifyFlag,
 			simulateFlag,
+			threadsFlag,
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Value: "ROMEO:\n", Usage: "text to continue"},
 			&cli.IntFlag{Name: "max-tokens", Aliases: []string{"n"}, Value: 200, Usage: "number of tokens to generate"},
 			&cli.Float64Flag{Name: "temperature", Aliases: []string{"t"}, Value: 0.8, Usage: "sampling temperature; 0 is greedy"},

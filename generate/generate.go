@@ -10,6 +10,7 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -72,7 +73,25 @@ func NewSampler(vocab int, temp float64, topK int, seed uint64) *Sampler {
 	}
 }
 
+// ErrNonFinite reports logits that are NaN or infinite: the model's
+// numbers have overflowed or its weights are broken, and no token can be
+// sampled from them.
+var ErrNonFinite = errors.New("the model's logits are not finite (NaN or infinity)")
+
+// CheckLogits returns an error wrapping ErrNonFinite, naming the first
+// offending id, when a logit among the first vocab is NaN or infinite.
+func CheckLogits(logits []float32, vocab int) error {
+	for i, v := range logits[:min(vocab, len(logits))] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%w: logit of token %d is %v", ErrNonFinite, i, v)
+		}
+	}
+	return nil
+}
+
 // Sample returns the next token for logits (at least vocab of them).
+// Logits must be finite (see CheckLogits); non-finite ones give an
+// arbitrary token, never a panic.
 func (s *Sampler) Sample(logits []float32) int {
 	logits = logits[:s.vocab]
 	if s.temp == 0 {
@@ -88,6 +107,9 @@ func (s *Sampler) Sample(logits []float32) int {
 		p := math.Exp((float64(logits[i]) - maxLogit) / s.temp)
 		s.prob[j] = p
 		sum += p
+	}
+	if !(sum > 0) || math.IsInf(sum, 0) { // non-finite logits
+		return idx[0]
 	}
 	r := s.rng.Float64() * sum
 	for j, i := range idx {
@@ -111,8 +133,8 @@ func (s *Sampler) topIndices(logits []float32) []int {
 		return idx
 	}
 	for i, v := range logits {
-		if len(idx) == s.topK && v <= logits[idx[len(idx)-1]] {
-			continue
+		if len(idx) == s.topK && !(v > logits[idx[len(idx)-1]]) {
+			continue // not larger than the k-th (or NaN)
 		}
 		// Insert i keeping idx sorted by descending logit (ties: lower id first).
 		pos := len(idx)
@@ -253,6 +275,9 @@ func Stream(ctx context.Context, lm model.LanguageModel, tok tokenizer.Tokenizer
 	for !d.Done() {
 		if err := ctx.Err(); err != nil {
 			return st, err
+		}
+		if err := CheckLogits(logits, tok.VocabSize()); err != nil {
+			return st, fmt.Errorf("generate: after %d prompt and %d generated tokens: %w", len(prompt), d.Generated(), err)
 		}
 		id, text, feed := d.Next(logits)
 		if d.Generated() == 1 && st.FirstToken == 0 {

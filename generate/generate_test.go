@@ -2,6 +2,8 @@ package generate
 
 import (
 	"context"
+	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -120,5 +122,64 @@ func TestTokenizerChoice(t *testing.T) {
 	}
 	if _, err := Tokenizer(formats.Config{VocabSize: 1000, PaddedVocab: 1000}, []byte("{"), "m"); err == nil {
 		t.Error("a broken tokenizer.json was accepted")
+	}
+}
+
+// fakeLM is a byte-vocabulary model whose logits come from a function of
+// the number of tokens fed so far.
+type fakeLM struct{ logits func(step int, out []float32) }
+
+func (m fakeLM) Vocab() (int, int)           { return 256, 256 }
+func (m fakeLM) NewSequence() model.Sequence { return &fakeSeq{m: m} }
+
+type fakeSeq struct {
+	m fakeLM
+	n int
+}
+
+func (s *fakeSeq) Forward(tokens []int, logits []float32) error {
+	s.n += len(tokens)
+	s.m.logits(s.n, logits)
+	return nil
+}
+func (s *fakeSeq) Step(token int, logits []float32) error { return s.Forward([]int{token}, logits) }
+func (s *fakeSeq) Reset()                                 { s.n = 0 }
+
+// Non-finite logits end generation with an error, at any temperature and
+// top-k, instead of a panic or an arbitrary token.
+func TestStreamNonFiniteLogits(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		lm := fakeLM{func(step int, out []float32) {
+			clear(out)
+			out['a'] = 100
+			if step >= 3 {
+				for i := range out {
+					out[i] = bad
+				}
+			}
+		}}
+		for _, p := range []Params{{MaxTokens: 10}, {MaxTokens: 10, Temperature: 0.8}, {MaxTokens: 10, Temperature: 0.8, TopK: 5}} {
+			var got strings.Builder
+			_, err := Stream(context.Background(), lm, tokenizer.Bytes(), []int{'x', 'y'}, p, func(s string) error {
+				got.WriteString(s)
+				return nil
+			})
+			if !errors.Is(err, ErrNonFinite) {
+				t.Errorf("logits %v, %+v: error %v, want ErrNonFinite", bad, p, err)
+			}
+			if got.String() != "a" {
+				t.Errorf("logits %v, %+v: emitted %q before the error, want \"a\"", bad, p, got.String())
+			}
+		}
+	}
+	// The sampler itself never panics on them.
+	nan := []float32{1, float32(math.NaN()), 2, float32(math.NaN()), 0}
+	for _, k := range []int{0, 1, 2, 5} {
+		s := NewSampler(len(nan), 1, k, 1)
+		for range 10 {
+			if id := s.Sample(nan); id < 0 || id >= len(nan) {
+				t.Fatalf("top-k %d: id %d", k, id)
+			}
+		}
 	}
 }

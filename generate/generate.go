@@ -313,6 +313,10 @@ func Tokenizer(cfg formats.Config, tokenizerJSON []byte, name string) (tokenizer
 		if err != nil {
 			return nil, err
 		}
+		if tok.VocabSize() > cfg.PaddedVocab {
+			return nil, fmt.Errorf("%s has %d token ids but the model has only %d vocabulary rows: the tokenizer does not belong to this model",
+				name, tok.VocabSize(), cfg.PaddedVocab)
+		}
 		return tok, nil
 	}
 	if cfg.VocabSize <= 256 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -122,6 +123,14 @@ func TestTokenizerChoice(t *testing.T) {
 	}
 	if _, err := Tokenizer(formats.Config{VocabSize: 1000, PaddedVocab: 1000}, []byte("{"), "m"); err == nil {
 		t.Error("a broken tokenizer.json was accepted")
+	}
+	neox, err := os.ReadFile("../tokenizer/data/gpt-neox-20b/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Tokenizer(formats.Config{VocabSize: 256, PaddedVocab: 256}, neox, "m/tokenizer.json")
+	if err == nil || !strings.Contains(err.Error(), "m/tokenizer.json") || !strings.Contains(err.Error(), "50277") || !strings.Contains(err.Error(), "256") {
+		t.Errorf("a 50277-token tokenizer.json for 256 rows: error %v", err)
 	}
 }
 

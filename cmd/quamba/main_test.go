@@ -195,3 +195,40 @@ func TestErrorsNameTheInput(t *testing.T) {
 		t.Errorf("eval on a missing text: error %v should name %s", err, text)
 	}
 }
+
+// A tokenizer.json with more ids than the model has vocabulary rows is
+// refused when the model is loaded, naming the file and the model.
+func TestTokenizerLargerThanVocabulary(t *testing.T) {
+	dir := t.TempDir()
+	src, err := filepath.Abs(modelPath(t, "mamba1-shakespeare"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "pytorch_model.bin"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	neox, err := filepath.Abs(filepath.Join("..", "..", "tokenizer", "data", "gpt-neox-20b", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(neox, filepath.Join(dir, "tokenizer.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"generate", "--max-tokens", "3", "--model", dir},
+		{"eval", "--quiet", "--model", dir},
+	} {
+		_, err := run(t, args...)
+		if err == nil {
+			t.Errorf("%s: a 50277-token tokenizer.json was accepted for a 256-row model", args[0])
+			continue
+		}
+		for _, want := range []string{filepath.Join(dir, "tokenizer.json"), "50277", "256"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not name %s", args[0], err, want)
+			}
+		}
+	}
+}

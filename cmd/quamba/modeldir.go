@@ -167,7 +167,15 @@ func loadModel(c *cli.Context) (*loaded, error) {
 func tokenizerFor(dir string, cfg formats.Config) (tokenizer.Tokenizer, error) {
 	path := filepath.Join(dir, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
-		return tokenizer.Load(path)
+		tok, err := tokenizer.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		if tok.VocabSize() > cfg.PaddedVocab {
+			return nil, fmt.Errorf("%s has %d token ids but the model in %s has only %d vocabulary rows: the tokenizer does not belong to this model",
+				path, tok.VocabSize(), dir, cfg.PaddedVocab)
+		}
+		return tok, nil
 	}
 	if cfg.VocabSize <= 256 {
 		return tokenizer.Bytes(), nil

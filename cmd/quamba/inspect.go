@@ -22,7 +22,7 @@ func inspectCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("inspect takes exactly one PATH")
+				return usageErrorf("inspect takes exactly one PATH, got %d arguments", c.NArg())
 			}
 			if path := c.Args().First(); strings.HasSuffix(strings.ToLower(path), ".gguf") {
 				return printGGUF(c.App.Writer, path, c.Bool("tensors"))

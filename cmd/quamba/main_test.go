@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 )
 
 // golden is the part of a reference model's golden.json (written by
@@ -230,5 +233,48 @@ func TestTokenizerLargerThanVocabulary(t *testing.T) {
 				t.Errorf("%s: error %q does not name %s", args[0], err, want)
 			}
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := run(t, "--version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"quamba ", "go " + goruntime.Version(), "kernels " + kernels.Active().String()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--version output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Command-line mistakes are one-line usage errors (exit status 2), without
+// the help text.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"--frobnicate"},
+		{"generate", "--frobnicate"},
+		{"eval", "--quiet", "extra"},
+		{"generate", "ROMEO"},
+		{"inspect"},
+	} {
+		out, err := run(t, args...)
+		if err == nil {
+			t.Errorf("%q: accepted", args)
+			continue
+		}
+		if code := exitCode(err); code != 2 {
+			t.Errorf("%q: exit status %d, want 2 (error %v)", args, code, err)
+		}
+		if strings.Contains(err.Error(), "\n") || out != "" {
+			t.Errorf("%q: error %q and output %q, want one line and no help", args, err, out)
+		}
+	}
+	if !strings.Contains(func() string { _, err := run(t, "frobnicate"); return err.Error() }(), "frobnicate") {
+		t.Error("the unknown command is not named")
+	}
+	if code := exitCode(errors.New("model not found")); code != 1 {
+		t.Errorf("a run error exits %d, want 1", code)
 	}
 }

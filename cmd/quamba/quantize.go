@@ -47,6 +47,7 @@ func quantizeCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the choice of calibration samples"},
 			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "artifact path (default: MODEL-SCHEME.gguf in the working directory)"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite the artifact if it exists"},
 			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity, the artifact run by the int8 runtime (must not be calibration text; default for the bundled model: its held-out text)"},
 			threadsFlag,
 			&cli.BoolFlag{Name: "no-eval", Usage: "skip the perplexity report and the sample generation"},
@@ -138,7 +139,7 @@ func runQuantize(c *cli.Context) error {
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.gguf", filepath.Base(filepath.Clean(dir)), opt.Scheme)
 	}
-	if err := checkWritable(out); err != nil {
+	if err := checkWritable(out, c.Bool("force")); err != nil {
 		return err
 	}
 	files, err := formats.OpenModel(dir)
@@ -406,11 +407,14 @@ func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w
 }
 
 // checkWritable fails early, before any work, when the artifact cannot be
-// written: its directory is missing or not writable, or the path is a
-// directory or a special file.
-func checkWritable(path string) error {
+// written: its directory is missing or not writable, the path is a
+// directory or a special file, or it exists and force is false.
+func checkWritable(path string, force bool) error {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		return fmt.Errorf("--out %s is not a regular file", path)
+	}
+	if _, err := os.Lstat(path); err == nil && !force {
+		return fmt.Errorf("%s already exists; pass --force to overwrite it or --out to write elsewhere", path)
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".quamba-write-check-*")

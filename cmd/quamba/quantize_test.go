@@ -116,3 +116,52 @@ func TestQuantizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// quantize does not overwrite an existing artifact, given with --out or
+// at the default path, unless --force is passed.
+func TestQuantizeRefusesToOverwrite(t *testing.T) {
+	m1, err := filepath.Abs(modelPath(t, "mamba1-shakespeare"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calibText, err := filepath.Abs(filepath.Join("..", "..", "testdata", "shakespeare-calib.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keep := []byte("not to be overwritten")
+	unchanged := func(p string) {
+		t.Helper()
+		if data, err := os.ReadFile(p); err != nil || string(data) != string(keep) {
+			t.Errorf("%s was overwritten without --force", p)
+		}
+	}
+	out := filepath.Join(dir, "m.gguf")
+	if err := os.WriteFile(out, keep, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	small := []string{"--model", m1, "--calib", calibText, "--allow-fewer", "--samples", "4", "--seqlen", "64", "--no-eval", "--quiet"}
+	_, err = run(t, append([]string{"quantize", "--out", out}, small...)...)
+	if err == nil || !strings.Contains(err.Error(), out) || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("quantize over an existing --out: error %v, want one naming %s and --force", err, out)
+	}
+	unchanged(out)
+
+	t.Chdir(dir)
+	def := "mamba1-shakespeare-w8a8.gguf"
+	if err := os.WriteFile(def, keep, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, append([]string{"quantize"}, small...)...)
+	if err == nil || !strings.Contains(err.Error(), def) {
+		t.Errorf("quantize over an existing default artifact: error %v, want one naming %s", err, def)
+	}
+	unchanged(def)
+
+	if log, err := run(t, append([]string{"quantize", "--force", "--out", out}, small...)...); err != nil {
+		t.Fatalf("quantize --force: %v\n%s", err, log)
+	}
+	if data, err := os.ReadFile(out); err != nil || string(data) == string(keep) {
+		t.Errorf("quantize --force did not overwrite %s", out)
+	}
+}

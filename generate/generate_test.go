@@ -192,3 +192,31 @@ func TestStreamNonFiniteLogits(t *testing.T) {
 		}
 	}
 }
+
+// Greedy streaming emits exactly the tokenizer's decoding of the tokens,
+// also when characters are split across tokens, bytes are invalid UTF-8
+// and the last character is cut off by the budget.
+func TestStreamGreedyUTF8(t *testing.T) {
+	seq := []int{0xE2, 0x82, 0xAC, 'a', 0xFF, 0xC3, 'b', 0xF0, 0x9F, 0x98, 0x80, 0xE2, 0x82}
+	lm := fakeLM{func(step int, out []float32) {
+		clear(out)
+		out[seq[min(step-1, len(seq)-1)]] = 1
+	}}
+	tok := tokenizer.Bytes()
+	var pieces []string
+	_, err := Stream(context.Background(), lm, tok, []int{'x'}, Params{MaxTokens: len(seq)}, func(s string) error {
+		pieces = append(pieces, s)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(pieces, ""), tok.Decode(seq); got != want {
+		t.Errorf("streamed %q, decoded %q", got, want)
+	}
+	for _, p := range pieces[:len(pieces)-1] {
+		if strings.HasSuffix(p, "\xe2") || strings.HasSuffix(p, "\xe2\x82") {
+			t.Errorf("piece %q ends inside a character that later completes", p)
+		}
+	}
+}

@@ -278,3 +278,16 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("a run error exits %d, want 1", code)
 	}
 }
+
+// Bad sampling parameters are refused with an error naming the parameter.
+func TestGenerateParamErrors(t *testing.T) {
+	for _, tc := range [][3]string{
+		{"--temperature", "-0.5", "temperature"}, {"--temperature", "NaN", "temperature"}, {"--temperature", "Inf", "temperature"},
+		{"--top-k", "-1", "top-k"}, {"--top-k", "257", "top-k"}, {"--max-tokens", "-1", "max tokens"},
+	} {
+		_, err := run(t, "generate", tc[0], tc[1])
+		if err == nil || !strings.Contains(err.Error(), tc[2]) {
+			t.Errorf("generate %s %s: error %v, want one naming %s", tc[0], tc[1], err, tc[2])
+		}
+	}
+}

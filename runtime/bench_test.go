@@ -1,45 +1,29 @@
 package runtime
 
 import (
-	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/quamba/quamba/calib"
 	"github.com/quamba/quamba/model"
 	"github.com/quamba/quamba/quant"
 )
 
-// benchArtifact compiles a random checkpoint of a preset shape (two short
-// random-token calibration samples: the scales are synthetic, the speed is
-// real) once and caches the artifact in the system's temporary directory.
+// benchArtifact compiles a random checkpoint of a preset shape with
+// synthetic scales (quant.CompileSynthetic: the speed is real, the scales
+// are not) once and caches the artifact in the system's temporary directory.
 func benchArtifact(b *testing.B, preset string, sc quant.Scheme) string {
 	b.Helper()
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("quamba-bench-%s-%s.gguf", preset, sc))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	w := randomWeights(b, preset)
-	cfg := w.Config
-	rng := rand.New(rand.NewPCG(1, 2))
-	var samples [][]int
-	for range 2 {
-		s := make([]int, 64)
-		for i := range s {
-			s[i] = rng.IntN(cfg.VocabSize)
-		}
-		samples = append(samples, s)
-	}
-	ds := &calib.Dataset{Samples: samples}
 	opt, err := quant.DefaultOptions(sc)
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt.GPTQ = false
-	c, err := quant.Compile(context.Background(), w, ds, opt, quant.CompileOptions{InPlace: true})
+	c, err := quant.CompileSynthetic(randomWeights(b, preset), opt)
 	if err != nil {
 		b.Fatal(err)
 	}

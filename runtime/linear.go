@@ -28,29 +28,29 @@ func splitPanels(np int) [][]panelRange {
 	return split
 }
 
-// i8Pool holds the int8 activation scratch of the A8 projections: Get and
-// Put of a large enough buffer do not allocate.
-var i8Pool = sync.Pool{New: func() any { return new([]int8) }}
+// scratch is a pool of buffers of one element type: get and put of a
+// large enough buffer do not allocate. The projections keep their int8
+// activations and int32 partial products in them.
+type scratch[T any] struct{ p sync.Pool }
 
-func getI8(n int) *[]int8 {
-	b := i8Pool.Get().(*[]int8)
+func (s *scratch[T]) get(n int) *[]T {
+	b, _ := s.p.Get().(*[]T)
+	if b == nil {
+		b = new([]T)
+	}
 	if cap(*b) < n {
-		*b = make([]int8, n)
+		*b = make([]T, n)
 	}
 	*b = (*b)[:n]
 	return b
 }
 
-var i32Pool = sync.Pool{New: func() any { return new([]int32) }}
+func (s *scratch[T]) put(b *[]T) { s.p.Put(b) }
 
-func getI32(n int) *[]int32 {
-	b := i32Pool.Get().(*[]int32)
-	if cap(*b) < n {
-		*b = make([]int32, n)
-	}
-	*b = (*b)[:n]
-	return b
-}
+var (
+	i8Pool  scratch[int8]
+	i32Pool scratch[int32]
+)
 
 // w8a8 is an int8 projection with a per-tensor int8 input: x is quantized
 // with the input's scale sx (kernels.QuantizeI8, the simulation's
@@ -85,8 +85,8 @@ func (l *w8a8) Dims() (n, k int) { return l.n, l.k }
 func (l *w8a8) Parts() int       { return len(l.parts) }
 
 func (l *w8a8) MatMul(y, x []float32, T, lo, hi, parts int) {
-	q := getI8(T * l.k)
-	defer i8Pool.Put(q)
+	q := i8Pool.get(T * l.k)
+	defer i8Pool.put(q)
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
 	for j := lo; j < hi; j++ {
 		pr, w := l.parts[parts-1][j], l.views[parts-1][j]
@@ -131,9 +131,9 @@ func (l *w8a8Blocks) Dims() (n, k int) { return l.n, l.k }
 func (l *w8a8Blocks) Parts() int       { return 1 }
 
 func (l *w8a8Blocks) MatMul(y, x []float32, T, lo, hi, parts int) {
-	q, acc := getI8(T*l.k), getI32(T*l.n)
-	defer i8Pool.Put(q)
-	defer i32Pool.Put(acc)
+	q, acc := i8Pool.get(T*l.k), i32Pool.get(T*l.n)
+	defer i8Pool.put(q)
+	defer i32Pool.put(acc)
 	c0 := 0
 	for b, c1 := range l.ends {
 		w := c1 - c0
@@ -197,8 +197,8 @@ func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
 		}
 		return
 	}
-	q := getI8(T * l.k)
-	defer i8Pool.Put(q)
+	q := i8Pool.get(T * l.k)
+	defer i8Pool.put(q)
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
 	for j := lo; j < hi; j++ {
 		pr := l.parts[parts-1][j]

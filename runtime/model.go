@@ -30,7 +30,7 @@ type Model struct {
 
 	mu      sync.RWMutex // held for reading while a session runs; Close takes it for writing
 	closed  bool
-	batches sync.Pool // *model.Batch
+	batches sync.Pool // *batch
 }
 
 // Info describes a loaded artifact.
@@ -300,22 +300,30 @@ func (m *Model) StepBatch(sessions []*Session, tokens []int, logits []float32) e
 	if m.closed {
 		return ErrClosed
 	}
-	states := make([]*model.State, len(sessions))
+	b, _ := m.batches.Get().(*batch)
+	if b == nil || !b.Fits(len(sessions)) {
+		mb, err := m.eng.NewBatch(max(len(sessions), 1))
+		if err != nil {
+			return err
+		}
+		b = &batch{Batch: mb}
+	}
+	defer m.batches.Put(b)
+	b.states = b.states[:0]
 	for r, s := range sessions {
 		if s == nil || s.m != m || s.s == nil {
 			return fmt.Errorf("runtime: batch step: session %d is not a session of this model", r)
 		}
-		states[r] = s.s
+		b.states = append(b.states, s.s)
 	}
-	b, _ := m.batches.Get().(*model.Batch)
-	if b == nil || !b.Fits(len(states)) {
-		var err error
-		if b, err = m.eng.NewBatch(max(len(states), 1)); err != nil {
-			return err
-		}
-	}
-	defer m.batches.Put(b)
-	return b.Step(states, tokens, logits)
+	return b.Step(b.states, tokens, logits)
+}
+
+// batch is a pooled batch stepper with the scratch list of its states, so
+// that a batched step allocates nothing.
+type batch struct {
+	*model.Batch
+	states []*model.State
 }
 
 // StateBytes is the size of a saved session (Save) of this model.

@@ -163,6 +163,19 @@ func TestStepDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// A batched decode step allocates nothing either.
+func TestStepBatchDoesNotAllocate(t *testing.T) {
+	path, _ := artifact(t, "mamba1-shakespeare", quant.W8A8, "", nil)
+	rt := open(t, path)
+	_, P := rt.Vocab()
+	ss := []*Session{rt.NewSession(), rt.NewSession()}
+	logits := make([]float32, 2*P)
+	_ = rt.StepBatch(ss, []int{1, 2}, logits)
+	if n := testing.AllocsPerRun(20, func() { _ = rt.StepBatch(ss, []int{1, 2}, logits) }); n != 0 {
+		t.Errorf("StepBatch allocates %v times", n)
+	}
+}
+
 // Bad input: closed models, corrupt, truncated and foreign files, empty
 // prompts, out-of-vocabulary tokens; no goroutine outlives its model.
 func TestRuntimeBadInput(t *testing.T) {

@@ -100,18 +100,36 @@ func NewF32Linear(w []float32, n, k int) (*F32Linear, error) {
 	if err != nil {
 		return nil, err
 	}
-	np := packed.NumPanels()
-	maxParts := min(runtime.NumCPU(), np)
-	l := &F32Linear{n: n, k: k, split: make([][]f32Part, maxParts)}
-	for p := 1; p <= maxParts; p++ {
-		parts := make([]f32Part, p)
-		for j := range parts {
-			lo, hi := np*j/p, np*(j+1)/p
-			parts[j] = f32Part{w: packed.Panels(lo, hi), row0: lo * kernels.PanelRows}
+	cuts := PanelParts(packed.NumPanels())
+	l := &F32Linear{n: n, k: k, split: make([][]f32Part, len(cuts))}
+	for p, ranges := range cuts {
+		for _, r := range ranges {
+			l.split[p] = append(l.split[p], f32Part{w: packed.Panels(r.Lo, r.Hi), row0: r.Row0()})
 		}
-		l.split[p-1] = parts
 	}
 	return l, nil
+}
+
+// PanelRange is a part of a projection's work: its 16-row panels [Lo, Hi).
+type PanelRange struct{ Lo, Hi int }
+
+// Row0 is the first output row of the range.
+func (r PanelRange) Row0() int { return r.Lo * kernels.PanelRows }
+
+// PanelParts cuts np panels into p parts of whole panels, for every p from
+// 1 to min(NumCPU, np): PanelParts(np)[p-1] is the cut into p parts, part j
+// covering panels [np·j/p, np·(j+1)/p). It is how a Linear stage's Parts
+// are laid out.
+func PanelParts(np int) [][]PanelRange {
+	maxParts := max(1, min(runtime.NumCPU(), np))
+	cuts := make([][]PanelRange, maxParts)
+	for p := 1; p <= maxParts; p++ {
+		cuts[p-1] = make([]PanelRange, p)
+		for j := range cuts[p-1] {
+			cuts[p-1][j] = PanelRange{np * j / p, np * (j + 1) / p}
+		}
+	}
+	return cuts
 }
 
 // Dims returns the weight shape (n, k).

@@ -2,31 +2,12 @@ package runtime
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/quamba/quamba/kernels"
+	"github.com/quamba/quamba/model"
 	"github.com/quamba/quamba/quant"
 )
-
-// panelRange is a part of a projection: whole 16-row panels starting at
-// output row row0.
-type panelRange struct{ lo, hi, row0 int }
-
-// splitPanels cuts np panels into p parts for every p up to the CPU count.
-func splitPanels(np int) [][]panelRange {
-	maxParts := max(1, min(runtime.NumCPU(), np))
-	split := make([][]panelRange, maxParts)
-	for p := 1; p <= maxParts; p++ {
-		parts := make([]panelRange, p)
-		for j := range parts {
-			lo, hi := np*j/p, np*(j+1)/p
-			parts[j] = panelRange{lo, hi, lo * kernels.PanelRows}
-		}
-		split[p-1] = parts
-	}
-	return split
-}
 
 // scratch is a pool of buffers of one element type: get and put of a
 // large enough buffer do not allocate. The projections keep their int8
@@ -59,7 +40,7 @@ var (
 type w8a8 struct {
 	n, k   int
 	w      *kernels.W8
-	parts  [][]panelRange
+	parts  [][]model.PanelRange
 	views  [][]*kernels.W8 // views[p-1][j]: the panels of part j of p
 	scale  []float32       // [n] sx·sw[n]
 	invX   float32
@@ -71,11 +52,11 @@ func newW8A8(st quant.PackedStage, n, k int, sx float32) *w8a8 {
 	for r, s := range st.Scale {
 		l.scale[r] = sx * s
 	}
-	l.parts = splitPanels(st.W8.NumPanels())
+	l.parts = model.PanelParts(st.W8.NumPanels())
 	l.views = make([][]*kernels.W8, len(l.parts))
 	for p, parts := range l.parts {
 		for _, pr := range parts {
-			l.views[p] = append(l.views[p], st.W8.Panels(pr.lo, pr.hi))
+			l.views[p] = append(l.views[p], st.W8.Panels(pr.Lo, pr.Hi))
 		}
 	}
 	return l
@@ -90,8 +71,8 @@ func (l *w8a8) MatMul(y, x []float32, T, lo, hi, parts int) {
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
 	for j := lo; j < hi; j++ {
 		pr, w := l.parts[parts-1][j], l.views[parts-1][j]
-		rows := min(l.n, pr.hi*kernels.PanelRows) - pr.row0
-		kernels.MatMulW8A8F32(T, *q, l.k, w, l.scale[pr.row0:pr.row0+rows], nil, y[pr.row0:], l.n)
+		rows := min(l.n, pr.Hi*kernels.PanelRows) - pr.Row0()
+		kernels.MatMulW8A8F32(T, *q, l.k, w, l.scale[pr.Row0():pr.Row0()+rows], nil, y[pr.Row0():], l.n)
 	}
 }
 
@@ -167,7 +148,7 @@ type w4 struct {
 	a8    bool
 	sx    float32
 	invX  float32
-	parts [][]panelRange
+	parts [][]model.PanelRange
 	views [][]*kernels.W4
 }
 
@@ -176,11 +157,11 @@ func newW4(st quant.PackedStage, n, k int, sx float32) *w4 {
 	if l.a8 {
 		l.invX = quant.InvScale(sx)
 	}
-	l.parts = splitPanels(st.W4.NumPanels())
+	l.parts = model.PanelParts(st.W4.NumPanels())
 	l.views = make([][]*kernels.W4, len(l.parts))
 	for p, parts := range l.parts {
 		for _, pr := range parts {
-			l.views[p] = append(l.views[p], st.W4.Panels(pr.lo, pr.hi))
+			l.views[p] = append(l.views[p], st.W4.Panels(pr.Lo, pr.Hi))
 		}
 	}
 	return l
@@ -193,7 +174,7 @@ func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
 	if !l.a8 {
 		for j := lo; j < hi; j++ {
 			pr := l.parts[parts-1][j]
-			kernels.MatMulW4A16F32(T, x, l.k, l.views[parts-1][j], y[pr.row0:], l.n)
+			kernels.MatMulW4A16F32(T, x, l.k, l.views[parts-1][j], y[pr.Row0():], l.n)
 		}
 		return
 	}
@@ -202,7 +183,7 @@ func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
 	for j := lo; j < hi; j++ {
 		pr := l.parts[parts-1][j]
-		kernels.MatMulW4A8F32(T, *q, l.k, l.sx, l.views[parts-1][j], y[pr.row0:], l.n)
+		kernels.MatMulW4A8F32(T, *q, l.k, l.sx, l.views[parts-1][j], y[pr.Row0():], l.n)
 	}
 }
 

@@ -58,6 +58,17 @@ package formats
 // The reader verifies the key when present (unless GGUFOptions.SkipChecksum)
 // and verifies nothing for files without it.
 //
+// Header checksum: the data checksum leaves the header (metadata and tensor
+// infos) unprotected, where one flipped byte may rename a key, change a
+// boolean option or a scale stored as metadata, or move a tensor. So
+// WriteGGUF then adds the UINT64 key quamba.header_xxhash64, the last pair:
+// the xxhash64 (seed 0) of the file's bytes from offset 0 to the start of
+// the data section (the padding included, the data checksum's value in
+// place), read with this key's own eight value bytes as zero. The two
+// checksums cover every byte of the file. The reader verifies it when
+// present (unless GGUFOptions.SkipChecksum) before it checks the tensor
+// layout, and GGUFFile.Sealed says whether both keys are there.
+//
 // Tensor types: the reader knows the ggml ids listed in ggmlTypes, plain
 // and block-quantized, computes their byte sizes (a block type needs ne[0] to
 // be a multiple of its block length) and lists them; Tensor returns the raw
@@ -183,7 +194,8 @@ type GGUFArrays []any
 // GGUFOptions tune how a GGUF file is opened.
 type GGUFOptions struct {
 	// SkipChecksum skips verifying quamba.data_xxhash64 over the data
-	// section (the key's type is still checked).
+	// section and quamba.header_xxhash64 over the header (the keys' types
+	// are still checked).
 	SkipChecksum bool
 }
 
@@ -194,13 +206,14 @@ const (
 	ggufDefaultAlignment = 32
 	// GGUFAlignment is the data alignment WriteGGUF uses.
 	GGUFAlignment = 64
-	// GGUFAlignmentKey and GGUFChecksumKey are written by WriteGGUF itself
-	// and may not be passed to it.
-	GGUFAlignmentKey = "general.alignment"
-	GGUFChecksumKey  = "quamba.data_xxhash64"
-	ggufMaxDims      = 4  // GGML_MAX_DIMS
-	ggufMaxName      = 64 // GGML_MAX_NAME, including the C terminator
-	ggufMaxDepth     = 16 // nesting limit for arrays of arrays
+	// GGUFAlignmentKey, GGUFChecksumKey and GGUFHeaderChecksumKey are
+	// written by WriteGGUF itself and may not be passed to it.
+	GGUFAlignmentKey      = "general.alignment"
+	GGUFChecksumKey       = "quamba.data_xxhash64"
+	GGUFHeaderChecksumKey = "quamba.header_xxhash64"
+	ggufMaxDims           = 4  // GGML_MAX_DIMS
+	ggufMaxName           = 64 // GGML_MAX_NAME, including the C terminator
+	ggufMaxDepth          = 16 // nesting limit for arrays of arrays
 )
 
 // ggufValueType is a GGUF metadata value type id.

@@ -39,7 +39,9 @@ type GGUFFile struct {
 	keys      map[string]int
 	tensors   []GGUFTensorInfo
 	names     map[string]int
-	verified  bool // the data section's checksum was present and matched
+	verified  bool // both checksums were present and matched
+	sealed    bool // both checksum keys are present with their types
+	headerSum int  // file offset of the header checksum value, 0 when absent
 }
 
 // OpenGGUF memory-maps and validates a GGUF v3 file (see ParseGGUF for what
@@ -66,7 +68,8 @@ func OpenGGUF(path string, opts ...GGUFOptions) (*GGUFFile, error) {
 // unique keys and tensor names, dimensions (1 to 4, each at least 1, no
 // overflow), known tensor types, a power-of-two UINT32 general.alignment,
 // aligned and non-overlapping tensor data inside the file, and the
-// quamba.data_xxhash64 checksum when present and not skipped.
+// quamba.header_xxhash64 and quamba.data_xxhash64 checksums when present
+// and not skipped.
 func ParseGGUF(name string, data []byte, opts ...GGUFOptions) (*GGUFFile, error) {
 	var opt GGUFOptions
 	for _, o := range opts {
@@ -176,6 +179,12 @@ func (g *GGUFFile) parse(opt GGUFOptions) error {
 		if err != nil {
 			return err
 		}
+		if key == GGUFHeaderChecksumKey {
+			if ggufValueType(t) != ggufUint64 {
+				return fmt.Errorf("metadata key %q at offset %d has value type %d, not UINT64", key, at, t)
+			}
+			g.headerSum = d.off
+		}
 		val, err := d.value(ggufValueType(t), 0)
 		if err != nil {
 			return fmt.Errorf("metadata key %q: %w", key, err)
@@ -227,23 +236,46 @@ func (g *GGUFFile) parse(opt GGUFOptions) error {
 	default:
 		return fmt.Errorf("truncated padding: the data section starts at byte %d (alignment %d) but the file has %d bytes", start, g.alignment, len(g.image))
 	}
+
+	// The header checksum comes first: when the header is damaged, that is
+	// the error, not whatever the damaged fields say.
+	headerOK := false
+	if g.headerSum > 0 && !opt.SkipChecksum {
+		want := binary.LittleEndian.Uint64(g.image[g.headerSum:])
+		if got := ggufHeaderSum(g.image[:g.dataStart], g.headerSum); got != want {
+			return fmt.Errorf("checksum mismatch: header (bytes 0 to %d) xxhash64 %016x, want %016x (metadata key %q)", g.dataStart, got, want, GGUFHeaderChecksumKey)
+		}
+		headerOK = true
+	}
 	if err := g.checkLayout(); err != nil {
 		return err
 	}
-
 	if v, ok := g.Value(GGUFChecksumKey); ok {
 		want, ok := v.(uint64)
 		if !ok {
 			return fmt.Errorf("metadata key %q is %s, not UINT64", GGUFChecksumKey, ggufDescribe(v))
 		}
+		g.sealed = g.headerSum > 0
 		if !opt.SkipChecksum {
 			if got := xxhash.Sum64(g.data); got != want {
 				return fmt.Errorf("checksum mismatch: data section xxhash64 %016x, want %016x (metadata key %q)", got, want, GGUFChecksumKey)
 			}
-			g.verified = true
+			g.verified = headerOK
 		}
 	}
 	return nil
+}
+
+// ggufHeaderSum is the xxhash64 of header (the file's bytes before its data
+// section) read with the eight bytes at off, the header checksum's value,
+// as zero.
+func ggufHeaderSum(header []byte, off int) uint64 {
+	var zero [8]byte
+	h := xxhash.New()
+	h.Write(header[:off])
+	h.Write(zero[:])
+	h.Write(header[off+8:])
+	return h.Sum64()
 }
 
 // value decodes a value body of type t; depth counts enclosing arrays.
@@ -462,9 +494,18 @@ func (g *GGUFFile) checkLayout() error {
 // Path is the file name given to OpenGGUF or ParseGGUF.
 func (g *GGUFFile) Path() string { return g.path }
 
-// Verified reports whether the file carried a data checksum and it matched
-// (not when the check was skipped or the file has none).
+// Verified reports whether the file carried both checksums (of the header
+// and of the data section) and they matched: not when the check was
+// skipped, nor for a file without them or with only the data checksum (as
+// written before the header checksum existed).
 func (g *GGUFFile) Verified() bool { return g.verified }
+
+// Sealed reports whether the file carries both checksums WriteGGUF writes,
+// quamba.header_xxhash64 and quamba.data_xxhash64, verified or not
+// (GGUFOptions.SkipChecksum). A reader of files that are always written
+// sealed requires it: a damaged header may otherwise have lost a checksum
+// key's name, and with it the check.
+func (g *GGUFFile) Sealed() bool { return g.sealed }
 
 // Version is the GGUF version (3).
 func (g *GGUFFile) Version() uint32 { return g.version }

@@ -30,6 +30,7 @@ func encodeGGUF(md []GGUFKV, tensors []GGUFTensor) ([]byte, error) {
 	}
 	b := buf.Bytes()
 	binary.LittleEndian.PutUint64(b[p.sumOffset:], sum)
+	binary.LittleEndian.PutUint64(b[p.headerSumOffset:], p.headerSum(sum))
 	return b, nil
 }
 
@@ -174,7 +175,7 @@ func tensorBytes(t *testing.T, g GGUFTensor) []byte {
 func withoutReserved(kvs []GGUFKV) []GGUFKV {
 	var out []GGUFKV
 	for _, kv := range kvs {
-		if kv.Key != GGUFAlignmentKey && kv.Key != GGUFChecksumKey {
+		if kv.Key != GGUFAlignmentKey && kv.Key != GGUFChecksumKey && kv.Key != GGUFHeaderChecksumKey {
 			out = append(out, kv)
 		}
 	}
@@ -196,8 +197,11 @@ func TestGGUFRoundTrip(t *testing.T) {
 		t.Fatalf("version %d alignment %d data offset %d", g.Version(), g.Alignment(), g.DataOffset())
 	}
 	got := g.Metadata()
-	if n := len(got); n != len(md)+2 || got[n-2].Key != GGUFAlignmentKey || got[n-1].Key != GGUFChecksumKey {
-		t.Fatalf("metadata ends %v, want the user keys then %s, %s", got[max(0, n-2):], GGUFAlignmentKey, GGUFChecksumKey)
+	if n := len(got); n != len(md)+3 || got[n-3].Key != GGUFAlignmentKey || got[n-2].Key != GGUFChecksumKey || got[n-1].Key != GGUFHeaderChecksumKey {
+		t.Fatalf("metadata ends %v, want the user keys then %s, %s, %s", got[max(0, n-3):], GGUFAlignmentKey, GGUFChecksumKey, GGUFHeaderChecksumKey)
+	}
+	if !g.Verified() || !g.Sealed() {
+		t.Fatalf("Verified %v, Sealed %v, want both", g.Verified(), g.Sealed())
 	}
 	if !reflect.DeepEqual(withoutReserved(got), md) {
 		t.Fatalf("metadata round trip:\n got %#v\nwant %#v", withoutReserved(got), md)
@@ -364,7 +368,7 @@ func TestGGUFLayoutByHand(t *testing.T) {
 	if string(b[0:4]) != "GGUF" || le.Uint32(b[0:]) != 0x46554747 {
 		t.Fatalf("magic % x", b[0:4])
 	}
-	if le.Uint32(b[4:]) != 3 || le.Uint64(b[8:]) != 1 || le.Uint64(b[16:]) != 3 {
+	if le.Uint32(b[4:]) != 3 || le.Uint64(b[8:]) != 1 || le.Uint64(b[16:]) != 4 {
 		t.Fatalf("version %d tensors %d kvs %d", le.Uint32(b[4:]), le.Uint64(b[8:]), le.Uint64(b[16:]))
 	}
 	// kv 0: "a.b" UINT32 7, bytes 24..43.
@@ -379,20 +383,30 @@ func TestGGUFLayoutByHand(t *testing.T) {
 	if le.Uint64(b[76:]) != 20 || string(b[84:104]) != "quamba.data_xxhash64" || le.Uint32(b[104:]) != 10 {
 		t.Fatalf("checksum kv % x", b[76:116])
 	}
-	// Tensor info, bytes 116..157: name "t", n_dims 2, ne [3, 2], F32, offset 0.
-	if le.Uint64(b[116:]) != 1 || b[124] != 't' || le.Uint32(b[125:]) != 2 ||
-		le.Uint64(b[129:]) != 3 || le.Uint64(b[137:]) != 2 || le.Uint32(b[145:]) != 0 || le.Uint64(b[149:]) != 0 {
-		t.Fatalf("tensor info % x", b[116:157])
+	// kv 3: quamba.header_xxhash64 (22 bytes) UINT64, bytes 116..158.
+	if le.Uint64(b[116:]) != 22 || string(b[124:146]) != "quamba.header_xxhash64" || le.Uint32(b[146:]) != 10 {
+		t.Fatalf("header checksum kv % x", b[116:158])
 	}
-	// Zero padding to the data section at 192, 24 data bytes, padding to 256.
-	if !bytes.Equal(b[157:192], make([]byte, 35)) || !bytes.Equal(b[192:216], data) || len(b) != 256 || !bytes.Equal(b[216:], make([]byte, 40)) {
-		t.Fatalf("data section: len %d, % x", len(b), b[157:])
+	// Tensor info, bytes 158..199: name "t", n_dims 2, ne [3, 2], F32, offset 0.
+	if le.Uint64(b[158:]) != 1 || b[166] != 't' || le.Uint32(b[167:]) != 2 ||
+		le.Uint64(b[171:]) != 3 || le.Uint64(b[179:]) != 2 || le.Uint32(b[187:]) != 0 || le.Uint64(b[191:]) != 0 {
+		t.Fatalf("tensor info % x", b[158:199])
 	}
-	if le.Uint64(b[108:]) != xxhash.Sum64(b[192:]) {
-		t.Fatalf("stored checksum %016x, data section hashes to %016x", le.Uint64(b[108:]), xxhash.Sum64(b[192:]))
+	// Zero padding to the data section at 256, 24 data bytes, padding to 320.
+	if !bytes.Equal(b[199:256], make([]byte, 57)) || !bytes.Equal(b[256:280], data) || len(b) != 320 || !bytes.Equal(b[280:], make([]byte, 40)) {
+		t.Fatalf("data section: len %d, % x", len(b), b[199:])
+	}
+	if le.Uint64(b[108:]) != xxhash.Sum64(b[256:]) {
+		t.Fatalf("stored checksum %016x, data section hashes to %016x", le.Uint64(b[108:]), xxhash.Sum64(b[256:]))
+	}
+	// The header checksum hashes bytes 0..256 with its own value as zero.
+	h := bytes.Clone(b[:256])
+	clear(h[150:158])
+	if le.Uint64(b[150:]) != xxhash.Sum64(h) {
+		t.Fatalf("stored header checksum %016x, header hashes to %016x", le.Uint64(b[150:]), xxhash.Sum64(h))
 	}
 	g, err := ParseGGUF("hand.gguf", b)
-	if err != nil || g.DataOffset() != 192 {
+	if err != nil || g.DataOffset() != 256 || !g.Verified() {
 		t.Fatalf("parse: %v, data offset %d", err, g.DataOffset())
 	}
 
@@ -402,8 +416,9 @@ func TestGGUFLayoutByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 24 header + 33 alignment kv + 40 checksum kv = 97, padded to 128.
-	if len(b) != 128 || le.Uint64(b[16:]) != 2 || le.Uint64(b[24+33+32:]) != 0xef46db3751d8e999 {
+	// 24 header + 33 alignment kv + 40 checksum kv + 42 header checksum kv
+	// = 139, padded to 192.
+	if len(b) != 192 || le.Uint64(b[16:]) != 3 || le.Uint64(b[24+33+32:]) != 0xef46db3751d8e999 {
 		t.Fatalf("empty file: %d bytes, checksum %016x", len(b), le.Uint64(b[24+33+32:]))
 	}
 }
@@ -427,6 +442,7 @@ func TestGGUFWriteErrors(t *testing.T) {
 		{"duplicate key", []GGUFKV{{"k", uint8(1)}, {"k", uint8(2)}}, nil, `duplicate metadata key "k"`},
 		{"reserved alignment", []GGUFKV{{GGUFAlignmentKey, uint32(64)}}, nil, "written by the GGUF writer"},
 		{"reserved checksum", []GGUFKV{{GGUFChecksumKey, uint64(0)}}, nil, "written by the GGUF writer"},
+		{"reserved header checksum", []GGUFKV{{GGUFHeaderChecksumKey, uint64(0)}}, nil, "written by the GGUF writer"},
 		{"plain int", []GGUFKV{{"k", 3}}, nil, `"k": Go type int has no GGUF type`},
 		{"nil value", []GGUFKV{{"k", nil}}, nil, "has no GGUF type"},
 		{"NaN", []GGUFKV{{"k", float32(math.NaN())}}, nil, `"k": value holds a NaN`},
@@ -565,6 +581,75 @@ func TestGGUFChecksum(t *testing.T) {
 	r = newRaw(3, 0, 1).kvU32(GGUFChecksumKey, 5)
 	_, err = ParseGGUF("k.gguf", r.b, GGUFOptions{SkipChecksum: true})
 	wantGGUFErr(t, err, "k.gguf", GGUFChecksumKey, "is UINT32, not UINT64")
+}
+
+// TestGGUFHeaderChecksum: with both checksums every byte of the file is
+// covered, so each flipped byte is an error (the header checksum's, or the
+// data's, or an earlier parse error), or, when the flip renames a checksum
+// key, a file that is no longer Sealed (which readers of sealed files
+// refuse).
+func TestGGUFHeaderChecksum(t *testing.T) {
+	b := smallGGUF(t)
+	g, err := ParseGGUF("ok.gguf", b)
+	if err != nil || !g.Verified() || !g.Sealed() {
+		t.Fatalf("parse: %v, verified %v, sealed %v", err, g.Verified(), g.Sealed())
+	}
+	headerErrs := 0
+	for i := range b {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			c := bytes.Clone(b)
+			c[i] ^= x
+			f, err := ParseGGUF("flip.gguf", c)
+			if err == nil {
+				if f.Sealed() {
+					t.Fatalf("byte %d of %d ^ %#x: the file still reads, sealed", i, len(b), x)
+				}
+				continue
+			}
+			if !strings.HasPrefix(err.Error(), "flip.gguf: ") {
+				t.Fatalf("byte %d: error %q does not name the file", i, err)
+			}
+			if strings.Contains(err.Error(), GGUFHeaderChecksumKey) {
+				headerErrs++
+			}
+			// Skipping the checksums reads what parses, without panicking.
+			if f, err = ParseGGUF("flip.gguf", c, GGUFOptions{SkipChecksum: true}); err == nil {
+				for _, info := range f.Tensors() {
+					f.Tensor(info.Name)
+				}
+				if f.Verified() {
+					t.Fatalf("byte %d: Verified after SkipChecksum", i)
+				}
+			}
+		}
+	}
+	if headerErrs == 0 {
+		t.Fatal("no flip was reported by the header checksum")
+	}
+	// A header flip reports the header checksum, naming the key.
+	c := bytes.Clone(b)
+	c[bytes.Index(c, []byte("mamba"))] ^= 0x20 // "Mamba": a valid file but for the checksum
+	_, err = ParseGGUF("name.gguf", c)
+	wantGGUFErr(t, err, "name.gguf", "checksum mismatch: header", GGUFHeaderChecksumKey)
+
+	// A file with the data checksum only (as written before the header
+	// checksum existed) reads, verified by neither.
+	r := newRaw(3, 1, 1)
+	r.str(GGUFChecksumKey).u32(uint32(ggufUint64))
+	at := len(r.b)
+	r.u64(0).tensor("t", []uint64{2}, uint32(GGMLI8), 0).padTo(32).u8(9).u8(9).padTo(32)
+	binary.LittleEndian.PutUint64(r.b[at:], xxhash.Sum64(r.b[128:]))
+	if g, err := ParseGGUF("old.gguf", r.b); err != nil || g.Verified() || g.Sealed() || g.DataOffset() != 128 {
+		t.Fatalf("data checksum only: %v, verified %v, sealed %v", err, g != nil && g.Verified(), g != nil && g.Sealed())
+	}
+	// The header checksum key must be UINT64, even when skipping.
+	r = newRaw(3, 0, 1).kvU32(GGUFHeaderChecksumKey, 5)
+	_, err = ParseGGUF("k.gguf", r.b, GGUFOptions{SkipChecksum: true})
+	wantGGUFErr(t, err, "k.gguf", GGUFHeaderChecksumKey, "not UINT64")
+	// SkipChecksum: sealed, not verified.
+	if g, err := ParseGGUF("skip.gguf", b, GGUFOptions{SkipChecksum: true}); err != nil || g.Verified() || !g.Sealed() {
+		t.Fatalf("skip: %v", err)
+	}
 }
 
 func TestGGUFCorrupt(t *testing.T) {

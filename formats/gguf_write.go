@@ -2,6 +2,7 @@ package formats
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -31,11 +32,13 @@ type GGUFTensor struct {
 // neither path nor the temporary file is left behind).
 //
 // Metadata is written in the given order, followed by general.alignment =
-// 64 (UINT32) and quamba.data_xxhash64 (UINT64, the checksum of the data
-// section); tensors are laid out in the given order, each 64-byte aligned.
+// 64 (UINT32), quamba.data_xxhash64 (UINT64, the checksum of the data
+// section) and quamba.header_xxhash64 (UINT64, the checksum of everything
+// before it, see gguf.go); tensors are laid out in the given order, each
+// 64-byte aligned.
 // The same input always gives the same bytes. Inputs are validated before
 // the file is created: keys must be non-empty and unique and not one of
-// the two the writer owns, values must have a supported Go type (see
+// the three the writer owns, values must have a supported Go type (see
 // gguf.go) and no NaN, tensor names must be unique and 1 to 63 bytes, and
 // types and shapes must give a valid ByteSize.
 func WriteGGUF(path string, metadata []GGUFKV, tensors []GGUFTensor) error {
@@ -54,20 +57,34 @@ func WriteGGUF(path string, metadata []GGUFKV, tensors []GGUFTensor) error {
 		}
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], sum)
-		_, err = f.WriteAt(b[:], p.sumOffset)
+		if _, err := f.WriteAt(b[:], p.sumOffset); err != nil {
+			return err
+		}
+		binary.LittleEndian.PutUint64(b[:], p.headerSum(sum))
+		_, err = f.WriteAt(b[:], p.headerSumOffset)
 		return err
 	})
+}
+
+// headerSum is the header checksum of the planned file whose data section
+// hashes to dataSum: the xxhash64 of the header bytes with dataSum in place
+// and the header checksum's own eight bytes zero.
+func (p *ggufPlan) headerSum(dataSum uint64) uint64 {
+	h := bytes.Clone(p.header)
+	binary.LittleEndian.PutUint64(h[p.sumOffset:], dataSum)
+	return xxhash.Sum64(h) // h[headerSumOffset:+8] is still the zero placeholder
 }
 
 // ggufPlan is a validated file layout: the header (through the padding
 // before the data section) and each tensor's data offset and size.
 type ggufPlan struct {
-	header    []byte
-	sumOffset int64 // file offset of the checksum value in header
-	tensors   []GGUFTensor
-	offsets   []int64 // relative to the data section
-	sizes     []int64
-	dataEnd   int64 // data section length, padding included
+	header          []byte
+	sumOffset       int64 // file offset of the data checksum value in header
+	headerSumOffset int64 // file offset of the header checksum value
+	tensors         []GGUFTensor
+	offsets         []int64 // relative to the data section
+	sizes           []int64
+	dataEnd         int64 // data section length, padding included
 }
 
 func planGGUF(metadata []GGUFKV, tensors []GGUFTensor) (*ggufPlan, error) {
@@ -75,13 +92,13 @@ func planGGUF(metadata []GGUFKV, tensors []GGUFTensor) (*ggufPlan, error) {
 	b = append(b, ggufMagic...)
 	b = binary.LittleEndian.AppendUint32(b, ggufVersion)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(tensors)))
-	b = binary.LittleEndian.AppendUint64(b, uint64(len(metadata))+2)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(metadata))+3)
 	seen := make(map[string]bool, len(metadata))
 	for _, kv := range metadata {
 		switch {
 		case kv.Key == "":
 			return nil, errors.New("metadata key is empty")
-		case kv.Key == GGUFAlignmentKey || kv.Key == GGUFChecksumKey:
+		case kv.Key == GGUFAlignmentKey || kv.Key == GGUFChecksumKey || kv.Key == GGUFHeaderChecksumKey:
 			return nil, fmt.Errorf("metadata key %q is written by the GGUF writer itself", kv.Key)
 		case seen[kv.Key]:
 			return nil, fmt.Errorf("duplicate metadata key %q", kv.Key)
@@ -108,6 +125,10 @@ func planGGUF(metadata []GGUFKV, tensors []GGUFTensor) (*ggufPlan, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(ggufUint64))
 	p := &ggufPlan{sumOffset: int64(len(b)), tensors: tensors}
 	b = binary.LittleEndian.AppendUint64(b, 0) // patched after the data
+	b = appendGGUFString(b, GGUFHeaderChecksumKey)
+	b = binary.LittleEndian.AppendUint32(b, uint32(ggufUint64))
+	p.headerSumOffset = int64(len(b))
+	b = binary.LittleEndian.AppendUint64(b, 0) // patched after the data checksum
 
 	names := make(map[string]bool, len(tensors))
 	var pos int64

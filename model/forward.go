@@ -82,20 +82,18 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 	for t, tok := range tokens {
 		m.embedRow(tok, res[t*D:(t+1)*D])
 	}
+	// Each block adds the previous block's output (s.out) to the residual
+	// in the pass of its RMSNorm; the first has nothing to add.
 	for i := range m.layers {
 		if cfg.Arch == formats.Mamba1 {
-			m.mamba1Mixer(s, i, T)
+			m.mamba1Mixer(s, i, T, i > 0)
 		} else {
-			m.mamba2Mixer(s, i, T)
-		}
-		out := s.out[:T*D]
-		for j, v := range out {
-			res[j] += v
+			m.mamba2Mixer(s, i, T, i > 0)
 		}
 	}
 
-	// norm_f and lm_head: every row when all logits are wanted or an observer
-	// watches, else just the last row.
+	// norm_f (adding the last block's output) and lm_head: every row when
+	// all logits are wanted or an observer watches, else just the last row.
 	first := T - 1
 	if all || s.Observer != nil {
 		first = 0
@@ -104,8 +102,21 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 		return
 	}
 	rows := T - first
+	res, out := res[first*D:], s.out[first*D:]
+	if inv, ok := s.int8Input(PointLMHeadInput, proj{logits, m.lmHead}); ok && logits != nil {
+		q := s.q8[:rows*D]
+		for t := range rows {
+			kernels.AddRMSNormQuantI8(res[t*D:(t+1)*D], out[t*D:(t+1)*D], m.normF, float32(cfg.NormEps), inv, q[t*D:(t+1)*D])
+		}
+		if all {
+			s.project(nil, q, T, proj{logits, m.lmHead})
+		} else {
+			s.project(nil, q[(rows-1)*D:], 1, proj{logits, m.lmHead})
+		}
+		return
+	}
 	hf := s.hf[:rows*D]
-	rmsNorm(hf, res[first*D:], m.normF, rows, D, cfg.NormEps)
+	addRMSNorm(hf, res, out, m.normF, rows, D, cfg.NormEps)
 	s.act(-1, PointLMHeadInput, rows, D, hf)
 	switch {
 	case all:
@@ -127,18 +138,13 @@ func (m *Model) embedRow(tok int, dst []float32) {
 
 // mamba1Mixer runs layer i on the residual s.res [T, D] and writes the mixer
 // output to s.out [T, D] (quamba.md §1.4).
-func (m *Model) mamba1Mixer(s *State, i, T int) {
+func (m *Model) mamba1Mixer(s *State, i, T int, add bool) {
 	cfg := &m.Config
 	l := &m.layers[i]
-	D, E, N, R := cfg.DModel, cfg.DInner, cfg.DState, cfg.DtRank
-
-	u := s.u[:T*D]
-	rmsNorm(u, s.res, l.norm, T, D, cfg.NormEps)
-	s.act(i, PointInProjInput, T, D, u)
+	E, N, R := cfg.DInner, cfg.DState, cfg.DtRank
 
 	xin, z := s.convIn[:T*E], s.z[:T*E]
-	s.matmul(xin, u, l.inX, T)
-	s.matmul(z, u, l.inZ, T)
+	s.normProject(i, T, add, l.norm, proj{xin, l.inX}, proj{z, l.inZ})
 	s.act(i, PointConvInput, T, E, xin)
 	s.act(i, PointZ, T, E, z)
 
@@ -148,9 +154,7 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 
 	// [dtLow, B, C] = x · x_projᵀ
 	dtLow, bm, cm := s.dtLow[:T*R], s.bMat[:T*N], s.cMat[:T*N]
-	s.matmul(dtLow, x, l.xDt, T)
-	s.matmul(bm, x, l.xB, T)
-	s.matmul(cm, x, l.xC, T)
+	s.project(x, nil, T, proj{dtLow, l.xDt}, proj{bm, l.xB}, proj{cm, l.xC})
 	s.act(i, PointDtLow, T, R, dtLow)
 	s.act(i, PointB, T, N, bm)
 	s.act(i, PointC, T, N, cm)
@@ -189,28 +193,20 @@ func (m *Model) mamba1Mixer(s *State, i, T int) {
 		s.act(i, PointY, T, E, y)
 		scanGate(y, z, delta)
 	}
-	m.outHadamard(y, T)
-	s.act(i, PointOutProjInput, T, E, y)
-	s.matmul(s.out, y, l.outProj, T)
+	s.outProject(i, T, y, nil)
 }
 
 // mamba2Mixer runs layer i on the residual s.res [T, D] and writes the mixer
 // output to s.out [T, D] (quamba.md §1.5).
-func (m *Model) mamba2Mixer(s *State, i, T int) {
+func (m *Model) mamba2Mixer(s *State, i, T int, add bool) {
 	cfg := &m.Config
 	l := &m.layers[i]
-	D, E, N, H, G := cfg.DModel, cfg.DInner, cfg.DState, cfg.NHeads, cfg.NGroups
+	E, N, H, G := cfg.DInner, cfg.DState, cfg.NHeads, cfg.NGroups
 	GN, Cc := G*N, convDim(*cfg)
-
-	u := s.u[:T*D]
-	rmsNorm(u, s.res, l.norm, T, D, cfg.NormEps)
-	s.act(i, PointInProjInput, T, D, u)
 
 	// in_proj rows: z [E] | xBC [Cc] | dt [H]
 	z, xbc, dt := s.z[:T*E], s.convIn[:T*Cc], s.dt[:T*H]
-	s.matmul(z, u, l.inZ, T)
-	s.matmul(xbc, u, l.inXBC, T)
-	s.matmul(dt, u, l.inDt, T)
+	s.normProject(i, T, add, l.norm, proj{z, l.inZ}, proj{xbc, l.inXBC}, proj{dt, l.inDt})
 	s.act(i, PointZ, T, E, z)
 	s.act(i, PointConvInput, T, Cc, xbc)
 	s.act(i, PointDt, T, H, dt)
@@ -245,25 +241,76 @@ func (m *Model) mamba2Mixer(s *State, i, T int) {
 	s.act(i, PointY, T, E, y)
 
 	// Gated RMSNorm (norm_before_gate=False): v = y·silu(z), normalised per
-	// group of E/G channels, times the norm weight. Written over y.
-	eps := float32(cfg.NormEps)
-	for t := 0; t < T; t++ {
-		row := y[t*E : (t+1)*E]
-		kernels.GatedRMSNormF32(row, z[t*E:(t+1)*E], l.gatedNorm, E/G, eps, row)
-	}
-	m.outHadamard(y, T)
-	s.act(i, PointOutProjInput, T, E, y)
-	s.matmul(s.out, y, l.outProj, T)
+	// group of E/G channels, times the norm weight; then out_proj.
+	s.outProject(i, T, y, z)
 }
 
-// outHadamard applies the online Hadamard of a rotated model to each row of
-// the out_proj input y [T, E].
-func (m *Model) outHadamard(y []float32, T int) {
-	if !m.outHad {
+// normProject runs the in_proj stages ps of layer i on the RMSNorm of the
+// residual s.res [T, D], first adding the previous block's output s.out
+// to the residual when add is set (one pass: kernels.AddRMSNormF32). When
+// the stages take int8 input and nobody needs the float activation, the
+// norm writes the codes directly (kernels.AddRMSNormQuantI8).
+func (s *State) normProject(i, T int, add bool, norm []float32, ps ...proj) {
+	cfg := &s.m.Config
+	D, eps := cfg.DModel, float32(cfg.NormEps)
+	res, u, h := s.res[:T*D], s.u[:T*D], []float32(nil)
+	if add {
+		h = s.out[:T*D]
+	}
+	if inv, ok := s.int8Input(PointInProjInput, ps...); ok {
+		q := s.q8[:T*D]
+		for t := range T {
+			var ht []float32
+			if h != nil {
+				ht = h[t*D : (t+1)*D]
+			}
+			kernels.AddRMSNormQuantI8(res[t*D:(t+1)*D], ht, norm, eps, inv, q[t*D:(t+1)*D])
+		}
+		s.project(nil, q, T, ps...)
 		return
 	}
-	E := m.Config.DInner
+	addRMSNorm(u, res, h, norm, T, D, cfg.NormEps)
+	s.act(i, PointInProjInput, T, D, u)
+	s.project(u, nil, T, ps...)
+}
+
+// outProject runs out_proj of layer i on the scan output y [T, E]: for
+// Mamba2 (z non-nil) the gated RMSNorm with the gate z [T, E] first,
+// written over y, then the online Hadamard of a rotated model. When
+// out_proj takes int8 input and nobody needs the float activation, the
+// last of these operations writes the codes (kernels.HadamardQuantI8,
+// GatedRMSNormQuantI8 or QuantizeI8).
+func (s *State) outProject(i, T int, y, z []float32) {
+	m := s.m
+	cfg := &m.Config
+	E, D, eps := cfg.DInner, cfg.DModel, float32(cfg.NormEps)
+	l := &m.layers[i]
+	gs := E / max(1, cfg.NGroups)
+	inv, int8 := s.int8Input(PointOutProjInput, proj{nil, l.outProj})
+	q := s.q8[:T*E]
 	for t := range T {
-		kernels.Hadamard(y[t*E : (t+1)*E])
+		yr, qr := y[t*E:(t+1)*E], q[t*E:(t+1)*E]
+		switch {
+		case z != nil && int8 && !m.outHad:
+			kernels.GatedRMSNormQuantI8(yr, z[t*E:(t+1)*E], l.gatedNorm, gs, eps, inv, qr)
+			continue
+		case z != nil:
+			kernels.GatedRMSNormF32(yr, z[t*E:(t+1)*E], l.gatedNorm, gs, eps, yr)
+		}
+		switch {
+		case int8 && m.outHad:
+			kernels.HadamardQuantI8(yr, inv, qr)
+		case int8:
+			kernels.QuantizeI8(yr, inv, qr)
+		case m.outHad:
+			kernels.Hadamard(yr)
+		}
 	}
+	out := s.out[:T*D]
+	if int8 {
+		s.project(nil, q, T, proj{out, l.outProj})
+		return
+	}
+	s.act(i, PointOutProjInput, T, E, y)
+	s.project(y, nil, T, proj{out, l.outProj})
 }

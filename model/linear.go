@@ -4,7 +4,6 @@ import (
 	"runtime"
 
 	"github.com/quamba/quamba/formats"
-
 	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
@@ -19,6 +18,22 @@ type Linear interface {
 	Dims() (n, k int)
 	Parts() int
 	MatMul(y, x []float32, T int, lo, hi, parts int)
+}
+
+// Int8Linear is an optional interface of a Linear stage that takes its
+// input as int8 codes with one per-tensor scale: q = kernels.QuantizeI8(x,
+// InputInvScale()). The block then quantizes an input once for every stage
+// that reads it with that scale (and for all their parts), in the same pass
+// as the operation producing it where a fused kernel exists (residual add
+// + RMSNorm, Hadamard, gated RMSNorm) and the float activation is needed
+// by nobody else, and hands the stages the codes.
+type Int8Linear interface {
+	Linear
+	// InputInvScale is the reciprocal of the input scale, rounded to
+	// float32 once, that the stage quantizes its input with.
+	InputInvScale() float32
+	// MatMulI8 is MatMul on the input codes q [T, k] (stride k).
+	MatMulI8(y []float32, q []int8, T int, lo, hi, parts int)
 }
 
 // ProjName names a projection stage of a block.
@@ -149,15 +164,24 @@ func (l *F32Linear) MatMul(y, x []float32, T int, lo, hi, parts int) {
 	}
 }
 
-// matmulTask runs the parts of one projection.
+// matmulTask runs the parts of one projection, on the float input x or,
+// for an Int8Linear stage, on the codes q.
 type matmulTask struct {
 	w     Linear
+	w8    Int8Linear
 	x, y  []float32
+	q     []int8
 	T     int
 	parts int
 }
 
-func (g *matmulTask) Run(lo, hi int) { g.w.MatMul(g.y, g.x, g.T, lo, hi, g.parts) }
+func (g *matmulTask) Run(lo, hi int) {
+	if g.w8 != nil {
+		g.w8.MatMulI8(g.y, g.q, g.T, lo, hi, g.parts)
+		return
+	}
+	g.w.MatMul(g.y, g.x, g.T, lo, hi, g.parts)
+}
 
 // matmulMinWork is the smallest number of multiply-adds worth giving its own
 // goroutine.
@@ -166,11 +190,61 @@ const matmulMinWork = 1 << 16
 // matmul computes y [T, n] = x [T, k] · Wᵀ, in parallel over the rows of W.
 // A row of y may differ in its last bits between T == 1 (the streaming GEMV)
 // and T > 1 (the blocked GEMM), which sum in different orders.
+// An Int8Linear stage gets x quantized once, here, for all its parts.
 func (s *State) matmul(y, x []float32, w Linear, T int) {
-	n, k := w.Dims()
-	parts := min(runtime.GOMAXPROCS(0), w.Parts(), max(1, T*n*k/matmulMinWork))
-	g := &s.mm
-	*g = matmulTask{w: w, x: x[:T*k], y: y[:T*n], T: T, parts: parts}
-	parallel.For(&s.wg, parts, 1, g)
-	*g = matmulTask{}
+	s.project(x, nil, T, proj{y, w})
+}
+
+// proj is one projection of an input: y = x·Wᵀ.
+type proj struct {
+	y []float32
+	w Linear
+}
+
+// project computes the projections ps of one input x [T, k]. The
+// Int8Linear stages among them read the input's int8 codes: q when the
+// caller passes them (quantized with their InputInvScale, see int8Input),
+// else x quantized here, once per distinct scale.
+func (s *State) project(x []float32, q []int8, T int, ps ...proj) {
+	qInv, have := float32(0), q != nil
+	if have {
+		qInv = ps[0].w.(Int8Linear).InputInvScale()
+	}
+	for _, p := range ps {
+		n, k := p.w.Dims()
+		parts := min(runtime.GOMAXPROCS(0), p.w.Parts(), max(1, T*n*k/matmulMinWork))
+		g := &s.mm
+		*g = matmulTask{w: p.w, y: p.y[:T*n], T: T, parts: parts}
+		if w8, ok := p.w.(Int8Linear); ok {
+			if inv := w8.InputInvScale(); !have || inv != qInv {
+				q = s.q8[:T*k]
+				kernels.QuantizeI8(x[:T*k], inv, q)
+				qInv, have = inv, true
+			}
+			g.w8, g.q = w8, q[:T*k]
+		} else {
+			g.x = x[:T*k]
+		}
+		parallel.For(&s.wg, parts, 1, g)
+		*g = matmulTask{}
+	}
+}
+
+// int8Input reports whether the input of the stages of ps, activation p of a
+// layer, may be produced directly as int8 codes: every stage is an
+// Int8Linear with the same input scale (returned), and neither an observer
+// nor the hook needs the float activation.
+func (s *State) int8Input(p Point, ps ...proj) (float32, bool) {
+	if s.Observer != nil || s.m.hookWants(p) {
+		return 0, false
+	}
+	var inv float32
+	for j, pr := range ps {
+		w8, ok := pr.w.(Int8Linear)
+		if !ok || (j > 0 && w8.InputInvScale() != inv) {
+			return 0, false
+		}
+		inv = w8.InputInvScale()
+	}
+	return inv, true
 }

@@ -33,8 +33,9 @@ type Model struct {
 	layers    []layer
 	hook      Hook
 	stateHook StateHook
-	outHad    bool // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
-	hookY     bool // the hook rewrites PointY
+	outHad    bool            // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
+	hookY     bool            // the hook rewrites PointY
+	wants     [numPoints]bool // the hook rewrites the point in some layer
 
 	convBlocks []convBlock // the blocks of the conv channels (see convBlocks)
 }
@@ -150,11 +151,14 @@ func Build(w *Weights, st Stages) (*Model, error) {
 		mk = func(_ int, _ ProjName, w []float32, n, k int) (Linear, error) { return NewF32Linear(w, n, k) }
 	}
 	E, N, K := cfg.DInner, cfg.DState, cfg.DConv
-	hookY := st.Hook != nil
-	if f, ok := st.Hook.(PointFilter); ok {
-		hookY = f.Wants(PointY)
+	var wants [numPoints]bool
+	for p := range wants {
+		wants[p] = st.Hook != nil
+		if f, ok := st.Hook.(PointFilter); ok {
+			wants[p] = f.Wants(Point(p))
+		}
 	}
-	m := &Model{Config: cfg, hookY: hookY, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
+	m := &Model{Config: cfg, hookY: wants[PointY], wants: wants, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
 		lw, l := &w.Layers[i], &m.layers[i]
@@ -200,6 +204,9 @@ func Build(w *Weights, st Stages) (*Model, error) {
 	}
 	return m, nil
 }
+
+// hookWants reports whether the hook rewrites activation p in some layer.
+func (m *Model) hookWants(p Point) bool { return m.wants[p] }
 
 // set plugs a projection stage into its place in the block.
 func (l *layer) set(name ProjName, lin Linear) {

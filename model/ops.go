@@ -26,10 +26,15 @@ func scanGate(y, z, e []float32) {
 // return the scan output before the gate, unchanged.
 var unitGate = math.Float32frombits(0x3fa3a4ba)
 
-// rmsNorm writes out[t] = in[t] / sqrt(mean(in[t]²) + eps) · w for each of the
-// rows of width cols (kernels.AddRMSNormF32, sum of squares in float64).
-func rmsNorm(out, in, w []float32, rows, cols int, eps float64) {
+// addRMSNorm adds h [rows, cols] to the residual res in place (skipped
+// when h is nil) and writes out[t] = res[t] / sqrt(mean(res[t]²) + eps) · w
+// for each row (kernels.AddRMSNormF32, sum of squares in float64).
+func addRMSNorm(out, res, h, w []float32, rows, cols int, eps float64) {
 	for t := 0; t < rows; t++ {
-		kernels.AddRMSNormF32(in[t*cols:(t+1)*cols], nil, w, float32(eps), out[t*cols:(t+1)*cols])
+		var ht []float32
+		if h != nil {
+			ht = h[t*cols : (t+1)*cols]
+		}
+		kernels.AddRMSNormF32(res[t*cols:(t+1)*cols], ht, w, float32(eps), out[t*cols:(t+1)*cols])
 	}
 }

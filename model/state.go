@@ -28,6 +28,7 @@ type State struct {
 	dtLow, bMat, cMat []float32 // [R] (Mamba1); [G·N] B and C
 	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]; delta only with an observer (and Mamba1's unit gate)
 	pack              []float32 // packLen(T): a prefill's scan split over goroutines
+	q8                []int8    // [max(D, E)] the int8 codes of a projection input
 	tok               [1]int
 	wg                sync.WaitGroup
 	mm                matmulTask
@@ -115,6 +116,7 @@ func (s *State) reserve(T int) {
 	s.convIn, s.z, s.x, s.y = f(convDim(cfg)), f(E), f(E), f(E)
 	s.dtLow, s.bMat, s.cMat = f(cfg.DtRank), f(G*N), f(G*N)
 	s.dt, s.delta = f(dtW), f(dtW)
+	s.q8 = make([]int8, T*max(D, E))
 	s.pack = nil
 	if T > 1 {
 		s.pack = make([]float32, packLen(cfg, T))

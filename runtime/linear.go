@@ -65,14 +65,24 @@ func newW8A8(st quant.PackedStage, n, k int, sx float32) *w8a8 {
 func (l *w8a8) Dims() (n, k int) { return l.n, l.k }
 func (l *w8a8) Parts() int       { return len(l.parts) }
 
+// InputInvScale is 1/sx (model.Int8Linear).
+func (l *w8a8) InputInvScale() float32 { return l.invX }
+
+// MatMul quantizes x and runs MatMulI8; the block normally hands the stage
+// the codes directly (model.Int8Linear).
 func (l *w8a8) MatMul(y, x []float32, T, lo, hi, parts int) {
 	q := i8Pool.get(T * l.k)
 	defer i8Pool.put(q)
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
+	l.MatMulI8(y, *q, T, lo, hi, parts)
+}
+
+// MatMulI8 computes parts [lo, hi) from the input codes q [T, k].
+func (l *w8a8) MatMulI8(y []float32, q []int8, T, lo, hi, parts int) {
 	for j := lo; j < hi; j++ {
 		pr, w := l.parts[parts-1][j], l.views[parts-1][j]
 		rows := min(l.n, pr.Hi*kernels.PanelRows) - pr.Row0()
-		kernels.MatMulW8A8F32(T, *q, l.k, w, l.scale[pr.Row0():pr.Row0()+rows], nil, y[pr.Row0():], l.n)
+		kernels.MatMulW8A8F32(T, q, l.k, w, l.scale[pr.Row0():pr.Row0()+rows], nil, y[pr.Row0():], l.n)
 	}
 }
 
@@ -140,23 +150,23 @@ func (l *w8a8Blocks) MatMul(y, x []float32, T, lo, hi, parts int) {
 	}
 }
 
-// w4 is a 4-bit projection: W4A8 (x quantized with the per-tensor scale
-// sx) or, without an int8 input (W4A16, or an input with several scales),
-// W4A16 on the float input as the block gives it.
+// w4 is a 4-bit projection on the float input as the block gives it
+// (W4A16, or an input with several scales).
 type w4 struct {
 	n, k  int
-	a8    bool
-	sx    float32
-	invX  float32
 	parts [][]model.PanelRange
 	views [][]*kernels.W4
 }
 
-func newW4(st quant.PackedStage, n, k int, sx float32) *w4 {
-	l := &w4{n: n, k: k, a8: sx > 0, sx: sx}
-	if l.a8 {
-		l.invX = quant.InvScale(sx)
-	}
+// w4a8 is a 4-bit projection whose input is quantized with the per-tensor
+// scale sx (model.Int8Linear).
+type w4a8 struct {
+	w4
+	sx, invX float32
+}
+
+func newW4(st quant.PackedStage, n, k int) *w4 {
+	l := &w4{n: n, k: k}
 	l.parts = model.PanelParts(st.W4.NumPanels())
 	l.views = make([][]*kernels.W4, len(l.parts))
 	for p, parts := range l.parts {
@@ -167,23 +177,36 @@ func newW4(st quant.PackedStage, n, k int, sx float32) *w4 {
 	return l
 }
 
+func newW4A8(st quant.PackedStage, n, k int, sx float32) *w4a8 {
+	return &w4a8{w4: *newW4(st, n, k), sx: sx, invX: quant.InvScale(sx)}
+}
+
 func (l *w4) Dims() (n, k int) { return l.n, l.k }
 func (l *w4) Parts() int       { return len(l.parts) }
 
 func (l *w4) MatMul(y, x []float32, T, lo, hi, parts int) {
-	if !l.a8 {
-		for j := lo; j < hi; j++ {
-			pr := l.parts[parts-1][j]
-			kernels.MatMulW4A16F32(T, x, l.k, l.views[parts-1][j], y[pr.Row0():], l.n)
-		}
-		return
+	for j := lo; j < hi; j++ {
+		pr := l.parts[parts-1][j]
+		kernels.MatMulW4A16F32(T, x, l.k, l.views[parts-1][j], y[pr.Row0():], l.n)
 	}
+}
+
+// InputInvScale is 1/sx (model.Int8Linear).
+func (l *w4a8) InputInvScale() float32 { return l.invX }
+
+// MatMul quantizes x and runs MatMulI8.
+func (l *w4a8) MatMul(y, x []float32, T, lo, hi, parts int) {
 	q := i8Pool.get(T * l.k)
 	defer i8Pool.put(q)
 	kernels.QuantizeI8(x[:T*l.k], l.invX, *q)
+	l.MatMulI8(y, *q, T, lo, hi, parts)
+}
+
+// MatMulI8 computes parts [lo, hi) from the input codes q [T, k].
+func (l *w4a8) MatMulI8(y []float32, q []int8, T, lo, hi, parts int) {
 	for j := lo; j < hi; j++ {
 		pr := l.parts[parts-1][j]
-		kernels.MatMulW4A8F32(T, *q, l.k, l.sx, l.views[parts-1][j], y[pr.Row0():], l.n)
+		kernels.MatMulW4A8F32(T, q, l.k, l.sx, l.views[parts-1][j], y[pr.Row0():], l.n)
 	}
 }
 

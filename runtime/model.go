@@ -170,9 +170,9 @@ func stage(p *quant.Packed, layer int, name model.ProjName, w []float32, n, k in
 		l, err := model.NewF32Linear(deq, n, k)
 		return l, "f32", 4 * n * k, err
 	case quantized && len(a.Scales) == 1:
-		return newW4(ps, n, k, a.Scales[0]), "w4a8", ps.W4.Bytes(), nil
+		return newW4A8(ps, n, k, a.Scales[0]), "w4a8", ps.W4.Bytes(), nil
 	default:
-		return newW4(ps, n, k, 0), "w4a16", ps.W4.Bytes(), nil
+		return newW4(ps, n, k), "w4a16", ps.W4.Bytes(), nil
 	}
 }
 

@@ -119,15 +119,17 @@ func benchFlags(c *cli.Context) (benchConfig, error) {
 
 // benchResult is what bench measures; --json prints it.
 type benchResult struct {
-	Model  string         `json:"model,omitempty"`
-	Arch   string         `json:"arch"`
-	Shape  string         `json:"shape"`
-	DModel int            `json:"d_model"`
-	NLayer int            `json:"n_layer"`
-	Engine string         `json:"engine"`
-	Scheme string         `json:"scheme"`
-	Kinds  map[string]int `json:"kernels,omitempty"`
-	Tier   string         `json:"tier"`
+	Model string `json:"model,omitempty"`
+	// Weights is the file the weights were loaded from (--model).
+	Weights string         `json:"weights,omitempty"`
+	Arch    string         `json:"arch"`
+	Shape   string         `json:"shape"`
+	DModel  int            `json:"d_model"`
+	NLayer  int            `json:"n_layer"`
+	Engine  string         `json:"engine"`
+	Scheme  string         `json:"scheme"`
+	Kinds   map[string]int `json:"kernels,omitempty"`
+	Tier    string         `json:"tier"`
 
 	Threads   int `json:"threads"`
 	Batch     int `json:"batch"`
@@ -176,6 +178,9 @@ func runBench(c *cli.Context) error {
 	}
 	defer eng.close()
 	res.LoadSeconds = time.Since(t0).Seconds() - res.CompileSeconds
+	if res.Weights != "" {
+		logf(c, "loaded weights %s (%s) in %.2fs", res.Weights, engineName(res.Engine, res.Scheme), res.LoadSeconds)
+	}
 	cfg := eng.config()
 	res.DModel, res.NLayer = cfg.DModel, cfg.NLayer
 	if res.Arch == "" {

@@ -59,14 +59,14 @@ func openBenchEngine(bc benchConfig, res *benchResult) (benchEngine, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Engine = "runtime"
+		res.Engine, res.Weights = "runtime", dir
 		return newRuntimeBench(m, bc.batch, res)
 	}
-	m, err := model.Load(dir)
+	m, weights, err := loadFP32(dir)
 	if err != nil {
 		return nil, err
 	}
-	res.Engine, res.Scheme = "fp32", "fp32"
+	res.Engine, res.Scheme, res.Weights = "fp32", "fp32", weights
 	return newFP32Bench(m, bc.batch)
 }
 

@@ -13,9 +13,9 @@ import (
 // benchJSON runs bench --json with args and decodes its one object.
 func benchJSON(t *testing.T, args ...string) map[string]any {
 	t.Helper()
-	out, err := run(t, append([]string{"bench", "--json", "--runs", "1", "--dram-mib", "32"}, args...)...)
+	out, log, err := runIO(t, "", append([]string{"bench", "--json", "--runs", "1", "--dram-mib", "32"}, args...)...)
 	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
+		t.Fatalf("bench: %v\n%s%s", err, out, log)
 	}
 	dec := json.NewDecoder(strings.NewReader(out))
 	var r map[string]any

@@ -25,9 +25,9 @@ func TestBuildEdge(t *testing.T) {
 		t.Fatalf("quantize: %v\n%s", err, log)
 	}
 	gen := []string{"--prompt", "ROMEO:", "--temperature", "0", "--max-tokens", "64"}
-	want, err := run(t, append([]string{"generate", "--model", art}, gen...)...)
+	want, log, err := runIO(t, "", append([]string{"generate", "--model", art}, gen...)...)
 	if err != nil {
-		t.Fatalf("generate: %v\n%s", err, want)
+		t.Fatalf("generate: %v\n%s%s", err, want, log)
 	}
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {

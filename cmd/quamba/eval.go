@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/quamba/quamba/model"
 )
@@ -24,7 +22,7 @@ func evalCommand() *cli.Command {
 			noVerifyFlag,
 			simulateFlag,
 			threadsFlag,
-			&cli.StringFlag{Name: "text", Usage: "text file to evaluate (default: the bundled held-out Tiny Shakespeare slice)"},
+			&cli.StringFlag{Name: "text", Usage: "text file to evaluate, - for the standard input (default: the bundled held-out Tiny Shakespeare slice)"},
 			&cli.IntFlag{Name: "ctx", Usage: "window length in tokens (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is only drawn on a terminal)"},
 		},
@@ -45,7 +43,7 @@ func runEval(c *cli.Context) error {
 			return fmt.Errorf("no --text given and %w; pass --text FILE", err)
 		}
 	}
-	text, err := os.ReadFile(textPath)
+	text, err := readInput(c, "text", textPath)
 	if err != nil {
 		return err
 	}
@@ -61,20 +59,15 @@ func runEval(c *cli.Context) error {
 	}
 	tokens := tok.Encode(string(text))
 	if len(tokens) < 2 {
-		return fmt.Errorf("%s: %d tokens, need at least 2", textPath, len(tokens))
+		return fmt.Errorf("%s: %d tokens, need at least 2", inputName(textPath), len(tokens))
 	}
 
 	var bar *progressbar.ProgressBar
 	var progress func(done, total int)
-	if !c.Bool("quiet") && term.IsTerminal(int(os.Stderr.Fd())) {
+	if barsOn(c, c.Bool("quiet")) {
 		progress = func(done, total int) {
 			if bar == nil {
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionSetDescription("windows"),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionClearOnFinish())
+				bar = newBar(c, total, "windows")
 			}
 			_ = bar.Set(done)
 		}

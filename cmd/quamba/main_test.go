@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,15 +51,28 @@ func readGolden(t *testing.T, dir string) golden {
 	return g
 }
 
-// run executes the CLI in-process and returns what it wrote.
+// run executes the CLI in-process and returns what it wrote, stdout and
+// stderr together.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	app := newApp()
-	app.Writer = &out
-	app.ErrWriter = &out
-	err := app.Run(append([]string{"quamba"}, args...))
+	err := runWith(strings.NewReader(""), &out, &out, args...)
 	return out.String(), err
+}
+
+// runIO executes the CLI in-process with stdin as its standard input and
+// returns its stdout and stderr apart.
+func runIO(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = runWith(strings.NewReader(stdin), &o, &e, args...)
+	return o.String(), e.String(), err
+}
+
+func runWith(stdin io.Reader, stdout, stderr io.Writer, args ...string) error {
+	app := newApp()
+	app.Reader, app.Writer, app.ErrWriter = stdin, stdout, stderr
+	return app.Run(append([]string{"quamba"}, args...))
 }
 
 func field(t *testing.T, out, name string) string {
@@ -114,7 +128,7 @@ func TestGenerateGreedyMatchesReference(t *testing.T) {
 			dir := modelPath(t, name)
 			g := readGolden(t, dir)
 			n := len(g.GreedyText)
-			out, err := run(t, "generate", "--model", dir, "--temperature", "0",
+			out, _, err := runIO(t, "", "generate", "--model", dir, "--temperature", "0",
 				"--max-tokens", strconv.Itoa(n), "--prompt", g.Prompt)
 			if err != nil {
 				t.Fatalf("generate: %v\n%s", err, out)
@@ -133,18 +147,18 @@ func TestGenerateGreedyMatchesReference(t *testing.T) {
 
 func TestGenerateSamplingIsSeeded(t *testing.T) {
 	args := []string{"generate", "--max-tokens", "40", "--temperature", "0.9", "--top-k", "20", "--seed", "7"}
-	a, err := run(t, args...)
+	a, _, err := runIO(t, "", args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := run(t, args...)
+	b, _, err := runIO(t, "", args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a != b {
 		t.Errorf("same seed, different text:\n%q\n%q", a, b)
 	}
-	c, err := run(t, append(args[:len(args)-1], "8")...)
+	c, _, err := runIO(t, "", append(args[:len(args)-1], "8")...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/generate"
 	"github.com/quamba/quamba/model"
 	"github.com/quamba/quamba/quant"
 	"github.com/quamba/quamba/runtime"
@@ -106,16 +108,19 @@ var simulateFlag = &cli.BoolFlag{
 // loaded is a model ready to run: the FP32 engine of a checkpoint, the int8
 // runtime of an artifact, or an artifact's simulation (--simulate).
 type loaded struct {
-	dir   string
-	lm    model.LanguageModel
-	cfg   formats.Config
-	tok   tokenizer.Tokenizer
-	kind  string // "fp32", "runtime" or "simulation"
-	close func()
+	dir     string
+	lm      model.LanguageModel
+	cfg     formats.Config
+	tok     tokenizer.Tokenizer
+	kind    string // "fp32", "runtime" or "simulation"
+	scheme  string // "fp32" or the artifact's scheme
+	weights string // the file the weights came from
+	close   func()
 }
 
-// loadModel loads --model (or the bundled model) and picks its tokenizer;
-// the caller calls close when done.
+// loadModel loads --model (or the bundled model) and picks its tokenizer,
+// saying on stderr what it loads and then which files it loaded; the caller
+// calls close when done.
 func loadModel(c *cli.Context) (*loaded, error) {
 	if err := setThreads(c); err != nil {
 		return nil, err
@@ -124,7 +129,9 @@ func loadModel(c *cli.Context) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{dir: dir, close: func() {}}
+	start := time.Now()
+	logf(c, "loading %s ...", dir)
+	l := &loaded{dir: dir, weights: dir, close: func() {}}
 	tokDir := dir
 	switch {
 	case quant.IsArtifact(dir) && c.Bool(simulateFlag.Name):
@@ -136,7 +143,7 @@ func loadModel(c *cli.Context) (*loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		l.lm, l.cfg, l.kind = m, m.Config, "simulation"
+		l.lm, l.cfg, l.kind, l.scheme = m, m.Config, "simulation", string(cm.Options.Scheme)
 		tokDir = filepath.Dir(dir)
 	case quant.IsArtifact(dir):
 		// A quantized artifact runs on the integer kernels; its tokenizer
@@ -146,47 +153,86 @@ func loadModel(c *cli.Context) (*loaded, error) {
 			return nil, err
 		}
 		l.lm, l.cfg, l.kind, l.close = rt, rt.Config(), "runtime", func() { rt.Close() }
+		l.scheme = string(rt.Info().Options.Scheme)
 		tokDir = filepath.Dir(dir)
 	default:
-		m, err := model.Load(dir)
+		m, weights, err := loadFP32(dir)
 		if err != nil {
 			return nil, err
 		}
-		l.lm, l.cfg, l.kind = m, m.Config, "fp32"
+		l.lm, l.cfg, l.kind, l.scheme, l.weights = m, m.Config, "fp32", "fp32", weights
 	}
-	if l.tok, err = tokenizerFor(tokDir, l.cfg); err != nil {
+	tok, tokDesc, err := tokenizerFor(tokDir, l.cfg)
+	if err != nil {
 		l.close()
 		return nil, err
 	}
+	l.tok = tok
+	logf(c, "loaded weights %s (%s), tokenizer %s, in %s", l.weights, engineName(l.kind, l.scheme), tokDesc,
+		time.Since(start).Round(time.Millisecond))
 	return l, nil
 }
 
-// tokenizerFor picks the tokenizer of a model: its own tokenizer.json when the
-// directory has one, bytes for byte-level models, and otherwise GPT-NeoX-20B,
-// the tokenizer of every state-spaces Mamba and Mamba2 checkpoint.
-func tokenizerFor(dir string, cfg formats.Config) (tokenizer.Tokenizer, error) {
-	path := filepath.Join(dir, "tokenizer.json")
-	if _, err := os.Stat(path); err == nil {
-		tok, err := tokenizer.Load(path)
-		if err != nil {
-			return nil, err
-		}
-		if tok.VocabSize() > cfg.PaddedVocab {
-			return nil, fmt.Errorf("%s has %d token ids but the model in %s has only %d vocabulary rows: the tokenizer does not belong to this model",
-				path, tok.VocabSize(), dir, cfg.PaddedVocab)
-		}
-		return tok, nil
-	}
-	if cfg.VocabSize <= 256 {
-		return tokenizer.Bytes(), nil
-	}
-	tok, err := tokenizer.GPTNeoX()
+// loadFP32 builds the FP32 engine of a checkpoint directory and names the
+// weights file it read.
+func loadFP32(dir string) (*model.Model, string, error) {
+	files, err := formats.OpenModel(dir)
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("load model: %w", err)
 	}
-	if tok.VocabSize() > cfg.PaddedVocab {
-		return nil, fmt.Errorf("%s: vocabulary of %d rows is smaller than the GPT-NeoX tokenizer's %d tokens; put the model's tokenizer.json in the directory",
-			dir, cfg.PaddedVocab, tok.VocabSize())
+	defer files.Close()
+	m, err := model.New(files.Config, files)
+	if err != nil {
+		return nil, "", fmt.Errorf("load model %s: %w", dir, err)
 	}
-	return tok, nil
+	return m, files.Checkpoint.Path(), nil
+}
+
+// engineName describes what runs a model of kind and scheme.
+func engineName(kind, scheme string) string {
+	switch kind {
+	case "runtime":
+		return scheme + " on the int8 runtime"
+	case "simulation":
+		return scheme + ", float32 simulation"
+	}
+	return "FP32 engine"
+}
+
+// logf writes one line of progress or information to the app's stderr, so
+// that stdout carries only the result.
+func logf(c *cli.Context, format string, args ...any) {
+	fmt.Fprintf(stderrOf(c), format+"\n", args...)
+}
+
+// tokenizerFor picks the tokenizer of the model in dir as generate.Tokenizer
+// does (the directory's tokenizer.json when it has one, bytes for
+// byte-level models, GPT-NeoX-20B otherwise) and describes the choice.
+func tokenizerFor(dir string, cfg formats.Config) (tokenizer.Tokenizer, string, error) {
+	path := filepath.Join(dir, "tokenizer.json")
+	var data []byte
+	if st, err := os.Stat(path); err == nil {
+		if !st.Mode().IsRegular() {
+			return nil, "", fmt.Errorf("%s is not a regular file", path)
+		}
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, "", fmt.Errorf("tokenizer: %w", err)
+		}
+		if len(data) == 0 {
+			return nil, "", fmt.Errorf("tokenizer: %s is empty", path)
+		}
+		tok, err := generate.Tokenizer(cfg, data, path)
+		if err != nil {
+			return nil, "", fmt.Errorf("model %s: %w", dir, err)
+		}
+		return tok, path, nil
+	}
+	tok, err := generate.Tokenizer(cfg, nil, dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if tok == tokenizer.Bytes() {
+		return tok, "bytes (byte-level vocabulary)", nil
+	}
+	return tok, "GPT-NeoX-20B (embedded)", nil
 }

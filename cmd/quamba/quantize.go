@@ -15,7 +15,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/quamba/quamba/calib"
 	"github.com/quamba/quamba/formats"
@@ -41,14 +40,14 @@ func quantizeCommand() *cli.Command {
 			&cli.StringFlag{Name: "scheme", Value: string(quant.W8A8), Usage: "naive-w8a8, quamba, w8a8, w4a8, w4a16 or w4ax"},
 			&cli.Float64Flag{Name: "budget", Usage: "w4ax: allowed predicted increase of the calibration loss, relative, over every layer A16 (default 0.01); the most A8 layers within it"},
 			&cli.IntFlag{Name: "a8-layers", Usage: "w4ax: run the K least sensitive layers A8 instead of a budget"},
-			&cli.StringFlag{Name: "calib", Usage: "calibration text, plain text or JSONL with a \"text\" field, comma-separated (default: the bundled Tiny Shakespeare calibration slice)"},
+			&cli.StringFlag{Name: "calib", Usage: "calibration text, plain text or JSONL with a \"text\" field, comma-separated, - for the standard input (default: the bundled Tiny Shakespeare calibration slice)"},
 			&cli.IntFlag{Name: "samples", Value: calib.DefaultSamples, Usage: "calibration samples N"},
 			&cli.IntFlag{Name: "seqlen", Value: calib.DefaultSeqLen, Usage: "tokens per calibration sample L"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the choice of calibration samples"},
 			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "artifact path (default: MODEL-SCHEME.gguf in the working directory)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite the artifact if it exists"},
-			&cli.StringFlag{Name: "eval", Usage: "text file on which to report FP32 and quantized perplexity, the artifact run by the int8 runtime (must not be calibration text; default for the bundled model: its held-out text)"},
+			&cli.StringFlag{Name: "eval", Usage: "text file (- for the standard input) on which to report FP32 and quantized perplexity, the artifact run by the int8 runtime (must not be calibration text; default for the bundled model: its held-out text)"},
 			threadsFlag,
 			&cli.BoolFlag{Name: "no-eval", Usage: "skip the perplexity report and the sample generation"},
 			&cli.StringFlag{Name: "sample", Usage: "prompt of a short greedy generation from the artifact after writing it (default for the bundled model: \"ROMEO:\")"},
@@ -142,10 +141,12 @@ func runQuantize(c *cli.Context) error {
 	if err := checkWritable(out, c.Bool("force")); err != nil {
 		return err
 	}
+	logf(c, "loading %s ...", dir)
 	files, err := formats.OpenModel(dir)
 	if err != nil {
 		return err
 	}
+	weightsPath := files.Checkpoint.Path()
 	w, err := model.NewWeights(files.Config, files)
 	files.Close()
 	if err != nil {
@@ -155,7 +156,7 @@ func runQuantize(c *cli.Context) error {
 	if err := opt.Check(w.Config); err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
-	tok, err := tokenizerFor(dir, w.Config)
+	tok, tokDesc, err := tokenizerFor(dir, w.Config)
 	if err != nil {
 		return err
 	}
@@ -164,6 +165,32 @@ func runQuantize(c *cli.Context) error {
 		return err
 	}
 	loadTime, loadRSS := time.Since(start), peakRSS()
+	logf(c, "loaded weights %s, tokenizer %s, in %s", weightsPath, tokDesc, loadTime.Round(time.Millisecond))
+
+	// The evaluation text is read before the long steps, so that a missing
+	// file (or the standard input) fails first.
+	evalPath, sample := c.String("eval"), c.String("sample")
+	if c.String(modelFlag.Name) == "" && !c.Bool("no-eval") {
+		// The bundled model: show what quantization cost and what the
+		// artifact writes.
+		if evalPath == "" {
+			if evalPath, err = bundledPath(bundledHeldout); err != nil {
+				return err
+			}
+		}
+		if sample == "" {
+			sample = "ROMEO:"
+		}
+	}
+	if c.Bool("no-eval") {
+		evalPath, sample = "", ""
+	}
+	var evalText []byte
+	if evalPath != "" {
+		if evalText, err = readInput(c, "eval", evalPath); err != nil {
+			return err
+		}
+	}
 
 	// Calibration text.
 	calibFiles := splitList(c.String("calib"))
@@ -178,23 +205,28 @@ func runQuantize(c *cli.Context) error {
 	bundled := c.String("calib") == ""
 	var ds *calib.Dataset
 	if opt.ABits == 8 || opt.GPTQ || opt.ClipSearch {
+		var sp spooled
+		defer sp.close()
+		if calibFiles, err = sp.spool(c, "calib", calibFiles); err != nil {
+			return err
+		}
 		ds, err = calib.LoadData(calib.DataConfig{Files: calibFiles, Tokenizer: tok, Samples: c.Int("samples"),
 			SeqLen: c.Int("seqlen"), Seed: c.Uint64("seed"), AllowFewer: allowFewer})
 		if err != nil {
-			return err
+			return sp.err(err)
 		}
 		if bundled {
 			// Recorded relative to the source tree, so that the artifact
 			// does not depend on where the tree is checked out.
 			ds.Summary.Files = []string{bundledCalib}
 		}
+		for i, f := range ds.Summary.Files {
+			ds.Summary.Files[i] = sp.name(f)
+		}
 	}
 
-	stderr := c.App.ErrWriter
-	if stderr == nil {
-		stderr = os.Stderr
-	}
-	bars := !c.Bool("quiet") && term.IsTerminal(int(os.Stderr.Fd()))
+	stderr := stderrOf(c)
+	bars := barsOn(c, c.Bool("quiet"))
 	var bar *progressbar.ProgressBar
 	var times []stageTime
 	progress := func(s quant.Stage) {
@@ -214,8 +246,7 @@ func runQuantize(c *cli.Context) error {
 				if s.Calib != nil {
 					desc += " (samples)"
 				}
-				bar = progressbar.NewOptions(s.Total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(desc),
-					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+				bar = newBar(c, s.Total, desc)
 			}
 			if s.Calib != nil && s.Calib.Elapsed > 0 {
 				bar.Describe(fmt.Sprintf("%s (%.0f tokens/s)", s.Name, float64(s.Calib.Tokens)/s.Calib.Elapsed.Seconds()))
@@ -227,22 +258,6 @@ func runQuantize(c *cli.Context) error {
 	var calibTime time.Duration
 	// Without --eval the source weights are not needed again: compile them
 	// in place (one copy of the weights less).
-	evalPath, sample := c.String("eval"), c.String("sample")
-	if c.String(modelFlag.Name) == "" && !c.Bool("no-eval") {
-		// The bundled model: show what quantization cost and what the
-		// artifact writes.
-		if evalPath == "" {
-			if evalPath, err = bundledPath(bundledHeldout); err != nil {
-				return err
-			}
-		}
-		if sample == "" {
-			sample = "ROMEO:"
-		}
-	}
-	if c.Bool("no-eval") {
-		evalPath, sample = "", ""
-	}
 	inPlace := evalPath == ""
 	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, InPlace: inPlace, Progress: func(s quant.Stage) {
 		if s.Calib != nil && s.Calib.Done == s.Calib.Total {
@@ -274,7 +289,7 @@ func runQuantize(c *cli.Context) error {
 	}
 	defer rt.Close()
 	if evalPath != "" {
-		if err := quantizeEval(c.Context, c.App.Writer, evalPath, c.Int("ctx"), w, rt, tok); err != nil {
+		if err := quantizeEval(c.Context, c.App.Writer, inputName(evalPath), evalText, c.Int("ctx"), w, rt, tok); err != nil {
 			return err
 		}
 	}
@@ -377,11 +392,9 @@ func bitsByKind(cm *quant.Compiled) string {
 	return strings.Join(parts, ", ")
 }
 
-func quantizeEval(ctx context.Context, out io.Writer, path string, ctxLen int, w *model.Weights, rt *runtime.Model, tok interface{ Encode(string) []int }) error {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
+// quantizeEval reports the perplexity of the FP32 model and of the artifact
+// text, which path names.
+func quantizeEval(ctx context.Context, out io.Writer, path string, text []byte, ctxLen int, w *model.Weights, rt *runtime.Model, tok interface{ Encode(string) []int }) error {
 	toks := tok.Encode(string(text))
 	if ctxLen == 0 {
 		ctxLen = 2048

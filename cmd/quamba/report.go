@@ -29,13 +29,13 @@ func reportCommand() *cli.Command {
 		Flags: []cli.Flag{
 			modelFlag,
 			&cli.StringFlag{Name: "schemes", Value: defaultReportSchemes, Usage: "comma-separated schemes (fp, the FP32 engine, is always measured)"},
-			&cli.StringFlag{Name: "calib", Usage: "calibration text, comma-separated (default: the bundled calibration slice)"},
+			&cli.StringFlag{Name: "calib", Usage: "calibration text, comma-separated, - for the standard input (default: the bundled calibration slice)"},
 			&cli.IntFlag{Name: "samples", Value: calib.DefaultSamples, Usage: "calibration samples"},
 			&cli.IntFlag{Name: "seqlen", Value: calib.DefaultSeqLen, Usage: "tokens per calibration sample"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the choice of calibration samples"},
 			&cli.BoolFlag{Name: "allow-fewer", Usage: "use every available sample when the text has fewer than --samples (the default for the bundled text)"},
-			&cli.StringFlag{Name: "eval", Usage: "evaluation text(s), comma-separated (default for the bundled models: the held-out text)"},
-			&cli.StringFlag{Name: "lambada", Usage: "LAMBADA JSONL ({\"text\": ...} per line, the target is the last word)"},
+			&cli.StringFlag{Name: "eval", Usage: "evaluation text(s), comma-separated, - for the standard input (default for the bundled models: the held-out text)"},
+			&cli.StringFlag{Name: "lambada", Usage: "LAMBADA JSONL ({\"text\": ...} per line, the target is the last word), - for the standard input"},
 			&cli.IntFlag{Name: "lambada-limit", Usage: "evaluate only the first N LAMBADA examples"},
 			&cli.IntFlag{Name: "ctx", Usage: "perplexity window (default: 256 for byte-level models, 2048 otherwise)"},
 			&cli.StringSliceFlag{Name: "artifact", Usage: "an already quantized artifact to measure instead of quantizing its scheme (repeatable)"},
@@ -101,11 +101,14 @@ func runReport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := files.Config
+	cfg, weightsPath := files.Config, files.Checkpoint.Path()
 	files.Close()
-	tok, err := tokenizerFor(dir, cfg)
+	tok, tokDesc, err := tokenizerFor(dir, cfg)
 	if err != nil {
 		return err
+	}
+	if !c.Bool("quiet") {
+		logf(c, "model %s: weights %s, tokenizer %s", dir, weightsPath, tokDesc)
 	}
 	digest, err := dirDigest(dir)
 	if err != nil {
@@ -145,6 +148,22 @@ func runReport(c *cli.Context) error {
 	if artDir == "" {
 		artDir = out
 	}
+	var sp spooled
+	defer sp.close()
+	if calibFiles, err = sp.spool(c, "calib", calibFiles); err != nil {
+		return err
+	}
+	if evals, err = sp.spool(c, "eval", evals); err != nil {
+		return err
+	}
+	lambada := c.String("lambada")
+	if lambada != "" {
+		l, err := sp.spool(c, "lambada", []string{lambada})
+		if err != nil {
+			return err
+		}
+		lambada = l[0]
+	}
 	var progress io.Writer
 	if !c.Bool("quiet") {
 		progress = stderr
@@ -152,11 +171,12 @@ func runReport(c *cli.Context) error {
 	r, err := report.Run(c.Context, report.Config{Model: dir, Tokenizer: tok, Schemes: schemes, Artifacts: c.StringSlice("artifact"),
 		ArtifactDir: artDir, Calib: calibFiles, Samples: c.Int("samples"), SeqLen: c.Int("seqlen"), Seed: c.Uint64("seed"),
 		AllowFewer: allowFewer, Budget: c.Float64("budget"), A8Count: c.Int("a8-layers"), SourceDigest: digest, Eval: evals,
-		Ctx: c.Int("ctx"), Lambada: c.String("lambada"), LambadaLimit: c.Int("lambada-limit"), Command: commandLine(),
+		Ctx: c.Int("ctx"), Lambada: lambada, LambadaLimit: c.Int("lambada-limit"), Command: commandLine(),
 		Progress: progress})
 	if err != nil {
-		return err
+		return sp.err(err)
 	}
+	renameSpooled(r, &sp)
 	return writeReport(stdout, r, out, true)
 }
 
@@ -202,4 +222,22 @@ func commandLine() string {
 		parts = append(parts, a)
 	}
 	return strings.Join(parts, " ")
+}
+
+// renameSpooled names the standard input "-" (set "stdin") in a report
+// instead of its temporary copy.
+func renameSpooled(r *report.Report, sp *spooled) {
+	if r.Calib != nil {
+		for i, f := range r.Calib.Files {
+			r.Calib.Files[i] = sp.name(f)
+		}
+	}
+	for i := range r.Eval {
+		if p := sp.name(r.Eval[i].Path); p != r.Eval[i].Path {
+			r.Eval[i].Path, r.Eval[i].Name = p, "stdin"
+		}
+	}
+	if r.Lambada != nil {
+		r.Lambada.Path = sp.name(r.Lambada.Path)
+	}
 }

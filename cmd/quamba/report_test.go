@@ -13,11 +13,12 @@ import (
 // checks it against two limits and renders it again from its JSON.
 func TestReportRunCheckFrom(t *testing.T) {
 	dir := t.TempDir()
-	out, err := run(t, "report", "--model", modelPath(t, "mamba1-shakespeare"), "--schemes", "fp,w8a8", "--samples", "8", "--seqlen", "128",
-		"--calib", filepath.Join("..", "..", "testdata", "shakespeare-calib.txt"),
-		"--eval", filepath.Join("..", "..", "testdata", "shakespeare-heldout.txt"), "--out", dir, "-q")
+	// The evaluation text comes from the standard input.
+	out, log, err := runIO(t, readText(t, "shakespeare-heldout.txt"), "report", "--model", modelPath(t, "mamba1-shakespeare"),
+		"--schemes", "fp,w8a8", "--samples", "8", "--seqlen", "128",
+		"--calib", filepath.Join("..", "..", "testdata", "shakespeare-calib.txt"), "--eval", "-", "--out", dir, "-q")
 	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatalf("%v\n%s%s", err, out, log)
 	}
 	for _, f := range []string{"report.md", "report.json", "report.html", "mamba1-shakespeare-w8a8.gguf"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
@@ -32,8 +33,11 @@ func TestReportRunCheckFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e := r.Eval[0]; e.Path != "-" || e.Name != "stdin" {
+		t.Errorf("report.json names the standard input %q (set %q), want - (stdin)", e.Path, e.Name)
+	}
 	if ch := r.Scheme("w8a8").Perplexity[0].ChangePct; ch > 0 {
-		if out, err := run(t, "report", "--check", js, "--max-ppl-drop", "0%"); err == nil || !strings.Contains(out, "w8a8 on shakespeare-heldout.txt") {
+		if out, err := run(t, "report", "--check", js, "--max-ppl-drop", "0%"); err == nil || !strings.Contains(out, "w8a8 on stdin") {
 			t.Errorf("check below the measured change (%+.3f%%) passed: %v\n%s", ch, err, out)
 		}
 	}

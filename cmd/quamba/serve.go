@@ -54,10 +54,11 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	defer rt.Close()
-	tok, err := tokenizerFor(filepath.Dir(path), rt.Config())
+	tok, tokDesc, err := tokenizerFor(filepath.Dir(path), rt.Config())
 	if err != nil {
 		return err
 	}
+	logf(c, "loaded weights %s (%s), tokenizer %s", path, engineName("runtime", string(rt.Info().Options.Scheme)), tokDesc)
 	name := c.String("name")
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))

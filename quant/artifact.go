@@ -15,8 +15,9 @@ import (
 )
 
 // The artifact is one GGUF v3 file (formats.WriteGGUF: little endian,
-// 64-byte aligned tensor data, an xxhash64 of the data section verified on
-// load) holding only standard GGML tensor types:
+// 64-byte aligned tensor data, xxhash64 checksums of the header and of the
+// data section verified on load, required from version 2) holding only
+// standard GGML tensor types:
 //
 // Metadata
 //
@@ -88,8 +89,11 @@ import (
 // The float tensors of quantized weights are not stored: the reader
 // rebuilds them from the codes (the values the kernels compute with).
 
-// ArtifactVersion is the artifact layout version this code writes and reads.
-const ArtifactVersion = 1
+// ArtifactVersion is the artifact layout version this code writes and reads
+// (and every older one). Version 2 requires the header checksum
+// (formats.GGUFFile.Sealed); version 1 files, written before it existed,
+// have the data checksum only.
+const ArtifactVersion = 2
 
 // ArtifactArchitecture is the artifact's general.architecture.
 const ArtifactArchitecture = "quamba"
@@ -401,10 +405,13 @@ func readArtifact(g *formats.GGUFFile, pk *Packed) (*Compiled, error) {
 		return nil, err
 	}
 	if ver > ArtifactVersion {
-		return nil, fmt.Errorf("artifact format version %d is newer than this quamba reads (%d)", ver, ArtifactVersion)
+		return nil, fmt.Errorf("artifact format version %d is newer than this build (%s) reads: it reads versions 1 to %d", ver, ToolVersion, ArtifactVersion)
 	}
 	if ver < 1 {
 		return nil, fmt.Errorf("artifact format version %d is invalid", ver)
+	}
+	if ver >= 2 && !g.Sealed() {
+		return nil, fmt.Errorf("artifact format version %d lacks the checksum keys %s and %s (damaged header)", ver, formats.GGUFHeaderChecksumKey, formats.GGUFChecksumKey)
 	}
 	cj, err := g.String("quamba.config_json")
 	if err != nil {

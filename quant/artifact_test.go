@@ -21,7 +21,7 @@ func rewrite(t *testing.T, src string, edit func(kv []formats.GGUFKV, ts []forma
 	defer g.Close()
 	var kv []formats.GGUFKV
 	for _, m := range g.Metadata() {
-		if m.Key != formats.GGUFAlignmentKey && m.Key != formats.GGUFChecksumKey {
+		if m.Key != formats.GGUFAlignmentKey && m.Key != formats.GGUFChecksumKey && m.Key != formats.GGUFHeaderChecksumKey {
 			kv = append(kv, m)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/internal/race"
 	"github.com/quamba/quamba/model"
 )
 
@@ -452,6 +453,9 @@ func TestCalibrateShapeErrors(t *testing.T) {
 }
 
 func TestObserveDoesNotAllocate(t *testing.T) {
+	if race.Enabled {
+		t.Skip("counts allocations: the race detector allocates")
+	}
 	cfg := fakeCfg
 	plan := fullPlan(cfg, 0.9995)
 	o := newSampleObs(cfg, &plan)

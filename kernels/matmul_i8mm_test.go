@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/quamba/quamba/internal/race"
 )
 
 // The NEONI8MM binding splits the rows of a prefill product into SMMLA
@@ -160,6 +162,9 @@ func TestMatMulW4A8I8MMSplits(t *testing.T) {
 
 // The prefill path of NEONI8MM reuses pooled scratch: no allocations.
 func TestMatMulI8MMNoAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("counts allocations: the race detector allocates")
+	}
 	if !Has(NEONI8MM) {
 		t.Skip("NEONI8MM not supported by this CPU")
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/x448/float16"
+
+	"github.com/quamba/quamba/internal/race"
 )
 
 // forEachTier runs f once per tier this machine supports, with that tier
@@ -704,6 +706,9 @@ func TestPanelsConcurrent(t *testing.T) {
 
 // The decode path must not allocate: it runs for every token.
 func TestMatMulNoAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("counts allocations: the race detector allocates")
+	}
 	if Active() != AVX2 && Active() != AVX512 {
 		t.Skip("allocation-free binding checked on the AVX2 and AVX512 tiers")
 	}

@@ -16,7 +16,7 @@ const maxDim = 1 << 24
 // ReadConfig reads a config.json in either the state-spaces or the Hugging
 // Face convention and returns it with every default resolved and validated.
 func ReadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}

@@ -4,7 +4,7 @@ package formats
 
 import (
 	"fmt"
-	"os"
+	"io"
 )
 
 // mappedFile is a read-only in-memory copy of a whole file on systems
@@ -14,16 +14,14 @@ type mappedFile struct {
 }
 
 func mapFile(path string) (*mappedFile, error) {
-	st, err := os.Stat(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	data, err := os.ReadFile(path)
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &mappedFile{data: data}, nil
 }

@@ -18,18 +18,11 @@ type mappedFile struct {
 
 // mapFile memory-maps path read-only (empty files are not mapped).
 func mapFile(path string) (*mappedFile, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	size := st.Size()
 	if size == 0 {
 		return &mappedFile{}, nil

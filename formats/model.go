@@ -12,7 +12,8 @@ import (
 	"unsafe"
 )
 
-// Weight file names looked up by OpenModel, in order of preference.
+// The files of a model directory: config.json and one weight file (or
+// index) of the other four names.
 const (
 	ConfigFile           = "config.json"
 	SafetensorsIndexFile = "model.safetensors.index.json"
@@ -27,12 +28,13 @@ type ModelFiles struct {
 	Config     Config
 	Checkpoint Checkpoint
 
-	stored map[string]string // canonical name -> name in Checkpoint
+	stored  map[string]string // canonical name -> name in Checkpoint
+	cfgName string            // where Config came from, for errors
 }
 
-// OpenModel opens a model directory (config.json plus model.safetensors,
-// model.safetensors.index.json, pytorch_model.bin or
-// pytorch_model.bin.index.json, looked up in that order). It checks that every
+// OpenModel opens a model directory (config.json plus one of
+// model.safetensors, model.safetensors.index.json, pytorch_model.bin or
+// pytorch_model.bin.index.json; two of them are an error). It checks that every
 // tensor the configuration needs is present with the right shape and a
 // float dtype, and that there are no tensors the configuration does not
 // explain (for example layers beyond n_layer).
@@ -45,7 +47,7 @@ func OpenModel(dir string) (*ModelFiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &ModelFiles{Dir: dir, Config: cfg, Checkpoint: ck}
+	m := &ModelFiles{Dir: dir, Config: cfg, Checkpoint: ck, cfgName: filepath.Join(dir, ConfigFile)}
 	if err := m.resolve(); err != nil {
 		ck.Close()
 		return nil, err
@@ -59,26 +61,48 @@ func NewModelFiles(cfg Config, ck Checkpoint) (*ModelFiles, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &ModelFiles{Dir: ck.Path(), Config: cfg, Checkpoint: ck}
+	m := &ModelFiles{Dir: ck.Path(), Config: cfg, Checkpoint: ck, cfgName: "the configuration"}
 	if err := m.resolve(); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
+// openWeightsDir opens the one weight file of a model directory. Two of
+// them (say model.safetensors beside pytorch_model.bin, perhaps a
+// conversion's leftover) are an error naming both: which one the model
+// is cannot be guessed.
 func openWeightsDir(dir string) (Checkpoint, error) {
+	var found []string
 	for _, name := range []string{SafetensorsIndexFile, SafetensorsFile, PyTorchIndexFile, PyTorchFile} {
 		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return OpenCheckpoint(p)
+		if _, err := os.Lstat(p); err == nil {
+			found = append(found, p)
 		}
 	}
-	return nil, fmt.Errorf("%s: no %s, %s, %s or %s", dir, SafetensorsFile, SafetensorsIndexFile, PyTorchFile, PyTorchIndexFile)
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%s: no %s, %s, %s or %s", dir, SafetensorsFile, SafetensorsIndexFile, PyTorchFile, PyTorchIndexFile)
+	case 1:
+		if _, err := checkRegular(found[0]); err != nil {
+			return nil, fmt.Errorf("open checkpoint: %w", err)
+		}
+		return OpenCheckpoint(found[0])
+	}
+	return nil, fmt.Errorf("%s: %d weight files, %s: keep one (a model directory holds one of %s, %s, %s or %s)",
+		dir, len(found), strings.Join(found, " and "), SafetensorsFile, SafetensorsIndexFile, PyTorchFile, PyTorchIndexFile)
 }
 
 // resolve maps every canonical name to a stored name and checks shapes.
 func (m *ModelFiles) resolve() error {
 	ck, cfg := m.Checkpoint, m.Config
+	// The count first: a configuration with far more layers than the file
+	// must not build its whole schema (n_layer up to maxDim). Small
+	// differences get the precise errors below.
+	if n, stored := cfg.TensorCount(), len(ck.Names()); n > 2*stored+16 {
+		return fmt.Errorf("%s: n_layer=%d and the other sizes describe a %s model of %d tensors, %s holds %d (config.json does not match the weights)",
+			m.cfgName, cfg.NLayer, cfg.Arch, n, ck.Path(), stored)
+	}
 	want := cfg.TensorShapes()
 	m.stored = make(map[string]string, len(want))
 	used := map[string]bool{}
@@ -104,7 +128,7 @@ func (m *ModelFiles) resolve() error {
 			if name == EmbeddingName || name == LMHeadName {
 				hint = fmt.Sprintf(" (vocab rows %d from vocab_size=%d)", cfg.PaddedVocab, cfg.VocabSize)
 			}
-			return fmt.Errorf("%s: tensor %q has shape %v, config needs %v%s", ck.Path(), stored, info.Shape, want[name], hint)
+			return fmt.Errorf("%s: tensor %q has shape %v, config needs %v%s (config from %s)", ck.Path(), stored, info.Shape, want[name], hint, m.cfgName)
 		}
 		if !info.DType.Float() {
 			return fmt.Errorf("%s: tensor %q has dtype %s, want a float type", ck.Path(), stored, info.DType)
@@ -187,7 +211,7 @@ func OpenCheckpoint(path string) (Checkpoint, error) {
 	if strings.HasSuffix(path, ".index.json") {
 		return OpenSafetensorsIndex(path)
 	}
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoint: %w", err)
 	}

@@ -86,6 +86,16 @@ func (c Config) TensorShapes() map[string][]int {
 	return m
 }
 
+// TensorCount is len(c.Schema()), computed without building the schema
+// (whose size n_layer sets): a reader compares it with a file's tensor
+// count before trusting a configuration's sizes.
+func (c Config) TensorCount() int {
+	c0, c1 := c, c
+	c0.NLayer, c1.NLayer = 0, 1
+	fixed := len(c0.Schema())
+	return fixed + (len(c1.Schema())-fixed)*c.NLayer
+}
+
 // ParamCount is the number of parameters of the model, counting a tied
 // lm_head once.
 func (c Config) ParamCount() int64 {

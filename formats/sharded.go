@@ -3,7 +3,6 @@ package formats
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -42,7 +41,7 @@ func OpenPyTorchIndex(indexPath string) (Checkpoint, error) {
 }
 
 func openIndex(indexPath, format string, open func(string) (Checkpoint, error)) (Checkpoint, error) {
-	data, err := os.ReadFile(indexPath)
+	data, err := readRegular(indexPath, maxIndexBytes)
 	if err != nil {
 		return nil, fmt.Errorf("open shard index: %w", err)
 	}

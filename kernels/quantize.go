@@ -84,3 +84,59 @@ func dequantizeGeneric(q []int8, scale float32, x []float32) {
 		x[i] = float32(v) * scale
 	}
 }
+
+// QuantizeI8Runs quantizes x in runs of run consecutive elements sharing a
+// scale: q[i] = sat8(RNE(x[i]·invScale[i/run])), the arithmetic of
+// QuantizeI8 on each run (an int8 SSM state, whose scale is shared by the
+// lanes of a block or the channels of a head group). len(x) must be a
+// multiple of run, invScale at least len(x)/run long and q at least as
+// long as x; it panics otherwise.
+func QuantizeI8Runs(x []float32, invScale []float32, run int, q []int8) {
+	checkRuns("QuantizeI8Runs", len(x), len(q), len(invScale), run)
+	if run == 8 && len(x) > 0 && quantizeRuns8Arch(active, x, invScale[:len(x)/8], q[:len(x)]) {
+		return
+	}
+	if run >= 32 {
+		for r := 0; r < len(x); r += run {
+			QuantizeI8(x[r:r+run], invScale[r/run], q[r:r+run])
+		}
+		return
+	}
+	q = q[:len(x)]
+	for r := 0; r < len(x); r += run {
+		inv := invScale[r/run]
+		for i, v := range x[r : r+run] {
+			q[r+i] = quantRNE8(v * inv)
+		}
+	}
+}
+
+// DequantizeI8Runs is the inverse of QuantizeI8Runs: x[i] =
+// float32(q[i])·scale[i/run] (exact products rounded once, as
+// DequantizeI8). len(q) must be a multiple of run, scale at least
+// len(q)/run long and x at least as long as q; it panics otherwise.
+func DequantizeI8Runs(q []int8, scale []float32, run int, x []float32) {
+	checkRuns("DequantizeI8Runs", len(q), len(x), len(scale), run)
+	if run == 8 && len(q) > 0 && dequantizeRuns8Arch(active, q, scale[:len(q)/8], x[:len(q)]) {
+		return
+	}
+	if run >= 32 {
+		for r := 0; r < len(q); r += run {
+			DequantizeI8(q[r:r+run], scale[r/run], x[r:r+run])
+		}
+		return
+	}
+	x = x[:len(q)]
+	for r := 0; r < len(q); r += run {
+		s := scale[r/run]
+		for i, v := range q[r : r+run] {
+			x[r+i] = float32(v) * s
+		}
+	}
+}
+
+func checkRuns(fn string, n, out, scales, run int) {
+	if run <= 0 || n%run != 0 || scales < n/run || out < n {
+		panic(fmt.Sprintf("kernels.%s: %d elements in runs of %d with %d scales and %d outputs", fn, n, run, scales, out))
+	}
+}

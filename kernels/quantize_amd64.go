@@ -47,3 +47,22 @@ func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
 	amd64.DequantizeI8AVX2(q[:n], scale, x)
 	return n
 }
+
+// The run-scaled quantizers have AVX2 code for runs of 8 (one vector per
+// run), used by the AVX-512 tier too.
+
+func quantizeRuns8Arch(t Tier, x, invScale []float32, q []int8) bool {
+	if !avx2Up(t) {
+		return false
+	}
+	amd64.QuantizeI8Runs8AVX2(x, invScale, q)
+	return true
+}
+
+func dequantizeRuns8Arch(t Tier, q []int8, scale []float32, x []float32) bool {
+	if !avx2Up(t) {
+		return false
+	}
+	amd64.DequantizeI8Runs8AVX2(q, scale, x)
+	return true
+}

@@ -34,3 +34,9 @@ func dequantizeArch(t Tier, q []int8, scale float32, x []float32) int {
 	arm64.DequantizeI8NEON(q[:n], scale, x)
 	return n
 }
+
+// The run-scaled quantizers have no NEON code: the twin runs.
+
+func quantizeRuns8Arch(t Tier, x, invScale []float32, q []int8) bool { return false }
+
+func dequantizeRuns8Arch(t Tier, q []int8, scale []float32, x []float32) bool { return false }

@@ -178,3 +178,79 @@ func BenchmarkQuantize(b *testing.B) {
 		}
 	}
 }
+
+// TestQuantizeI8Runs checks the run-scaled quantizer and dequantizer
+// against QuantizeI8 and DequantizeI8 called on every run, for short runs
+// (the element loop) and long ones (the SIMD kernels per run).
+func TestQuantizeI8Runs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const guard = 16
+	runTiers(t, func(t *testing.T, tier Tier) {
+		for _, run := range []int{1, 3, 8, 16, 32, 64, 100} {
+			for _, runs := range []int{0, 1, 2, 7, 13} {
+				n := run * runs
+				x := quantInputs(rng, n)
+				x0 := slices.Clone(x)
+				inv, scale := make([]float32, runs), make([]float32, runs)
+				for r := range inv {
+					scale[r] = float32(0.01 + rng.Float64())
+					inv[r] = 1 / scale[r]
+				}
+				q := make([]int8, n+guard)
+				for i := range q {
+					q[i] = 0x55
+				}
+				QuantizeI8Runs(x, inv, run, q)
+				if !sameBits(x, x0) {
+					t.Fatalf("run=%d n=%d: QuantizeI8Runs modified its input", run, n)
+				}
+				want := make([]int8, n)
+				for r := range runs {
+					QuantizeI8(x[r*run:(r+1)*run], inv[r], want[r*run:(r+1)*run])
+				}
+				if !slices.Equal(q[:n], want) {
+					t.Fatalf("run=%d n=%d: QuantizeI8Runs differs from QuantizeI8 per run", run, n)
+				}
+				for i := n; i < len(q); i++ {
+					if q[i] != 0x55 {
+						t.Fatalf("run=%d n=%d: QuantizeI8Runs wrote q[%d] past the end", run, n, i)
+					}
+				}
+				q0 := slices.Clone(q[:n])
+				y := make([]float32, n+guard)
+				for i := range y {
+					y[i] = -7
+				}
+				DequantizeI8Runs(q[:n], scale, run, y)
+				if !slices.Equal(q[:n], q0) {
+					t.Fatalf("run=%d n=%d: DequantizeI8Runs modified its input", run, n)
+				}
+				for i := range n {
+					if w := float32(q[i]) * scale[i/run]; math.Float32bits(y[i]) != math.Float32bits(w) {
+						t.Fatalf("run=%d n=%d: DequantizeI8Runs[%d] = %v, want %v", run, n, i, y[i], w)
+					}
+				}
+				for i := n; i < len(y); i++ {
+					if y[i] != -7 {
+						t.Fatalf("run=%d n=%d: DequantizeI8Runs wrote x[%d] past the end", run, n, i)
+					}
+				}
+			}
+		}
+	})
+	for _, f := range []func(){
+		func() { QuantizeI8Runs(make([]float32, 10), make([]float32, 2), 4, make([]int8, 10)) },
+		func() { QuantizeI8Runs(make([]float32, 8), make([]float32, 1), 4, make([]int8, 8)) },
+		func() { DequantizeI8Runs(make([]int8, 8), make([]float32, 2), 4, make([]float32, 7)) },
+		func() { DequantizeI8Runs(make([]int8, 8), make([]float32, 2), 0, make([]float32, 8)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("bad sizes did not panic")
+				}
+			}()
+			f()
+		}()
+	}
+}

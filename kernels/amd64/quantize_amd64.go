@@ -23,6 +23,20 @@ func QuantizeI8ChanAVX2(x []float32, invScale []float32, q []int8)
 //go:noescape
 func DequantizeI8AVX2(q []int8, scale float32, x []float32)
 
+// QuantizeI8Runs8AVX2 sets q[i] = sat8(RNE(x[i]·invScale[i/8])) for
+// i < len(x); len(x) is a multiple of 8, invScale holds len(x)/8 values and
+// q is at least as long as x.
+//
+//go:noescape
+func QuantizeI8Runs8AVX2(x []float32, invScale []float32, q []int8)
+
+// DequantizeI8Runs8AVX2 sets x[i] = float32(q[i])·scale[i/8] for
+// i < len(q); len(q) is a multiple of 8, scale holds len(q)/8 values and x
+// is at least as long as q.
+//
+//go:noescape
+func DequantizeI8Runs8AVX2(q []int8, scale []float32, x []float32)
+
 // ScaleF32AVX2 sets x[i] *= s for i < len(x); len(x) is a multiple of 8.
 //
 //go:noescape

@@ -207,3 +207,108 @@ sloop:
 sdone:
 	VZEROUPPER
 	RET
+
+// func QuantizeI8Runs8AVX2(x []float32, invScale []float32, q []int8)
+TEXT ·QuantizeI8Runs8AVX2(SB), NOSPLIT, $0-72
+	MOVQ x_base+0(FP), SI         // SI: next input float
+	MOVQ x_len+8(FP), CX          // CX: elements left
+	MOVQ invScale_base+24(FP), DX // DX: inverse scale of the next run of 8
+	MOVQ q_base+48(FP), DI        // DI: next output byte
+	VBROADCASTSS qf127<>(SB), Y13
+	VBROADCASTSS qfm128<>(SB), Y14
+	VMOVDQU qperm<>(SB), Y15
+
+rloop32:
+	CMPQ CX, $32
+	JB   rloop8
+	VBROADCASTSS (DX), Y8
+	VBROADCASTSS 4(DX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VBROADCASTSS 12(DX), Y11
+	VMULPS (SI), Y8, Y0
+	VMULPS 32(SI), Y9, Y1
+	VMULPS 64(SI), Y10, Y2
+	VMULPS 96(SI), Y11, Y3
+	CLAMPCVT(Y0)
+	CLAMPCVT(Y1)
+	CLAMPCVT(Y2)
+	CLAMPCVT(Y3)
+	PACK32
+	VMOVDQU Y0, (DI)
+	ADDQ $128, SI
+	ADDQ $16, DX
+	ADDQ $32, DI
+	SUBQ $32, CX
+	JMP  rloop32
+
+rloop8:
+	CMPQ CX, $8
+	JB   rdone
+	VBROADCASTSS (DX), Y8
+	VMULPS (SI), Y8, Y0
+	CLAMPCVT(Y0)
+	PACK8
+	VMOVQ X0, (DI)
+	ADDQ $32, SI
+	ADDQ $4, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP  rloop8
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func DequantizeI8Runs8AVX2(q []int8, scale []float32, x []float32)
+TEXT ·DequantizeI8Runs8AVX2(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), SI      // SI: next input byte
+	MOVQ q_len+8(FP), CX       // CX: elements left
+	MOVQ scale_base+24(FP), DX // DX: scale of the next run of 8
+	MOVQ x_base+48(FP), DI     // DI: next output float
+
+eloop32:
+	CMPQ CX, $32
+	JB   eloop8
+	VPMOVSXBD (SI), Y0
+	VPMOVSXBD 8(SI), Y1
+	VPMOVSXBD 16(SI), Y2
+	VPMOVSXBD 24(SI), Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VBROADCASTSS (DX), Y8
+	VBROADCASTSS 4(DX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VBROADCASTSS 12(DX), Y11
+	VMULPS Y8, Y0, Y0
+	VMULPS Y9, Y1, Y1
+	VMULPS Y10, Y2, Y2
+	VMULPS Y11, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $32, SI
+	ADDQ $16, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  eloop32
+
+eloop8:
+	CMPQ CX, $8
+	JB   edone
+	VPMOVSXBD (SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VBROADCASTSS (DX), Y8
+	VMULPS Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $8, SI
+	ADDQ $4, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  eloop8
+
+edone:
+	VZEROUPPER
+	RET

@@ -42,11 +42,11 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "prompt-len", Value: 512, Usage: "prompt tokens processed in sequence mode (one Forward)"},
 			&cli.IntFlag{Name: "gen", Value: 128, Usage: "decode steps timed after the prompt"},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "repetitions; the median is reported"},
-			&cli.IntFlag{Name: "threads", Usage: "GOMAXPROCS for the run, and the readers of the bandwidth probe (default: all CPUs)"},
+			threadsFlag,
 			&cli.IntFlag{Name: "batch", Value: 1, Usage: "sequences decoded together (StepBatch); decode tokens/s is then the aggregate"},
 			&cli.IntFlag{Name: "dram-mib", Value: 512, Usage: "size of the bandwidth probe's buffer in MiB (much larger than the last-level cache)"},
 			&cli.StringFlag{Name: "save-artifact", Usage: "with --scheme: keep the synthetic artifact at this path (bench it again with --model PATH)"},
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of the table"},
+			jsonFlag,
 		},
 		Action: runBench,
 	}
@@ -73,8 +73,8 @@ type benchConfig struct {
 func benchFlags(c *cli.Context) (benchConfig, error) {
 	bc := benchConfig{
 		model: c.String(modelFlag.Name), arch: c.String("arch"), scheme: c.String("scheme"), save: c.String("save-artifact"), seed: c.Int64("seed"),
-		promptLen: c.Int("prompt-len"), gen: c.Int("gen"), runs: c.Int("runs"), threads: c.Int("threads"),
-		batch: c.Int("batch"), dramMiB: c.Int("dram-mib"), noVerify: c.Bool(noVerifyFlag.Name), json: c.Bool("json"),
+		promptLen: c.Int("prompt-len"), gen: c.Int("gen"), runs: c.Int("runs"), threads: c.Int(threadsFlag.Name),
+		batch: c.Int("batch"), dramMiB: c.Int("dram-mib"), noVerify: c.Bool(noVerifyFlag.Name), json: c.Bool(jsonFlag.Name),
 	}
 	if c.Args().Len() > 0 {
 		return bc, fmt.Errorf("bench takes no arguments (got %q); pass the model with --model or --arch", c.Args().First())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -19,22 +20,97 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "PATH (a model directory, a .safetensors file, a shard index, a pytorch_model.bin or a .gguf artifact)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "tensors", Value: true, Usage: "list every tensor"},
+			jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usageErrorf("inspect takes exactly one PATH, got %d arguments", c.NArg())
+				return usageErrorf("inspect takes exactly one PATH, got %d arguments %q", c.NArg(), c.Args().Slice())
 			}
-			if path := c.Args().First(); strings.HasSuffix(strings.ToLower(path), ".gguf") {
-				return printGGUF(c.App.Writer, path, c.Bool("tensors"))
+			path, tensors, asJSON := c.Args().First(), c.Bool("tensors"), c.Bool(jsonFlag.Name)
+			if strings.HasSuffix(strings.ToLower(path), ".gguf") {
+				if asJSON {
+					return ggufJSON(c.App.Writer, path, tensors)
+				}
+				return printGGUF(c.App.Writer, path, tensors)
 			}
-			in, err := formats.Inspect(c.Args().First())
+			in, err := formats.Inspect(path)
 			if err != nil {
 				return err
 			}
-			printInspection(c.App.Writer, in, c.Bool("tensors"))
+			if asJSON {
+				return inspectionJSON(c.App.Writer, in, tensors)
+			}
+			printInspection(c.App.Writer, in, tensors)
 			return nil
 		},
 	}
+}
+
+// inspection is what inspect --json prints of a checkpoint.
+type inspection struct {
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	// Config is the model's configuration as quamba reads it (absent when
+	// the path is a single weights file).
+	Config         *configJSON       `json:"config,omitempty"`
+	Parameters     int64             `json:"parameters,omitempty"`
+	StoredElements int64             `json:"stored_elements"`
+	StoredBytes    int64             `json:"stored_bytes"`
+	DTypes         map[string]int64  `json:"dtypes"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	Tensors        []tensorJSON      `json:"tensors,omitempty"`
+}
+
+type tensorJSON struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Shape []int  `json:"shape"`
+	Bytes int64  `json:"bytes,omitempty"`
+}
+
+// configJSON is the configuration inspect shows, as JSON.
+type configJSON struct {
+	Architecture  string `json:"architecture"`
+	Convention    string `json:"convention"`
+	DModel        int    `json:"d_model"`
+	NLayer        int    `json:"n_layer"`
+	DInner        int    `json:"d_inner"`
+	Expand        int    `json:"expand"`
+	DState        int    `json:"d_state"`
+	DConv         int    `json:"d_conv"`
+	DtRank        int    `json:"dt_rank,omitempty"`
+	NHeads        int    `json:"n_heads,omitempty"`
+	HeadDim       int    `json:"head_dim,omitempty"`
+	NGroups       int    `json:"n_groups,omitempty"`
+	VocabSize     int    `json:"vocab_size"`
+	PaddedVocab   int    `json:"padded_vocab"`
+	TieEmbeddings bool   `json:"tie_embeddings"`
+	Parameters    int64  `json:"parameters"`
+}
+
+func newConfigJSON(cfg formats.Config) *configJSON {
+	return &configJSON{Architecture: string(cfg.Arch), Convention: string(cfg.Convention), DModel: cfg.DModel,
+		NLayer: cfg.NLayer, DInner: cfg.DInner, Expand: cfg.Expand, DState: cfg.DState, DConv: cfg.DConv,
+		DtRank: cfg.DtRank, NHeads: cfg.NHeads, HeadDim: cfg.HeadDim, NGroups: cfg.NGroups, VocabSize: cfg.VocabSize,
+		PaddedVocab: cfg.PaddedVocab, TieEmbeddings: cfg.TieEmbeddings, Parameters: cfg.ParamCount()}
+}
+
+func inspectionJSON(out io.Writer, in *formats.Inspection, tensors bool) error {
+	j := inspection{Path: in.Path, Format: in.Format, StoredElements: in.Params, StoredBytes: in.Bytes,
+		DTypes: map[string]int64{}, Metadata: in.Metadata}
+	if in.Config != nil {
+		j.Config, j.Parameters = newConfigJSON(*in.Config), in.Config.ParamCount()
+	}
+	for dt, n := range in.ByDType {
+		j.DTypes[string(dt)] = n
+	}
+	if tensors {
+		j.Tensors = []tensorJSON{}
+		for _, t := range in.Tensors {
+			j.Tensors = append(j.Tensors, tensorJSON{Name: t.Name, Type: string(t.DType), Shape: t.Shape})
+		}
+	}
+	return json.NewEncoder(out).Encode(j)
 }
 
 func printInspection(out io.Writer, in *formats.Inspection, tensors bool) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -45,4 +46,51 @@ func printGGUF(out io.Writer, path string, tensors bool) error {
 		tw.Flush()
 	}
 	return nil
+}
+
+// ggufInspection is what inspect --json prints of a GGUF file.
+type ggufInspection struct {
+	Path      string `json:"path"`
+	Format    string `json:"format"`
+	Version   int    `json:"version"`
+	Alignment int    `json:"alignment"`
+	// Config is a quamba artifact's model configuration
+	// (quamba.config_json).
+	Config      *configJSON    `json:"config,omitempty"`
+	Metadata    map[string]any `json:"metadata"`
+	TensorCount int            `json:"tensor_count"`
+	TensorBytes int64          `json:"tensor_bytes"`
+	Tensors     []tensorJSON   `json:"tensors,omitempty"`
+}
+
+func ggufJSON(out io.Writer, path string, tensors bool) error {
+	g, err := formats.OpenGGUF(path)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	j := ggufInspection{Path: path, Format: "gguf", Version: int(g.Version()), Alignment: int(g.Alignment()),
+		Metadata: map[string]any{}, TensorCount: len(g.Tensors())}
+	for _, kv := range g.Metadata() {
+		j.Metadata[kv.Key] = kv.Value
+		if s, ok := kv.Value.(string); ok && kv.Key == "quamba.config_json" {
+			cfg, err := formats.ParseConfig([]byte(s), path+": quamba.config_json")
+			if err != nil {
+				return err
+			}
+			j.Config = newConfigJSON(cfg)
+		}
+	}
+	for _, t := range g.Tensors() {
+		j.TensorBytes += t.Size
+		if tensors {
+			j.Tensors = append(j.Tensors, tensorJSON{Name: t.Name, Type: t.Type.String(), Shape: t.Shape, Bytes: t.Size})
+		}
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("%s: metadata as JSON: %w", path, err)
+	}
+	_, err = fmt.Fprintf(out, "%s\n", data)
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	goruntime "runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,7 +23,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := newApp().RunContext(ctx, os.Args); err != nil {
+	app := newApp()
+	if err := app.RunContext(ctx, withFlagsFirst(app, os.Args)); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(os.Stderr, "quamba: interrupted")
 		} else {
@@ -59,6 +61,7 @@ func usageErrorf(format string, args ...any) error {
 }
 
 func newApp() *cli.App {
+	var procs int
 	app := &cli.App{
 		Name:  "quamba",
 		Usage: "post-training quantization and CPU inference for Mamba and Mamba2 language models",
@@ -77,13 +80,21 @@ func newApp() *cli.App {
 			reportCommand(),
 			buildEdgeCommand(),
 			serveCommand(),
+			completionCommand(),
+			helpCommand(),
 		},
-		HideHelpCommand: true,
-		HideVersion:     true,
+		// Shells ask for candidates with --generate-bash-completion (the
+		// scripts of quamba completion).
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		HideVersion:          true,
 		// main reports errors and picks the exit status; the default
 		// handler would call os.Exit from inside the library.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
+		// --threads sets GOMAXPROCS for one command: put it back after.
+		Before: func(*cli.Context) error { procs = goruntime.GOMAXPROCS(0); return nil },
+		After:  func(*cli.Context) error { goruntime.GOMAXPROCS(procs); return nil },
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usageErrorf("unknown command %q; run 'quamba --help' for the list", c.Args().First())
@@ -97,11 +108,93 @@ func newApp() *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsageError
+		cmd.Action = checkRequired(cmd)
 		if cmd.ArgsUsage == "" {
 			cmd.Action = noArgs(cmd.Name, cmd.Action)
 		}
 	}
 	return app
+}
+
+// checkRequired checks the command's required flags itself, so that a
+// missing one is a one-line usage error (the library prints the whole help
+// and exits 1).
+func checkRequired(cmd *cli.Command) cli.ActionFunc {
+	var required []string
+	for _, f := range cmd.Flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Required {
+			sf.Required = false
+			sf.Usage += " (required)"
+			required = append(required, sf.Name)
+		}
+	}
+	action := cmd.Action
+	return func(c *cli.Context) error {
+		for _, name := range required {
+			if !c.IsSet(name) {
+				return usageErrorf("%s needs --%s; run 'quamba %s --help' for its flags", cmd.Name, name, cmd.Name)
+			}
+		}
+		return action(c)
+	}
+}
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
+
+// withFlagsFirst moves the flags of a command line before its positional
+// arguments, so that flags are accepted after them ("quamba inspect DIR
+// --json"): the flag parser stops at the first positional argument.
+// Arguments after "--" stay positional, and a command line that asks for
+// shell completion is left as it is.
+func withFlagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 || args[len(args)-1] == "--"+cli.BashCompletionFlag.Names()[0] {
+		return args
+	}
+	i := 1
+	for i < len(args) && len(args[i]) > 1 && args[i][0] == '-' { // the app's own flags, all boolean
+		if args[i] == "--" {
+			return args
+		}
+		i++
+	}
+	if i == len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	out := append([]string(nil), args[:i+1]...)
+	var positional []string
+	for i++; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional = append(positional, args[i+1:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			out = append(out, a)
+			if name := strings.TrimLeft(a, "-"); !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	// With --help the library takes a positional argument for the name of
+	// a subcommand: drop them, the help is the command's.
+	if len(positional) > 0 && !slices.ContainsFunc(out[2:], isHelpFlag) {
+		out = append(append(out, "--"), positional...)
+	}
+	return out
 }
 
 // onUsageError turns a flag parsing error into a one-line usage error.

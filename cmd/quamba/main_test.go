@@ -69,10 +69,11 @@ func runIO(t *testing.T, stdin string, args ...string) (stdout, stderr string, e
 	return o.String(), e.String(), err
 }
 
+// runWith runs the app as main does.
 func runWith(stdin io.Reader, stdout, stderr io.Writer, args ...string) error {
 	app := newApp()
 	app.Reader, app.Writer, app.ErrWriter = stdin, stdout, stderr
-	return app.Run(append([]string{"quamba"}, args...))
+	return app.Run(withFlagsFirst(app, append([]string{"quamba"}, args...)))
 }
 
 func field(t *testing.T, out, name string) string {

@@ -98,6 +98,9 @@ func setThreads(c *cli.Context) error {
 	return nil
 }
 
+// jsonFlag prints a command's result as one JSON object on stdout.
+var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print one JSON object on stdout instead of the text (progress stays on stderr)"}
+
 // simulateFlag runs an artifact through the compiler's float32 simulation
 // instead of the integer runtime.
 var simulateFlag = &cli.BoolFlag{

@@ -47,6 +47,7 @@ func reportCommand() *cli.Command {
 			&cli.StringFlag{Name: "max-ppl-drop", Value: "1%", Usage: "with --check: the largest allowed perplexity increase vs FP32, in percent"},
 			&cli.StringFlag{Name: "from", Usage: "render report.md and report.html from this report.json (into --out, default its directory)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
+			threadsFlag,
 		},
 		Action: runReport,
 	}
@@ -89,6 +90,9 @@ func runReport(c *cli.Context) error {
 	out := c.String("out")
 	if out == "" {
 		return fmt.Errorf("report: pass --out DIR")
+	}
+	if err := setThreads(c); err != nil {
+		return err
 	}
 	dir, err := modelDir(c)
 	if err != nil {

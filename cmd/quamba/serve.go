@@ -36,12 +36,16 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-tokens", Value: 2048, Usage: "largest max_tokens a request may ask"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * time.Second, Usage: "how long in-flight requests may run after SIGTERM"},
 			noVerifyFlag,
+			threadsFlag,
 		},
 		Action: runServe,
 	}
 }
 
 func runServe(c *cli.Context) error {
+	if err := setThreads(c); err != nil {
+		return err
+	}
 	path := c.String("model")
 	if !quant.IsArtifact(path) {
 		return fmt.Errorf("--model %s: serve runs a quantized .gguf artifact on the int8 runtime (quamba quantize writes one)", path)

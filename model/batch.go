@@ -28,7 +28,7 @@ func (m *Model) NewBatch(max int) (*Batch, error) {
 		return nil, fmt.Errorf("model: batch of %d sequences", max)
 	}
 	b := &Batch{m: m, s: m.NewState(), cap: max}
-	b.s.conv, b.s.ssm = nil, nil // the rows' states are used instead
+	b.s.conv, b.s.ssm, b.s.ssmQ, b.s.hbuf = nil, nil, nil, nil // the rows' states are used instead
 	b.s.reserve(max)
 	return b, nil
 }
@@ -69,13 +69,6 @@ func (b *Batch) Step(states []*State, tokens []int, logits []float32) error {
 		out = logits
 	}
 	b.m.forwardChunk(s, tokens, out, out != nil)
-	if h := b.m.stateHook; h != nil {
-		for _, st := range states {
-			for i, ssm := range st.ssm {
-				h.State(i, ssm)
-			}
-		}
-	}
 	return nil
 }
 
@@ -109,7 +102,8 @@ func (k *rowsTask) Run(lo, hi int) {
 			}
 			t.Run(0, len(t.blocks))
 		case cfg.Arch == formats.Mamba1:
-			R := scan1Task{T: 1, p: &l.scan1, h: st.ssm[k.i], x: k.x[r*E : (r+1)*E], dt: k.dt[r*E : (r+1)*E],
+			h, q := st.ssmScan(k.i)
+			R := scan1Task{T: 1, p: &l.scan1, h: h, q: q, codec: m.codec, layer: k.i, x: k.x[r*E : (r+1)*E], dt: k.dt[r*E : (r+1)*E],
 				z: k.z[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E], b: k.b[r*N : (r+1)*N], c: k.c[r*N : (r+1)*N]}
 			R.Run(0, (E+7)/8)
 		default:
@@ -118,7 +112,8 @@ func (k *rowsTask) Run(lo, hi int) {
 			if G > 1 {
 				heads = H / G
 			}
-			R := scan2Task{T: 1, p: &l.scan2, S: st.ssm[k.i], x: k.x[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E],
+			S, q := st.ssmScan(k.i)
+			R := scan2Task{T: 1, p: &l.scan2, S: S, q: q, codec: m.codec, layer: k.i, x: k.x[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E],
 				dt: k.dt[r*H : (r+1)*H], b: k.b[r*GN : (r+1)*GN], c: k.c[r*GN : (r+1)*GN], heads: heads}
 			R.Run(0, H/heads)
 		}

@@ -49,11 +49,6 @@ func (m *Model) Forward(s *State, tokens []int, logits []float32) error {
 		}
 		m.forwardChunk(s, tokens[start:end], out, all)
 	}
-	if h := m.stateHook; h != nil {
-		for i, st := range s.ssm {
-			h.State(i, st)
-		}
-	}
 	return nil
 }
 

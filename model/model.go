@@ -32,7 +32,7 @@ type Model struct {
 	lmHead    Linear    // [V, D]
 	layers    []layer
 	hook      Hook
-	stateHook StateHook
+	codec     StateCodec      // nil: float32 state
 	outHad    bool            // y ← H_E·y/√E before out_proj (Weights.OutProjHadamard)
 	hookY     bool            // the hook rewrites PointY
 	wants     [numPoints]bool // the hook rewrites the point in some layer
@@ -73,10 +73,11 @@ type Stages struct {
 	// block consumes it (for example quantize-dequantize it). It must be
 	// safe for concurrent use by several States.
 	Hook Hook
-	// State, when non-nil, sees (and may rewrite in place) every layer's
-	// SSM state at the end of each Forward and Step: where an int8 state
-	// cache is stored between calls. It must be safe for concurrent use.
-	State StateHook
+	// State, when non-nil, stores every layer's SSM state between calls
+	// as int8 codes (an int8 state cache): a State keeps the codes only,
+	// and each scan decodes them, runs in float32 and encodes its final
+	// state. It must be safe for concurrent use.
+	State StateCodec
 	// Embed, when non-nil, writes the embedding row of token tok into dst
 	// [D] (for example dequantizing an int8 row); the engine then does not
 	// read Weights.Embedding, which may be nil. It must be safe for
@@ -89,12 +90,16 @@ type Stages struct {
 	Provided bool
 }
 
-// StateHook is a stage that stores the SSM state between calls: State
-// receives layer's state in the scan kernels' layout (Mamba1
-// kernels.ScanLayoutM1 of [E, N]: element (c, n) at kernels.ScanIndexM1;
-// Mamba2 [H, N, P]) and may rewrite it in place.
-type StateHook interface {
-	State(layer int, state []float32)
+// StateCodec is the stage of an int8 SSM state cache (kernels.StateQ8):
+// Encode writes the int8 codes of layer's state elements [off, off+len(h))
+// from the float32 values h, Decode the float32 values of codes q. Offsets
+// are in the scan kernels' layout (Mamba1 kernels.ScanLayoutM1 of [E, N]:
+// element (c, n) at kernels.ScanIndexM1; Mamba2 [H, N, P]) and a range is
+// always whole blocks of 8 channels (Mamba1) or whole heads (Mamba2).
+// Decode(Encode(h)) is the state the next call continues from.
+type StateCodec interface {
+	Encode(layer, off int, h []float32, q []int8)
+	Decode(layer, off int, q []int8, h []float32)
 }
 
 // Hook is a stage that sees, and may rewrite in place, every activation a
@@ -158,7 +163,7 @@ func Build(w *Weights, st Stages) (*Model, error) {
 			wants[p] = f.Wants(Point(p))
 		}
 	}
-	m := &Model{Config: cfg, hookY: wants[PointY], wants: wants, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, stateHook: st.State, outHad: w.OutProjHadamard,
+	m := &Model{Config: cfg, hookY: wants[PointY], wants: wants, embedding: w.Embedding, embed: st.Embed, normF: w.NormF, hook: st.Hook, codec: st.State, outHad: w.OutProjHadamard,
 		layers: make([]layer, cfg.NLayer), convBlocks: convBlocks(cfg)}
 	for i := range m.layers {
 		lw, l := &w.Layers[i], &m.layers[i]

@@ -57,12 +57,26 @@ type scan1Task struct {
 	T           int
 	p           *kernels.ScanM1Params
 	h           []float32 // state, scan layout
+	q           []int8    // with a StateCodec: the codes h is decoded from and encoded into
+	codec       StateCodec
+	layer       int
 	x, dt, z, y []float32 // [T, E]; y is written
 	b, c        []float32 // [T, N]
 	pack        []float32 // packLen scratch, for a split prefill
 }
 
 func (k *scan1Task) Run(lo, hi int) {
+	o0, o1 := 8*lo*k.p.N, kernels.ScanLenM1(min(8*hi, k.p.E), k.p.N)
+	if k.q != nil {
+		k.codec.Decode(k.layer, o0, k.q[o0:o1], k.h[o0:o1])
+	}
+	k.run(lo, hi)
+	if k.q != nil {
+		k.codec.Encode(k.layer, o0, k.h[o0:o1], k.q[o0:o1])
+	}
+}
+
+func (k *scan1Task) run(lo, hi int) {
 	T, E, N := k.T, k.p.E, k.p.N
 	c0, c1 := 8*lo, min(8*hi, E)
 	if c0 == 0 && c1 == E {
@@ -102,7 +116,8 @@ func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
 	}
 	p := &s.m.layers[i].scan1
 	k := &s.scan1
-	*k = scan1Task{T: T, p: p, h: s.ssm[i], x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
+	h, q := s.ssmScan(i)
+	*k = scan1Task{T: T, p: p, h: h, q: q, codec: s.m.codec, layer: i, x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
 	parallel.For(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
 	*k = scan1Task{}
 }
@@ -122,6 +137,9 @@ type scan2Task struct {
 	T     int
 	p     *kernels.ScanM2Params
 	S     []float32 // state [H, N, P]
+	q     []int8    // with a StateCodec: the codes S is decoded from and encoded into
+	codec StateCodec
+	layer int
 	x, y  []float32 // [T, H·P]; y is written
 	dt    []float32 // [T, H]
 	b, c  []float32 // [T, G·N]
@@ -130,6 +148,18 @@ type scan2Task struct {
 }
 
 func (k *scan2Task) Run(lo, hi int) {
+	NP := k.p.N * k.p.P
+	o0, o1 := lo*k.heads*NP, hi*k.heads*NP
+	if k.q != nil {
+		k.codec.Decode(k.layer, o0, k.q[o0:o1], k.S[o0:o1])
+	}
+	k.run(lo, hi)
+	if k.q != nil {
+		k.codec.Encode(k.layer, o0, k.S[o0:o1], k.q[o0:o1])
+	}
+}
+
+func (k *scan2Task) run(lo, hi int) {
 	q := k.p
 	T, H, P, N, G := k.T, q.H, q.P, q.N, q.G
 	h0, h1 := lo*k.heads, hi*k.heads
@@ -183,7 +213,8 @@ func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
 	if p.G > 1 {
 		heads = p.H / p.G
 	}
-	*k = scan2Task{T: T, p: p, S: s.ssm[i], x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
+	S, q := s.ssmScan(i)
+	*k = scan2Task{T: T, p: p, S: S, q: q, codec: s.m.codec, layer: i, x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
 	parallel.For(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
 	*k = scan2Task{}
 }

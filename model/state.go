@@ -19,7 +19,9 @@ type State struct {
 	m    *Model
 	rows []*State    // while a Batch steps: the state of each row (conv and ssm are then unused)
 	conv [][]float32 // per layer the last K pre-conv inputs in the conv-block layout (see convBlocks)
-	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P]
+	ssm  [][]float32 // per layer in the scan kernels' layout: Mamba1 kernels.ScanLayoutM1 of [E, N]; Mamba2 [H, N, P] (nil with a StateCodec)
+	ssmQ [][]int8    // with a StateCodec: per layer the int8 codes of the SSM state, same layout
+	hbuf []float32   // with a StateCodec: one layer's SSM state decoded, while its scan runs
 
 	// Scratch for up to capT tokens; shapes per token in comments.
 	capT              int
@@ -41,13 +43,33 @@ type State struct {
 // NewState returns a zero state for m.
 func (m *Model) NewState() *State {
 	cfg := m.Config
-	s := &State{m: m, conv: make([][]float32, cfg.NLayer), ssm: make([][]float32, cfg.NLayer)}
+	s := &State{m: m, conv: make([][]float32, cfg.NLayer)}
 	Cc, K := convDim(cfg), cfg.DConv
 	for i := range s.conv {
 		s.conv[i] = make([]float32, Cc*K)
+	}
+	if m.codec != nil {
+		s.ssmQ = make([][]int8, cfg.NLayer)
+		for i := range s.ssmQ {
+			s.ssmQ[i] = make([]int8, ssmLen(cfg))
+		}
+		s.hbuf = make([]float32, ssmLen(cfg))
+		return s
+	}
+	s.ssm = make([][]float32, cfg.NLayer)
+	for i := range s.ssm {
 		s.ssm[i] = make([]float32, ssmLen(cfg))
 	}
 	return s
+}
+
+// ssmScan returns what a scan of layer i runs on: the float32 state h, and
+// with a StateCodec the codes q that h is decoded from and encoded into.
+func (s *State) ssmScan(i int) (h []float32, q []int8) {
+	if s.ssmQ != nil {
+		return s.hbuf, s.ssmQ[i]
+	}
+	return s.ssm[i], nil
 }
 
 // Reset zeroes the decode state (the start of a new sequence). The observer
@@ -55,7 +77,12 @@ func (m *Model) NewState() *State {
 func (s *State) Reset() {
 	for i := range s.conv {
 		clear(s.conv[i])
+	}
+	for i := range s.ssm {
 		clear(s.ssm[i])
+	}
+	for i := range s.ssmQ {
+		clear(s.ssmQ[i]) // code 0 is the value 0 for every scale
 	}
 }
 
@@ -72,7 +99,7 @@ func (s *State) ConvState(layer int) []float32 {
 }
 
 // SSMState returns layer's SSM state in its natural layout, Mamba1 [E, N],
-// Mamba2 [H, P, N]. The state is kept in the layout of the scan kernels
+// Mamba2 [H, P, N] (decoded from the codes with an int8 state cache). The state is kept in the layout of the scan kernels
 // (see kernels.ScanLayoutM1 and kernels.ScanLayoutM2), so this is a new
 // slice, converted from it: the caller owns it, and changing it does not
 // change the state.
@@ -80,12 +107,24 @@ func (s *State) SSMState(layer int) []float32 {
 	cfg := s.m.Config
 	E, N := cfg.DInner, cfg.DState
 	out := make([]float32, E*N)
+	h := s.ssmFloat(layer)
 	if cfg.Arch == formats.Mamba1 {
-		kernels.NaturalLayoutM1(out, s.ssm[layer], E, N)
+		kernels.NaturalLayoutM1(out, h, E, N)
 	} else {
-		kernels.NaturalLayoutM2(out, s.ssm[layer], cfg.NHeads, cfg.HeadDim, N)
+		kernels.NaturalLayoutM2(out, h, cfg.NHeads, cfg.HeadDim, N)
 	}
 	return out
+}
+
+// ssmFloat returns layer's SSM state in float32 (decoded into a new slice
+// with a StateCodec).
+func (s *State) ssmFloat(layer int) []float32 {
+	if s.ssmQ == nil {
+		return s.ssm[layer]
+	}
+	h := make([]float32, len(s.ssmQ[layer]))
+	s.m.codec.Decode(layer, 0, s.ssmQ[layer], h)
+	return h
 }
 
 // CopyFrom makes s an exact copy of the decode state of src (same model).
@@ -95,7 +134,12 @@ func (s *State) CopyFrom(src *State) error {
 	}
 	for i := range s.conv {
 		copy(s.conv[i], src.conv[i])
+	}
+	for i := range s.ssm {
 		copy(s.ssm[i], src.ssm[i])
+	}
+	for i := range s.ssmQ {
+		copy(s.ssmQ[i], src.ssmQ[i])
 	}
 	return nil
 }

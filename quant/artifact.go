@@ -545,7 +545,7 @@ func readArtifact(g *formats.GGUFFile, pk *Packed) (*Compiled, error) {
 			c.StateScales[i] = slices.Clone(sc)
 			known[name] = true
 		}
-		if _, err := newStateHook(cfg, c.StateScales); err != nil {
+		if _, err := newStateCodec(cfg, c.StateScales); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quamba/quamba/calib"
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 	"github.com/quamba/quamba/model"
 )
 
@@ -89,7 +90,7 @@ func (c *Compiled) Simulate() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := newStateHook(c.Weights.Config, c.StateScales)
+	st, err := newStateCodec(c.Weights.Config, c.StateScales)
 	if err != nil {
 		return nil, err
 	}
@@ -108,26 +109,29 @@ func NewActHook(cfg formats.Config, acts map[ActKey]ActQuant) (model.Hook, error
 	return newActHook(cfg, acts)
 }
 
-// NewStateHook returns the int8 SSM-state stage for the state scales of a
-// compiled model (nil scales: no stage, nil).
-func NewStateHook(cfg formats.Config, scales [][]float32) (model.StateHook, error) {
-	h, err := newStateHook(cfg, scales)
+// NewStateCodec returns the int8 SSM-state stage for the state scales of
+// a compiled model (nil scales: no stage, nil).
+func NewStateCodec(cfg formats.Config, scales [][]float32) (model.StateCodec, error) {
+	h, err := newStateCodec(cfg, scales)
 	if h == nil || err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-// stateHook quantizes-dequantizes every layer's SSM state where it is
-// stored between calls, as an int8 state cache (kernels.StateQ8) would:
-// q = sat8(RNE(float32(h·(1/s)))), h = float32(q)·s.
-type stateHook struct {
-	ends   [][]int     // per layer: runs of the scan layout sharing a scale
+// stateCodec stores every layer's SSM state between calls as the int8
+// codes of an int8 state cache (kernels.StateQ8): q = sat8(RNE(float32(h·
+// (1/s)))), decoded h = float32(q)·s. In the scan layout the elements
+// sharing a scale come in runs of equal length: Mamba1 [⌈E/8⌉][N][8], the
+// 8 channels of a block for one n; Mamba2 [H][N][P], the channels of one
+// head and one n, cut every StateGroup channels.
+type stateCodec struct {
+	run    int
 	scales [][]float32 // per layer: the scale of each run
 	inv    [][]float32 // per layer: InvScale of each run's scale
 }
 
-func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
+func newStateCodec(cfg formats.Config, scales [][]float32) (*stateCodec, error) {
 	if scales == nil {
 		return nil, nil
 	}
@@ -136,7 +140,10 @@ func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
 	}
 	E, N, G := cfg.DInner, cfg.DState, StateGroup(cfg)
 	want := E / G * N
-	h := &stateHook{ends: make([][]int, cfg.NLayer), scales: make([][]float32, cfg.NLayer), inv: make([][]float32, cfg.NLayer)}
+	h := &stateCodec{run: 8, scales: make([][]float32, cfg.NLayer), inv: make([][]float32, cfg.NLayer)}
+	if cfg.Arch != formats.Mamba1 {
+		h.run = min(G, cfg.HeadDim)
+	}
 	for i, sc := range scales {
 		if len(sc) != want {
 			return nil, fmt.Errorf("quant: layer %d has %d state scales, want %d", i, len(sc), want)
@@ -146,44 +153,39 @@ func newStateHook(cfg formats.Config, scales [][]float32) (*stateHook, error) {
 				return nil, fmt.Errorf("quant: layer %d state scale %d: %w", i, j, err)
 			}
 		}
-		// Runs of the scan layout that share a scale: Mamba1 [⌈E/8⌉][N][8],
-		// the 8 channels of a block for one n; Mamba2 [H][N][P], the
-		// channels of one head and one n, cut every G channels.
 		switch cfg.Arch {
 		case formats.Mamba1:
 			for b := range (E + 7) / 8 {
 				for n := range N {
-					h.ends[i] = append(h.ends[i], (b*N+n+1)*8)
 					h.scales[i] = append(h.scales[i], sc[min(b*8, E-1)/G*N+n])
 				}
 			}
 		default:
-			P, r := cfg.HeadDim, min(G, cfg.HeadDim)
-			end := 0
+			P, r := cfg.HeadDim, h.run
 			for hd := range cfg.NHeads {
 				for n := range N {
 					for p0 := 0; p0 < P; p0 += r {
-						end += r
-						h.ends[i] = append(h.ends[i], end)
 						h.scales[i] = append(h.scales[i], sc[(hd*P+p0)/G*N+n])
 					}
 				}
 			}
 		}
-	}
-	for i, sc := range h.scales {
-		h.inv[i] = make([]float32, len(sc))
-		for j, v := range sc {
+		h.inv[i] = make([]float32, len(h.scales[i]))
+		for j, v := range h.scales[i] {
 			h.inv[i][j] = InvScale(v)
 		}
 	}
 	return h, nil
 }
 
-// State fake-quantizes layer's state in place.
-func (h *stateHook) State(layer int, state []float32) {
-	ends := h.ends[layer]
-	fakeQuantBlocks(state, ends[len(ends)-1], ends, h.scales[layer], h.inv[layer])
+// Encode writes the codes of layer's state elements [off, off+len(x)).
+func (h *stateCodec) Encode(layer, off int, x []float32, q []int8) {
+	kernels.QuantizeI8Runs(x, h.inv[layer][off/h.run:], h.run, q)
+}
+
+// Decode writes the values of codes q of layer's elements [off, off+len(q)).
+func (h *stateCodec) Decode(layer, off int, q []int8, x []float32) {
+	kernels.DequantizeI8Runs(q, h.scales[layer][off/h.run:], h.run, x)
 }
 
 // actHook is the simulation's activation stage.

@@ -292,7 +292,7 @@ func calibLoss(ctx context.Context, c *Compiled, acts map[ActKey]ActQuant, sampl
 	if err != nil {
 		return 0, err
 	}
-	st, err := newStateHook(cfg, c.StateScales)
+	st, err := newStateCodec(cfg, c.StateScales)
 	if err != nil {
 		return 0, err
 	}

@@ -109,7 +109,7 @@ func build(p *quant.Packed) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, err := quant.NewStateHook(cfg, p.StateScales)
+	state, err := quant.NewStateCodec(cfg, p.StateScales)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,9 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 	if err := opt.Check(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkMagnitudes(w); err != nil {
+		return nil, err
+	}
 	if opt.Scheme == W4AX && opt.A8Layers == nil && (opt.A8Budget > 0 || opt.A8Count > 0) {
 		return compileW4AX(ctx, w, data, opt, co)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quamba/quamba/internal/race"
 	"github.com/quamba/quamba/quant"
 )
 
@@ -150,6 +151,9 @@ func TestSessionsParallelSaveRestoreBatch(t *testing.T) {
 
 // A decode step allocates nothing.
 func TestStepDoesNotAllocate(t *testing.T) {
+	if race.Enabled {
+		t.Skip("counts allocations: the race detector allocates")
+	}
 	for _, sc := range []quant.Scheme{quant.W8A8, quant.W4A8} {
 		path, _ := artifact(t, "mamba1-shakespeare", sc, "", nil)
 		rt := open(t, path)
@@ -165,6 +169,9 @@ func TestStepDoesNotAllocate(t *testing.T) {
 
 // A batched decode step allocates nothing either.
 func TestStepBatchDoesNotAllocate(t *testing.T) {
+	if race.Enabled {
+		t.Skip("counts allocations: the race detector allocates")
+	}
 	path, _ := artifact(t, "mamba1-shakespeare", quant.W8A8, "", nil)
 	rt := open(t, path)
 	_, P := rt.Vocab()

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,21 +22,54 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	// SIGINT and SIGTERM cancel the command's context: the long steps stop
+	// at their next check and clean up (quantize leaves no partial
+	// artifact) instead of the process dying mid-write.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() { cancel(signalError{<-sigs}) }()
 	app := newApp()
-	if err := app.RunContext(ctx, withFlagsFirst(app, os.Args)); err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(os.Stderr, "quamba: interrupted")
-		} else {
-			fmt.Fprintln(os.Stderr, "quamba:", err)
-		}
-		os.Exit(exitCode(err))
+	err := app.RunContext(ctx, withFlagsFirst(app, os.Args))
+	if err == nil {
+		return
 	}
+	code := exitCode(err)
+	if errors.Is(err, context.Canceled) {
+		what := "interrupted"
+		var sig signalError
+		if errors.As(context.Cause(ctx), &sig) {
+			what += " by " + sig.Error()
+			if s, ok := sig.sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+		}
+		if msg := strings.TrimSuffix(err.Error(), context.Canceled.Error()); msg != "" {
+			what += ": " + strings.TrimSuffix(msg, ": ")
+		}
+		fmt.Fprintln(os.Stderr, "quamba:", what)
+	} else {
+		fmt.Fprintln(os.Stderr, "quamba:", err)
+	}
+	os.Exit(code)
+}
+
+// signalError is the cause of a context cancelled by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string {
+	switch e.sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return e.sig.String()
 }
 
 // exitCode is the exit status for an error of the app: 130 when
-// interrupted, 2 for a usage error, 1 otherwise.
+// interrupted (main makes it 128 + the signal's number), 2 for a usage
+// error, 1 otherwise.
 func exitCode(err error) int {
 	var ue *usageError
 	switch {

@@ -166,6 +166,10 @@ func runQuantize(c *cli.Context) error {
 	}
 	loadTime, loadRSS := time.Since(start), peakRSS()
 	logf(c, "loaded weights %s, tokenizer %s, in %s", weightsPath, tokDesc, loadTime.Round(time.Millisecond))
+	// Loading does not watch the context: look at it between the steps.
+	if err := c.Context.Err(); err != nil {
+		return interrupted(out, err)
+	}
 
 	// The evaluation text is read before the long steps, so that a missing
 	// file (or the standard input) fails first.
@@ -223,6 +227,9 @@ func runQuantize(c *cli.Context) error {
 		for i, f := range ds.Summary.Files {
 			ds.Summary.Files[i] = sp.name(f)
 		}
+		if err := c.Context.Err(); err != nil {
+			return interrupted(out, err)
+		}
 	}
 
 	stderr := stderrOf(c)
@@ -269,11 +276,14 @@ func runQuantize(c *cli.Context) error {
 	if bar != nil {
 		bar.Finish()
 	}
+	if cerr := c.Context.Err(); cerr != nil {
+		return interrupted(out, cerr)
+	}
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	if err := quant.WriteArtifact(out, compiled, filepath.Base(filepath.Clean(dir))); err != nil {
+	if err := writeArtifact(c.Context, out, compiled, filepath.Base(filepath.Clean(dir))); err != nil {
 		return err
 	}
 	times = append(times, stageTime{"write", time.Since(t0), peakRSS()})
@@ -297,6 +307,44 @@ func runQuantize(c *cli.Context) error {
 		return quantizeSample(c.App.Writer, rt, tok, sample, 64)
 	}
 	return nil
+}
+
+// writeArtifact writes the artifact to a temporary file beside path and
+// renames it to path only if ctx is still live once the file is complete:
+// an interrupted run leaves neither a partial artifact nor the temporary
+// file, and an artifact it would have replaced (--force) stays as it was.
+func writeArtifact(ctx context.Context, path string, cm *quant.Compiled, name string) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".partial-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if err := quant.WriteArtifact(tmp, cm, name); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return interrupted(path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// interrupted is the error of a quantize run stopped by a signal before
+// the artifact at path was written.
+func interrupted(path string, err error) error {
+	return fmt.Errorf("%s not written, nothing left behind: %w", path, err)
 }
 
 // quantizeSample prints a greedy continuation of prompt by the runtime.

@@ -149,3 +149,23 @@ func TestTokenizerFileChecked(t *testing.T) {
 		}
 	}
 }
+
+// generate --prompt-file - continues the text of the standard input as
+// --prompt continues the same text.
+func TestGeneratePromptFromStdin(t *testing.T) {
+	args := []string{"generate", "--temperature", "0", "--max-tokens", "24"}
+	want, _, err := runIO(t, "", append(args, "--prompt", "JULIET:")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := runIO(t, "JULIET:", append(args, "--prompt-file", "-")...)
+	if err != nil || got != want {
+		t.Errorf("--prompt-file -: %v\n got %q\nwant %q", err, got, want)
+	}
+	if _, _, err := runIO(t, "", append(args, "--prompt-file", "-")...); err == nil || !strings.Contains(err.Error(), "prompt is empty") {
+		t.Errorf("an empty standard input: error %v, want one saying the prompt is empty", err)
+	}
+	if _, _, err := runIO(t, "x", append(args, "--prompt", "a", "--prompt-file", "-")...); err == nil || exitCode(err) != 2 {
+		t.Errorf("--prompt with --prompt-file: error %v, want a usage error", err)
+	}
+}

@@ -299,6 +299,7 @@ func runQuantize(c *cli.Context) error {
 	}
 	defer rt.Close()
 	if evalPath != "" {
+		logf(c, "perplexity of FP32 and %s on %s ...", opt.Scheme, inputName(evalPath))
 		if err := quantizeEval(c.Context, c.App.Writer, inputName(evalPath), evalText, c.Int("ctx"), w, rt, tok); err != nil {
 			return err
 		}

@@ -201,32 +201,66 @@ type proj struct {
 	w Linear
 }
 
-// project computes the projections ps of one input x [T, k]. The
-// Int8Linear stages among them read the input's int8 codes: q when the
-// caller passes them (quantized with their InputInvScale, see int8Input),
-// else x quantized here, once per distinct scale.
+// project computes the projections ps (at most maxShared) of one input x
+// [T, k], all in one parallel pass: worker j runs part j of every
+// projection. The Int8Linear stages among them read the input's int8
+// codes: q when the caller passes them (quantized with their
+// InputInvScale, see int8Input), else x quantized here, once.
 func (s *State) project(x []float32, q []int8, T int, ps ...proj) {
+	g := &s.mm
+	g.n, g.parts = len(ps), 0
 	qInv, have := float32(0), q != nil
 	if have {
 		qInv = ps[0].w.(Int8Linear).InputInvScale()
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		n, k := p.w.Dims()
 		parts := min(runtime.GOMAXPROCS(0), p.w.Parts(), max(1, T*n*k/matmulMinWork))
-		g := &s.mm
-		*g = matmulTask{w: p.w, y: p.y[:T*n], T: T, parts: parts}
+		t := &g.ps[i]
+		*t = matmulTask{w: p.w, y: p.y[:T*n], T: T, parts: parts}
 		if w8, ok := p.w.(Int8Linear); ok {
 			if inv := w8.InputInvScale(); !have || inv != qInv {
+				if have {
+					// Another scale for the same input (no block does
+					// this): the stages before run first.
+					g.n = i
+					parallel.For(&s.wg, g.parts, 1, g)
+					s.project(x, nil, T, ps[i:]...)
+					*g = projectTask{}
+					return
+				}
 				q = s.q8[:T*k]
 				kernels.QuantizeI8(x[:T*k], inv, q)
 				qInv, have = inv, true
 			}
-			g.w8, g.q = w8, q[:T*k]
+			t.w8, t.q = w8, q[:T*k]
 		} else {
-			g.x = x[:T*k]
+			t.x = x[:T*k]
 		}
-		parallel.For(&s.wg, parts, 1, g)
-		*g = matmulTask{}
+		g.parts = max(g.parts, parts)
+	}
+	parallel.For(&s.wg, g.parts, 1, g)
+	*g = projectTask{}
+}
+
+// maxShared is the most projections of one input a block has (Mamba2's
+// in_proj z | xBC | dt; Mamba1's x_proj dt | B | C).
+const maxShared = 3
+
+// projectTask runs the projections of one input: Run(lo, hi) computes
+// parts [lo, hi) of each (the parts it has).
+type projectTask struct {
+	ps    [maxShared]matmulTask
+	n     int
+	parts int // the most parts of any of them
+}
+
+func (g *projectTask) Run(lo, hi int) {
+	for i := range g.n {
+		t := &g.ps[i]
+		if l, h := lo, min(hi, t.parts); l < h {
+			t.Run(l, h)
+		}
 	}
 }
 

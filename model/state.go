@@ -33,7 +33,7 @@ type State struct {
 	q8                []int8    // [max(D, E)] the int8 codes of a projection input
 	tok               [1]int
 	wg                sync.WaitGroup
-	mm                matmulTask
+	mm                projectTask
 	conv1             convTask
 	scan1             scan1Task
 	scan2             scan2Task

@@ -87,7 +87,7 @@ func runEval(c *cli.Context) error {
 		_ = bar.Finish()
 	}
 	r := evalResult{Model: dir, Weights: l.weights, Kind: l.kind, Scheme: l.scheme, Tier: kernels.Active().String(),
-		Threads: goruntime.GOMAXPROCS(0), Text: inputName(textPath), Bytes: len(text), Tokens: len(tokens), Ctx: ctxLen,
+		Threads: goruntime.GOMAXPROCS(0), Text: textPath, Bytes: len(text), Tokens: len(tokens), Ctx: ctxLen,
 		Windows: len(res.WindowNLL), Predictions: res.Predictions, NLL: res.NLL / float64(res.Predictions),
 		Perplexity: res.PPL(), TokensPerS: float64(len(tokens)) / elapsed.Seconds(), Seconds: elapsed.Seconds()}
 	finite := !math.IsNaN(r.Perplexity) && !math.IsInf(r.Perplexity, 0)
@@ -114,7 +114,7 @@ type evalResult struct {
 	Tier    string `json:"tier"`
 	Threads int    `json:"threads"`
 
-	Text        string  `json:"text"`
+	Text        string  `json:"text"` // the path, - for the standard input
 	Bytes       int     `json:"bytes"`
 	Tokens      int     `json:"tokens"`
 	Ctx         int     `json:"ctx"`
@@ -129,7 +129,7 @@ type evalResult struct {
 func printEval(out io.Writer, r evalResult) {
 	fmt.Fprintf(out, "model       %s (%s)\n", r.Model, r.Kind)
 	fmt.Fprintf(out, "scheme      %s\n", r.Scheme)
-	fmt.Fprintf(out, "text        %s (%d bytes, %d tokens)\n", r.Text, r.Bytes, r.Tokens)
+	fmt.Fprintf(out, "text        %s (%d bytes, %d tokens)\n", inputName(r.Text), r.Bytes, r.Tokens)
 	fmt.Fprintf(out, "windows     %d of up to %d tokens, %d predictions\n", r.Windows, r.Ctx, r.Predictions)
 	fmt.Fprintf(out, "nll         %.6f nats/token\n", r.NLL)
 	fmt.Fprintf(out, "perplexity  %.6f\n", r.Perplexity)

@@ -34,8 +34,16 @@ func TestEvalTextFromStdin(t *testing.T) {
 	if p, q := field(t, got, "perplexity"), field(t, want, "perplexity"); p != q {
 		t.Errorf("perplexity of the standard input %s, of the file %s", p, q)
 	}
-	if !strings.Contains(got, "text        - ") {
-		t.Errorf("eval does not name the standard input as -:\n%s", got)
+	if !strings.Contains(got, "text        - (standard input) ") {
+		t.Errorf("eval does not name the standard input:\n%s", got)
+	}
+	js, _, err := runIO(t, held, "eval", "--json", "--text", "-")
+	if err != nil {
+		t.Fatalf("eval --json --text -: %v", err)
+	}
+	var r struct{ Text string }
+	if decodeOne(t, js, &r); r.Text != "-" {
+		t.Errorf("eval --json --text - names the text %q, want -", r.Text)
 	}
 	if _, _, err := runIO(t, "", "eval", "--quiet", "--text", "-"); err == nil || !strings.Contains(err.Error(), "standard input") {
 		t.Errorf("eval of an empty standard input: error %v, want one naming the standard input", err)

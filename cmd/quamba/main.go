@@ -158,7 +158,9 @@ func checkRequired(cmd *cli.Command) cli.ActionFunc {
 	for _, f := range cmd.Flags {
 		if sf, ok := f.(*cli.StringFlag); ok && sf.Required {
 			sf.Required = false
-			sf.Usage += " (required)"
+			if !strings.HasSuffix(sf.Usage, " (required)") {
+				sf.Usage += " (required)"
+			}
 			required = append(required, sf.Name)
 		}
 	}

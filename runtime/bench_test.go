@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/quamba/quamba/model"
@@ -13,16 +14,19 @@ import (
 // benchArtifact compiles a random checkpoint of a preset shape with
 // synthetic scales (quant.CompileSynthetic: the speed is real, the scales
 // are not) once and caches the artifact in the system's temporary directory.
-func benchArtifact(b *testing.B, preset string, sc quant.Scheme) string {
+// A scheme name ending in -state8 adds the int8 SSM state.
+func benchArtifact(b *testing.B, preset string, name string) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("quamba-bench-%s-%s.gguf", preset, sc))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("quamba-bench-%s-%s.gguf", preset, name))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	opt, err := quant.DefaultOptions(sc)
+	sc, state8 := strings.CutSuffix(name, "-state8")
+	opt, err := quant.DefaultOptions(quant.Scheme(sc))
 	if err != nil {
 		b.Fatal(err)
 	}
+	opt.StateInt8 = state8
 	c, err := quant.CompileSynthetic(randomWeights(b, preset), opt)
 	if err != nil {
 		b.Fatal(err)
@@ -57,7 +61,7 @@ func benchLM(b *testing.B, preset, scheme string) model.LanguageModel {
 		}
 		return m
 	}
-	rt, err := Open(benchArtifact(b, preset, quant.Scheme(scheme)), Options{})
+	rt, err := Open(benchArtifact(b, preset, scheme), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +73,7 @@ func benchLM(b *testing.B, preset, scheme string) model.LanguageModel {
 // on the FP32 engine and the runtime; BenchmarkPrefill130m: a 512-token
 // prompt.
 func BenchmarkDecode130m(b *testing.B) {
-	for _, sc := range []string{"fp32", "w8a8", "w4a8", "w4a16"} {
+	for _, sc := range []string{"fp32", "w8a8", "w8a8-state8", "w4a8", "w4a16"} {
 		b.Run(sc, func(b *testing.B) {
 			lm := benchLM(b, "mamba-130m", sc)
 			_, P := lm.Vocab()

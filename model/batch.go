@@ -103,7 +103,7 @@ func (k *rowsTask) Run(lo, hi int) {
 			t.Run(0, len(t.blocks))
 		case cfg.Arch == formats.Mamba1:
 			h, q := st.ssmScan(k.i)
-			R := scan1Task{T: 1, p: &l.scan1, h: h, q: q, codec: m.codec, layer: k.i, x: k.x[r*E : (r+1)*E], dt: k.dt[r*E : (r+1)*E],
+			R := scan1Task{T: 1, p: &l.scan1, h: h, coded: coded{q, m.codec, k.i}, x: k.x[r*E : (r+1)*E], dt: k.dt[r*E : (r+1)*E],
 				z: k.z[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E], b: k.b[r*N : (r+1)*N], c: k.c[r*N : (r+1)*N]}
 			R.Run(0, (E+7)/8)
 		default:
@@ -113,7 +113,7 @@ func (k *rowsTask) Run(lo, hi int) {
 				heads = H / G
 			}
 			S, q := st.ssmScan(k.i)
-			R := scan2Task{T: 1, p: &l.scan2, S: S, q: q, codec: m.codec, layer: k.i, x: k.x[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E],
+			R := scan2Task{T: 1, p: &l.scan2, S: S, coded: coded{q, m.codec, k.i}, x: k.x[r*E : (r+1)*E], y: k.y[r*E : (r+1)*E],
 				dt: k.dt[r*H : (r+1)*H], b: k.b[r*GN : (r+1)*GN], c: k.c[r*GN : (r+1)*GN], heads: heads}
 			R.Run(0, H/heads)
 		}

@@ -57,23 +57,39 @@ type scan1Task struct {
 	T           int
 	p           *kernels.ScanM1Params
 	h           []float32 // state, scan layout
-	q           []int8    // with a StateCodec: the codes h is decoded from and encoded into
-	codec       StateCodec
-	layer       int
+	coded                 // with a StateCodec: the codes h is decoded from and encoded into
 	x, dt, z, y []float32 // [T, E]; y is written
 	b, c        []float32 // [T, N]
 	pack        []float32 // packLen scratch, for a split prefill
 }
 
+// coded is the int8 storage of a layer's SSM state under a StateCodec
+// (q nil: the float32 state is the storage).
+type coded struct {
+	q     []int8
+	codec StateCodec
+	layer int
+}
+
+// decode writes the state elements [o0, o1) into h from the codes.
+func (c *coded) decode(h []float32, o0, o1 int) {
+	if c.q != nil {
+		c.codec.Decode(c.layer, o0, c.q[o0:o1], h[o0:o1])
+	}
+}
+
+// encode stores the state elements [o0, o1) of h as codes.
+func (c *coded) encode(h []float32, o0, o1 int) {
+	if c.q != nil {
+		c.codec.Encode(c.layer, o0, h[o0:o1], c.q[o0:o1])
+	}
+}
+
 func (k *scan1Task) Run(lo, hi int) {
 	o0, o1 := 8*lo*k.p.N, kernels.ScanLenM1(min(8*hi, k.p.E), k.p.N)
-	if k.q != nil {
-		k.codec.Decode(k.layer, o0, k.q[o0:o1], k.h[o0:o1])
-	}
+	k.decode(k.h, o0, o1)
 	k.run(lo, hi)
-	if k.q != nil {
-		k.codec.Encode(k.layer, o0, k.h[o0:o1], k.q[o0:o1])
-	}
+	k.encode(k.h, o0, o1)
 }
 
 func (k *scan1Task) run(lo, hi int) {
@@ -117,7 +133,7 @@ func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
 	p := &s.m.layers[i].scan1
 	k := &s.scan1
 	h, q := s.ssmScan(i)
-	*k = scan1Task{T: T, p: p, h: h, q: q, codec: s.m.codec, layer: i, x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
+	*k = scan1Task{T: T, p: p, h: h, coded: coded{q, s.m.codec, i}, x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
 	parallel.For(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
 	*k = scan1Task{}
 }
@@ -137,9 +153,7 @@ type scan2Task struct {
 	T     int
 	p     *kernels.ScanM2Params
 	S     []float32 // state [H, N, P]
-	q     []int8    // with a StateCodec: the codes S is decoded from and encoded into
-	codec StateCodec
-	layer int
+	coded           // with a StateCodec: the codes S is decoded from and encoded into
 	x, y  []float32 // [T, H·P]; y is written
 	dt    []float32 // [T, H]
 	b, c  []float32 // [T, G·N]
@@ -150,13 +164,9 @@ type scan2Task struct {
 func (k *scan2Task) Run(lo, hi int) {
 	NP := k.p.N * k.p.P
 	o0, o1 := lo*k.heads*NP, hi*k.heads*NP
-	if k.q != nil {
-		k.codec.Decode(k.layer, o0, k.q[o0:o1], k.S[o0:o1])
-	}
+	k.decode(k.S, o0, o1)
 	k.run(lo, hi)
-	if k.q != nil {
-		k.codec.Encode(k.layer, o0, k.S[o0:o1], k.q[o0:o1])
-	}
+	k.encode(k.S, o0, o1)
 }
 
 func (k *scan2Task) run(lo, hi int) {
@@ -214,7 +224,7 @@ func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
 		heads = p.H / p.G
 	}
 	S, q := s.ssmScan(i)
-	*k = scan2Task{T: T, p: p, S: S, q: q, codec: s.m.codec, layer: i, x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
+	*k = scan2Task{T: T, p: p, S: S, coded: coded{q, s.m.codec, i}, x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
 	parallel.For(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
 	*k = scan2Task{}
 }

@@ -421,6 +421,11 @@ func readArtifact(g *formats.GGUFFile, pk *Packed) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every schema tensor is stored as one tensor or more: a layer count
+	// beyond the file's must fail before the schema is built.
+	if n := cfg.TensorCount(); n > len(g.Tensors()) {
+		return nil, fmt.Errorf("quamba.config_json: n_layer=%d describes %d tensors, more than the %d the file holds", cfg.NLayer, n, len(g.Tensors()))
+	}
 	if _, err := model.TensorInfos(cfg); err != nil {
 		return nil, fmt.Errorf("quamba.config_json: %w", err)
 	}

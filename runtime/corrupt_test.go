@@ -3,10 +3,12 @@ package runtime
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -411,4 +413,52 @@ func rewriteArtifact(t *testing.T, b []byte, key string, v any) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// An artifact whose quamba.config_json describes far more layers than the
+// file holds (its checksums intact: written that way) is refused before
+// anything of the configured size is built: n_layer=1<<20 took 11 GB and a
+// minute to fail, n_layer=1<<24 (in range for a config.json) ran out of
+// memory. Other sizes are refused by the shape checks at no cost.
+func TestLoadArtifactConfigSizes(t *testing.T) {
+	b := tinyArtifact(t, formats.Mamba1, quant.W8A8)
+	g, err := formats.ParseGGUF("tiny.gguf", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj, err := g.String("quamba.config_json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  string
+		v    int
+		want string
+	}{
+		{"n_layer", 1 << 24, "quamba.config_json: n_layer=16777216 describes"},
+		{"n_layer", 1 << 30, "n_layer=1073741824 is out of range"},
+		{"d_model", 1 << 20, "has shape [32 16], want [32 1048576]"},
+		{"vocab_size", 1 << 24, "want [16777216 16]"},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(cj), &m); err != nil {
+			t.Fatal(err)
+		}
+		m[tc.key] = tc.v
+		edited, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := rewriteArtifact(t, b, "quamba.config_json", string(edited))
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		_, err = Load("sizes.gguf", c, Options{})
+		goruntime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "sizes.gguf") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%d: %v, want an error containing %q", tc.key, tc.v, err, tc.want)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%s=%d: Load allocated %d MB before refusing it", tc.key, tc.v, grew>>20)
+		}
+	}
 }

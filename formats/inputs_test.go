@@ -2,6 +2,7 @@ package formats
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -184,5 +185,56 @@ func TestDirectoryWhereFileExpected(t *testing.T) {
 	wantErr(t, err, filepath.Join(model, SafetensorsFile), "not a regular file (a directory)")
 	if !strings.Contains(err.Error(), "a directory") {
 		t.Error(err)
+	}
+}
+
+// A finite weight that overflows later (1e38: squared by RMSNorm, summed by
+// a projection) is an error naming the file, the tensor and the element,
+// in either checkpoint format; a large but plausible one reads.
+func TestOverflowingWeights(t *testing.T) {
+	for _, big := range []float32{1e38, -3e38, 2e15} {
+		for _, format := range []string{SafetensorsFile, PyTorchFile} {
+			dir := tinyModelCopy(t, "tiny-mamba2-ss")
+			m := loadMem(t, filepath.Join(dir, PyTorchFile))
+			os.Remove(filepath.Join(dir, PyTorchFile))
+			const name = "backbone.layers.1.mixer.out_proj.weight"
+			v := append([]float32(nil), m[name].F32...)
+			v[6] = big
+			m[name] = Float32Tensor(v, m[name].Shape...)
+			p := filepath.Join(dir, format)
+			var err error
+			if format == SafetensorsFile {
+				err = WriteSafetensors(p, m, nil)
+			} else {
+				err = WritePyTorch(p, m)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf, err := OpenModel(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = mf.Tensor(name)
+			mf.Close()
+			wantErr(t, err, p, fmt.Sprintf(`%q: element 6 is %g, beyond`, name, big))
+		}
+	}
+	dir := tinyModelCopy(t, "tiny-mamba2-ss")
+	m := loadMem(t, filepath.Join(dir, PyTorchFile))
+	const name = "backbone.layers.1.mixer.out_proj.weight"
+	v := append([]float32(nil), m[name].F32...)
+	v[6] = 1e6
+	m[name] = Float32Tensor(v, m[name].Shape...)
+	if err := WritePyTorch(filepath.Join(dir, PyTorchFile), m); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := OpenModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Close()
+	if _, err := mf.Tensor(name); err != nil {
+		t.Errorf("a weight of 1e6: %v", err)
 	}
 }

@@ -151,7 +151,7 @@ func (m *ModelFiles) resolve() error {
 // "backbone.embedding.weight", "backbone.layers.3.mixer.in_proj.weight" or
 // "lm_head.weight" (the embedding when tied and not stored), converted to
 // float32. When shape is given the tensor must have exactly that shape;
-// every value must be finite.
+// every value must be finite and within ±MaxWeightMagnitude.
 func (m *ModelFiles) Tensor(name string, shape ...int) ([]float32, error) {
 	stored, ok := m.stored[name]
 	if !ok {
@@ -168,7 +168,28 @@ func (m *ModelFiles) Tensor(name string, shape ...int) ([]float32, error) {
 	if i := firstNonFinite(data); i >= 0 {
 		return nil, fmt.Errorf("%s: tensor %q: element %d is %v (weights must be finite)", file, stored, i, data[i])
 	}
+	if i := firstBeyond(data, MaxWeightMagnitude); i >= 0 {
+		return nil, fmt.Errorf("%s: tensor %q: element %d is %g, beyond ±%g: float32 squares and sums of it overflow in the forward pass", file, stored, i, data[i], float64(MaxWeightMagnitude))
+	}
 	return data, nil
+}
+
+// MaxWeightMagnitude bounds the absolute value of the weights a model's
+// Tensor returns. A finite weight far beyond what training gives (a
+// corrupted or hand-edited checkpoint: 1e38) is not wrong where it is read
+// but overflows later into infinities and NaNs: the squares of RMSNorm, the
+// sums of a projection, a quantizer's transforms. The bound leaves twelve
+// orders of magnitude above any trained model's weights.
+const MaxWeightMagnitude = 1e15
+
+// firstBeyond is the index of the first value of x beyond ±limit, or -1.
+func firstBeyond(x []float32, limit float32) int {
+	for i, v := range x {
+		if v > limit || v < -limit {
+			return i
+		}
+	}
+	return -1
 }
 
 // Close releases the weight files.

@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/model"
 )
 
 // MaxWeightMagnitude bounds the absolute value of every weight Compile
-// accepts. A finite weight far beyond what training gives (a corrupted or
-// hand-edited checkpoint: 1e38) does not fail where it is read but
-// overflows later, into infinities and NaNs: the squares of RMSNorm, the
-// sums of a projection, the norm folding and Hadamard rotations of the
-// transforms. The bound leaves twelve orders of magnitude above any
-// trained model's weights.
-const MaxWeightMagnitude = 1e15
+// accepts, the bound formats applies to a checkpoint's tensors (see
+// formats.MaxWeightMagnitude), here for weights from any source: a finite
+// weight far beyond what training gives (1e38) overflows later, into
+// infinities and NaNs, in the squares of RMSNorm, the sums of a projection,
+// the norm folding and Hadamard rotations of the transforms.
+const MaxWeightMagnitude = formats.MaxWeightMagnitude
 
 // checkMagnitudes refuses weights beyond MaxWeightMagnitude, naming the
 // tensor and the element.

@@ -15,7 +15,7 @@ var ErrClosed = errors.New("runtime: model is closed")
 
 // Options tune loading.
 type Options struct {
-	// SkipChecksum skips the artifact's data checksum (faster start on a
+	// SkipChecksum skips the artifact's checksums (faster start on a
 	// file known to be intact).
 	SkipChecksum bool
 }

@@ -100,18 +100,20 @@ type jsonFile struct {
 	Normalizer   json.RawMessage `json:"normalizer"`
 	PreTokenizer json.RawMessage `json:"pre_tokenizer"`
 	Decoder      json.RawMessage `json:"decoder"`
-	Model        *struct {
-		Type                    string          `json:"type"`
-		Dropout                 *float64        `json:"dropout"`
-		UnkToken                *string         `json:"unk_token"`
-		ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
-		EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
-		FuseUnk                 bool            `json:"fuse_unk"`
-		ByteFallback            bool            `json:"byte_fallback"`
-		IgnoreMerges            bool            `json:"ignore_merges"`
-		Vocab                   map[string]int  `json:"vocab"`
-		Merges                  json.RawMessage `json:"merges"`
-	} `json:"model"`
+	Model        *modelJSON      `json:"model"`
+}
+
+type modelJSON struct {
+	Type                    string          `json:"type"`
+	Dropout                 *float64        `json:"dropout"`
+	UnkToken                *string         `json:"unk_token"`
+	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
+	FuseUnk                 bool            `json:"fuse_unk"`
+	ByteFallback            bool            `json:"byte_fallback"`
+	IgnoreMerges            bool            `json:"ignore_merges"`
+	Vocab                   map[string]int  `json:"vocab"`
+	Merges                  json.RawMessage `json:"merges"`
 }
 
 type component struct {
@@ -132,11 +134,47 @@ func parseComponent(raw json.RawMessage, what string) (component, error) {
 	return c, nil
 }
 
+// errNotScanned makes parse fall back to the encoding/json reader.
+var errNotScanned = errors.New("not read by the scanner")
+
+// parse reads a tokenizer.json with the fast scanner (scan.go) and, when
+// the scanner cannot read it or finds anything wrong, with encoding/json,
+// which gives the same tokenizer or the error.
 func parse(data []byte) (*BPE, error) {
+	if t, ok := parseScanned(data); ok {
+		return t, nil
+	}
+	return parseReference(data)
+}
+
+// parseScanned reads data with the scanner; false when it cannot, or when
+// the file has an error (left to parseReference to report).
+func parseScanned(data []byte) (*BPE, bool) {
+	sc, ok := scanFile(data)
+	if !ok {
+		return nil, false
+	}
+	t, err := build(&sc.file, func(t *BPE) error {
+		if sc.merges != nil && !t.scanMerges(sc.merges) {
+			return errNotScanned
+		}
+		return nil
+	})
+	return t, err == nil
+}
+
+// parseReference reads data with encoding/json.
+func parseReference(data []byte) (*BPE, error) {
 	var f jsonFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
 	}
+	return build(&f, func(t *BPE) error { return t.parseMerges(f.Model.Merges) })
+}
+
+// build makes the tokenizer of a decoded tokenizer.json; merges fills
+// t.merges once the vocabulary is in place.
+func build(f *jsonFile, merges func(t *BPE) error) (*BPE, error) {
 	m := f.Model
 	if m == nil {
 		return nil, errors.New(`no "model"`)
@@ -182,7 +220,7 @@ func parse(data []byte) (*BPE, error) {
 
 	t := &BPE{
 		vocab:        m.Vocab,
-		merges:       map[uint64]merge{},
+		merges:       make(map[uint64]merge, len(m.Vocab)), // a BPE vocabulary is mostly merge results
 		rawAdded:     newMatcher(),
 		normAdded:    newMatcher(),
 		nfc:          nz.Type == "NFC",
@@ -211,12 +249,21 @@ func parse(data []byte) (*BPE, error) {
 	}
 	t.tokens = make([][]byte, t.size)
 	t.known = make([]bool, t.size)
+	// The decoded tokens share one buffer: a token is at most as long as
+	// its text.
+	arenaLen := 0
+	for tok := range m.Vocab {
+		arenaLen += len(tok)
+	}
+	arena := make([]byte, 0, arenaLen)
 	for tok, id := range m.Vocab {
 		if t.known[id] {
 			return nil, fmt.Errorf("vocabulary id %d is used twice", id)
 		}
 		t.known[id] = true
-		t.tokens[id] = decodeToken(tok)
+		start := len(arena)
+		arena = appendToken(arena, tok)
+		t.tokens[id] = arena[start:len(arena):len(arena)]
 	}
 	for i := range t.byteID {
 		t.byteID[i] = -1
@@ -238,7 +285,7 @@ func parse(data []byte) (*BPE, error) {
 		}
 		t.unk = int32(id)
 	}
-	if err := t.parseMerges(m.Merges); err != nil {
+	if err := merges(t); err != nil {
 		return nil, err
 	}
 
@@ -273,10 +320,15 @@ func parse(data []byte) (*BPE, error) {
 // Hugging Face tokenizers does, the token text itself when some character is
 // outside that alphabet.
 func decodeToken(tok string) []byte {
-	if b, ok := byteLevelDecode(tok); ok {
+	return appendToken(make([]byte, 0, len(tok)), tok)
+}
+
+// appendToken appends the bytes of tok, as decodeToken returns them, to dst.
+func appendToken(dst []byte, tok string) []byte {
+	if b, ok := appendByteLevel(dst, tok); ok {
 		return b
 	}
-	return []byte(tok)
+	return append(dst, tok...)
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -302,10 +354,12 @@ func (t *BPE) parseMerges(raw json.RawMessage) error {
 	} else if err := json.Unmarshal(raw, &pairs); err != nil {
 		return fmt.Errorf("merges: %w", err)
 	}
+	var ab []byte
 	for i, p := range pairs {
 		a, okA := t.vocab[p[0]]
 		b, okB := t.vocab[p[1]]
-		n, okN := t.vocab[p[0]+p[1]]
+		ab = append(append(ab[:0], p[0]...), p[1]...)
+		n, okN := t.vocab[string(ab)]
 		if !okA || !okB || !okN {
 			return fmt.Errorf("merge %d (%q %q) uses a token that is not in the vocabulary", i, p[0], p[1])
 		}

@@ -143,7 +143,8 @@ func ggufBoundaries(t testing.TB, b []byte) []int {
 }
 
 // corruptionSweep checks that every corruption of the artifact b it makes
-// is refused by Load, naming the file: the bytes at the offsets flips gives
+// is refused by Load, naming the file, and by quant.ParseArtifact (for the
+// first of the xors and the truncations): the bytes at the offsets flips gives
 // xored with each of xors, and truncations at the lengths cuts gives. When
 // the checksum is skipped (skip), the corrupted artifacts only have to
 // load or fail without a panic, and run a prompt when they load.
@@ -151,7 +152,7 @@ func corruptionSweep(t *testing.T, b []byte, flips []int, xors []byte, cuts []in
 	t.Helper()
 	const name = "corrupt.gguf"
 	want := probe(mustLoad(t, b))
-	check := func(what string, c []byte) {
+	check := func(what string, c []byte, sim bool) {
 		m, err := tryLoad(name, c, Options{SkipChecksum: skip})
 		switch {
 		case err != nil && strings.HasPrefix(err.Error(), "PANIC"):
@@ -161,6 +162,11 @@ func corruptionSweep(t *testing.T, b []byte, flips []int, xors []byte, cuts []in
 		case err == nil && !skip:
 			got := probe(m)
 			t.Fatalf("%s: loaded (same output: %v)", what, slices.Equal(got, want))
+		case !skip && sim:
+			// The simulation's reader (quamba eval --simulate) refuses it too.
+			if _, err := quant.ParseArtifact(name, c); err == nil {
+				t.Fatalf("%s: quant.ParseArtifact read it", what)
+			}
 		case err == nil:
 			func() {
 				defer func() {
@@ -177,14 +183,14 @@ func corruptionSweep(t *testing.T, b []byte, flips []int, xors []byte, cuts []in
 		for _, x := range xors {
 			c := bytes.Clone(b)
 			c[i] ^= x
-			check(fmt.Sprintf("byte %d of %d ^ %#02x", i, len(b), x), c)
+			check(fmt.Sprintf("byte %d of %d ^ %#02x", i, len(b), x), c, x == xors[0])
 		}
 	}
 	for _, n := range cuts {
 		if n >= len(b) {
 			continue
 		}
-		check(fmt.Sprintf("truncated to %d of %d bytes", n, len(b)), b[:n:n])
+		check(fmt.Sprintf("truncated to %d of %d bytes", n, len(b)), b[:n:n], true)
 	}
 }
 

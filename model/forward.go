@@ -100,9 +100,7 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 	res, out := res[first*D:], s.out[first*D:]
 	if inv, ok := s.int8Input(PointLMHeadInput, proj{logits, m.lmHead}); ok && logits != nil {
 		q := s.q8[:rows*D]
-		for t := range rows {
-			kernels.AddRMSNormQuantI8(res[t*D:(t+1)*D], out[t*D:(t+1)*D], m.normF, float32(cfg.NormEps), inv, q[t*D:(t+1)*D])
-		}
+		s.rowwise(rows, rowOp{kind: rowNorm, cols: D, res: res, h: out, w: m.normF, q: q, inv: inv, eps: float32(cfg.NormEps)})
 		if all {
 			s.project(nil, q, T, proj{logits, m.lmHead})
 		} else {
@@ -111,7 +109,7 @@ func (m *Model) forwardChunk(s *State, tokens []int, logits []float32, all bool)
 		return
 	}
 	hf := s.hf[:rows*D]
-	addRMSNorm(hf, res, out, m.normF, rows, D, cfg.NormEps)
+	s.rowwise(rows, rowOp{kind: rowNorm, cols: D, x: hf, res: res, h: out, w: m.normF, eps: float32(cfg.NormEps)})
 	s.act(-1, PointLMHeadInput, rows, D, hf)
 	switch {
 	case all:
@@ -254,17 +252,11 @@ func (s *State) normProject(i, T int, add bool, norm []float32, ps ...proj) {
 	}
 	if inv, ok := s.int8Input(PointInProjInput, ps...); ok {
 		q := s.q8[:T*D]
-		for t := range T {
-			var ht []float32
-			if h != nil {
-				ht = h[t*D : (t+1)*D]
-			}
-			kernels.AddRMSNormQuantI8(res[t*D:(t+1)*D], ht, norm, eps, inv, q[t*D:(t+1)*D])
-		}
+		s.rowwise(T, rowOp{kind: rowNorm, cols: D, res: res, h: h, w: norm, q: q, inv: inv, eps: eps})
 		s.project(nil, q, T, ps...)
 		return
 	}
-	addRMSNorm(u, res, h, norm, T, D, cfg.NormEps)
+	s.rowwise(T, rowOp{kind: rowNorm, cols: D, x: u, res: res, h: h, w: norm, eps: eps})
 	s.act(i, PointInProjInput, T, D, u)
 	s.project(u, nil, T, ps...)
 }
@@ -280,30 +272,17 @@ func (s *State) outProject(i, T int, y, z []float32) {
 	cfg := &m.Config
 	E, D, eps := cfg.DInner, cfg.DModel, float32(cfg.NormEps)
 	l := &m.layers[i]
-	gs := E / max(1, cfg.NGroups)
 	inv, int8 := s.int8Input(PointOutProjInput, proj{nil, l.outProj})
-	q := s.q8[:T*E]
-	for t := range T {
-		yr, qr := y[t*E:(t+1)*E], q[t*E:(t+1)*E]
-		switch {
-		case z != nil && int8 && !m.outHad:
-			kernels.GatedRMSNormQuantI8(yr, z[t*E:(t+1)*E], l.gatedNorm, gs, eps, inv, qr)
-			continue
-		case z != nil:
-			kernels.GatedRMSNormF32(yr, z[t*E:(t+1)*E], l.gatedNorm, gs, eps, yr)
-		}
-		switch {
-		case int8 && m.outHad:
-			kernels.HadamardQuantI8(yr, inv, qr)
-		case int8:
-			kernels.QuantizeI8(yr, inv, qr)
-		case m.outHad:
-			kernels.Hadamard(yr)
-		}
+	op := rowOp{kind: rowOut, cols: E, x: y, z: z, w: l.gatedNorm, eps: eps}
+	if int8 {
+		op.q, op.inv = s.q8[:T*E], inv
+	}
+	if z != nil || int8 || m.outHad {
+		s.rowwise(T, op)
 	}
 	out := s.out[:T*D]
 	if int8 {
-		s.project(nil, q, T, proj{out, l.outProj})
+		s.project(nil, op.q, T, proj{out, l.outProj})
 		return
 	}
 	s.act(i, PointOutProjInput, T, E, y)

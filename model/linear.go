@@ -230,7 +230,7 @@ func (s *State) project(x []float32, q []int8, T int, ps ...proj) {
 					return
 				}
 				q = s.q8[:T*k]
-				kernels.QuantizeI8(x[:T*k], inv, q)
+				s.rowwise(T, rowOp{kind: rowQuant, cols: k, x: x, q: q, inv: inv})
 				qInv, have = inv, true
 			}
 			t.w8, t.q = w8, q[:T*k]

@@ -105,7 +105,9 @@ type StateCodec interface {
 // Hook is a stage that sees, and may rewrite in place, every activation a
 // block reports (the points of Observer, except PointDelta, which is
 // informational) before the block consumes it. An Observer set on a State
-// sees the activation after the hook.
+// sees the activation after the hook. Rows (tokens) are independent: a
+// prefill hands Act a range of the rows at a time, from several
+// goroutines at once for disjoint ranges.
 type Hook interface {
 	Act(layer int, p Point, rows, cols int, data []float32)
 }

@@ -128,8 +128,8 @@ func (f ObserverFunc) Observe(layer int, p Point, rows, cols int, data []float32
 
 // act runs the model's hook, then the state's observer, on an activation.
 func (s *State) act(layer int, p Point, rows, cols int, data []float32) {
-	if h := s.m.hook; h != nil && p != PointDelta {
-		h.Act(layer, p, rows, cols, data[:rows*cols])
+	if s.m.hook != nil && p != PointDelta {
+		s.rowwise(rows, rowOp{kind: rowAct, layer: layer, p: p, cols: cols, x: data[:rows*cols]})
 	}
 	if s.Observer != nil {
 		s.Observer.Observe(layer, p, rows, cols, data[:rows*cols])

@@ -25,16 +25,3 @@ func scanGate(y, z, e []float32) {
 // (1.2784646): as the z input of kernels.ScanM1F32 it makes the kernel
 // return the scan output before the gate, unchanged.
 var unitGate = math.Float32frombits(0x3fa3a4ba)
-
-// addRMSNorm adds h [rows, cols] to the residual res in place (skipped
-// when h is nil) and writes out[t] = res[t] / sqrt(mean(res[t]²) + eps) · w
-// for each row (kernels.AddRMSNormF32, sum of squares in float64).
-func addRMSNorm(out, res, h, w []float32, rows, cols int, eps float64) {
-	for t := 0; t < rows; t++ {
-		var ht []float32
-		if h != nil {
-			ht = h[t*cols : (t+1)*cols]
-		}
-		kernels.AddRMSNormF32(res[t*cols:(t+1)*cols], ht, w, float32(eps), out[t*cols:(t+1)*cols])
-	}
-}

@@ -34,6 +34,7 @@ type State struct {
 	tok               [1]int
 	wg                sync.WaitGroup
 	mm                projectTask
+	rowOp             rowOp
 	conv1             convTask
 	scan1             scan1Task
 	scan2             scan2Task

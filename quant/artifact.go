@@ -170,13 +170,15 @@ func WriteArtifact(path string, c *Compiled, name string) error {
 		ts = append(ts, formats.GGUFTensor{Name: name, Type: formats.GGMLI32, Shape: []int{len(v)}, Data: b})
 	}
 	for _, t := range cfg.Schema() {
-		data, err := c.Weights.Tensor(t.Name)
-		if err != nil {
-			return fmt.Errorf("write artifact %s: %w", path, err)
-		}
+		// A quantized tensor is written from its codes alone: its float32
+		// values may have been released (CompileOptions.WriteOnly).
 		q, ok := c.Quantized[t.Name]
 		switch {
 		case !ok:
+			data, err := c.Weights.Tensor(t.Name)
+			if err != nil {
+				return fmt.Errorf("write artifact %s: %w", path, err)
+			}
 			f32(t.Name, data, t.Shape...)
 		case q.W8 != nil:
 			if splits := projSplits[t.Name]; splits != nil {

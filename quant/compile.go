@@ -33,6 +33,16 @@ type CompileOptions struct {
 	// copy (w then belongs to the result), which saves one copy of the
 	// weights for large models.
 	InPlace bool
+	// WriteOnly says the result is only written (WriteArtifact), never
+	// simulated: the float32 values of every quantized tensor are released
+	// as soon as its quantized form exists, so that the float weights and
+	// the quantized codes of the model are not held together. When GPTQ or
+	// the clip search still need a layer's dequantized weights for the
+	// Hessians of later layers, they are released at the end of the
+	// quantize stage instead. Compiled.Weights then lacks every tensor of
+	// Compiled.Quantized (Simulate fails on it); the artifact's bytes are
+	// the same. W4AX measures its result and ignores WriteOnly.
+	WriteOnly bool
 }
 
 // Compile quantizes w (which it does not change unless co.InPlace) with the recipe opt,
@@ -115,7 +125,7 @@ func Compile(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Opt
 	if err := c.stage("quantize", func() error { return c.quantizeWeights(out) }); err != nil {
 		return nil, err
 	}
-	if err := out.Weights.Check(); err != nil {
+	if err := checkCompiled(out, co.WriteOnly); err != nil {
 		return nil, fmt.Errorf("quant: compiled weights: %w", err)
 	}
 	return out, nil
@@ -129,6 +139,9 @@ type compiler struct {
 	data *calib.Dataset
 	name string // current stage
 	t0   time.Time
+	// held are the quantized tensors whose float32 values a WriteOnly
+	// compile releases at the end of the quantize stage.
+	held []heldTensor
 }
 
 func (c *compiler) stage(name string, f func() error) error {

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"math"
 	"runtime/debug"
 	"sync"
 
@@ -109,7 +110,7 @@ func (c *compiler) quantizeWeights(out *Compiled) error {
 		}
 	}
 	c.report(Stage{Name: c.name, Done: cfg.NLayer + 1, Total: cfg.NLayer + 1})
-	return nil
+	return c.releaseHeld()
 }
 
 // weight quantizes one block weight [rows, cols] to the recipe's weight
@@ -135,7 +136,7 @@ func (c *compiler) weight(out *Compiled, name string, dst *[]float32, rows, cols
 	}
 	out.Quantized[name] = QTensor{W4: t}
 	copy(*dst, deq) // in place: the engine-facing slice keeps its backing array
-	return nil
+	return c.release(name, dst)
 }
 
 // w8 quantizes one weight to int8 by round to nearest.
@@ -146,6 +147,80 @@ func (c *compiler) w8(out *Compiled, name string, dst *[]float32, rows, cols int
 	}
 	out.Quantized[name] = QTensor{W8: t}
 	t.dequantizeInto(*dst)
+	return c.release(name, dst)
+}
+
+// heldTensor is a quantized tensor's float32 slot, released later.
+type heldTensor struct {
+	name string
+	dst  *[]float32
+}
+
+// release drops the float32 values of the quantized tensor name in a
+// WriteOnly compile: at once, or at the end of the quantize stage when the
+// Hessians of later layers (or of lm_head) run the simulation over them.
+func (c *compiler) release(name string, dst *[]float32) error {
+	if !c.co.WriteOnly {
+		return nil
+	}
+	if c.opt.WBits == 4 && (c.opt.GPTQ || c.opt.ClipSearch) {
+		c.held = append(c.held, heldTensor{name, dst})
+		return nil
+	}
+	return dropTensor(name, dst)
+}
+
+// releaseHeld drops the tensors release held.
+func (c *compiler) releaseHeld() error {
+	for _, h := range c.held {
+		if err := dropTensor(h.name, h.dst); err != nil {
+			return err
+		}
+	}
+	c.held = nil
+	debug.FreeOSMemory()
+	return nil
+}
+
+// dropTensor releases a quantized tensor's dequantized float32 values once
+// they are checked as Weights.Check checks the tensors it keeps: finite.
+func dropTensor(name string, dst *[]float32) error {
+	if j := firstNonFinite(*dst); j >= 0 {
+		return fmt.Errorf("tensor %s: non-finite value %v at element %d", name, (*dst)[j], j)
+	}
+	*dst = nil
+	return nil
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in x, or -1.
+func firstNonFinite(x []float32) int {
+	for j, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return j
+		}
+	}
+	return -1
+}
+
+// checkCompiled checks the compiled weights: Weights.Check, or for a
+// WriteOnly compile, whose quantized tensors are released (and were
+// checked as they were), the tensors it keeps.
+func checkCompiled(out *Compiled, writeOnly bool) error {
+	if !writeOnly {
+		return out.Weights.Check()
+	}
+	for _, t := range out.Weights.Tensors() {
+		if _, ok := out.Quantized[t.Name]; ok {
+			continue
+		}
+		v, err := out.Weights.Tensor(t.Name)
+		if err != nil {
+			return err
+		}
+		if j := firstNonFinite(v); j >= 0 {
+			return fmt.Errorf("model: tensor %s: non-finite value %v at element %d", t.Name, v[j], j)
+		}
+	}
 	return nil
 }
 

@@ -44,10 +44,15 @@ func withEngine(w *model.Weights, st model.Stages, f func(m *model.Model) error)
 		for j, l := range packed {
 			p := splits[j]
 			dst := projSlot(w, p)
-			if *dst == nil {
+			switch {
+			case *dst == nil && p.Row0 == 0 && p.Rows == rows[p.Tensor]:
+				*dst = l.Unpack() // the whole tensor: no second copy
+			case *dst == nil:
 				*dst = make([]float32, rows[p.Tensor]*p.Cols)
+				fallthrough
+			default:
+				copy((*dst)[p.Row0*p.Cols:], l.Unpack())
 			}
-			copy((*dst)[p.Row0*p.Cols:], l.Unpack())
 			packed[j] = nil // its panels are garbage once the engine is
 			if j+1 == len(packed) || splits[j+1].Tensor != p.Tensor {
 				debug.FreeOSMemory()

@@ -168,6 +168,7 @@ func ChooseA8Layers(sens []float64, allowed float64, count int) []int {
 func compileW4AX(ctx context.Context, w *model.Weights, data *calib.Dataset, opt Options, co CompileOptions) (*Compiled, error) {
 	t0 := time.Now()
 	cfg := w.Config
+	co.WriteOnly = false // the search and the measurement simulate the compiled models
 	if data == nil || len(data.Samples) == 0 {
 		return nil, fmt.Errorf("quant: %s needs calibration data", opt.Scheme)
 	}

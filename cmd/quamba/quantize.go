@@ -264,9 +264,11 @@ func runQuantize(c *cli.Context) error {
 	var calibTokens int64
 	var calibTime time.Duration
 	// Without --eval the source weights are not needed again: compile them
-	// in place (one copy of the weights less).
+	// in place (one copy of the weights less), and since the compiled model
+	// is only written (the sample runs from the artifact), release each
+	// tensor's float32 values once it is quantized.
 	inPlace := evalPath == ""
-	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, InPlace: inPlace, Progress: func(s quant.Stage) {
+	compiled, err := quant.Compile(c.Context, w, ds, opt, quant.CompileOptions{SourceDigest: digest, InPlace: inPlace, WriteOnly: inPlace, Progress: func(s quant.Stage) {
 		if s.Calib != nil && s.Calib.Done == s.Calib.Total {
 			calibTokens += s.Calib.TotalTokens
 			calibTime += s.Calib.Elapsed

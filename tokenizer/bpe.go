@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // BPE is a byte-level BPE tokenizer loaded from a Hugging Face
@@ -40,19 +41,21 @@ import (
 // token in the vocabulary: GPT-NeoX-20B has none for 0xC0, 0xC1 and
 // 0xF5..0xFF, which never occur in UTF-8, and they are encoded as U+FFFD.
 type BPE struct {
-	vocab        map[string]int   // model vocabulary, token text -> id
-	byteID       [256]int32       // id of each single-byte token, -1 if none
-	fffd         []int32          // byte token ids of U+FFFD, for bytes that have none
-	merges       map[uint64]merge // (left id, right id) -> merge
-	tokens       [][]byte         // id -> decoded bytes
-	known        []bool           // id -> whether the id is in the vocabulary
-	rawAdded     *matcher         // added tokens matched before normalization
-	normAdded    *matcher         // added tokens matched after normalization
-	nfc          bool             // NFC normalizer
-	prefix       bool             // add_prefix_space
-	useRegex     bool             // split with the GPT-2 regex
-	ignoreMerges bool             // ignore_merges: a word in the vocabulary is one token
-	unk          int32            // unk_token id, or -1
+	vocab        map[string]int // model vocabulary, token text -> id; see vocabulary
+	vocabOnce    sync.Once
+	buildVocab   func() map[string]int // builds vocab on first use, when it is nil
+	byteID       [256]int32            // id of each single-byte token, -1 if none
+	fffd         []int32               // byte token ids of U+FFFD, for bytes that have none
+	merges       map[uint64]merge      // (left id, right id) -> merge
+	tokens       [][]byte              // id -> decoded bytes
+	known        []bool                // id -> whether the id is in the vocabulary
+	rawAdded     *matcher              // added tokens matched before normalization
+	normAdded    *matcher              // added tokens matched after normalization
+	nfc          bool                  // NFC normalizer
+	prefix       bool                  // add_prefix_space
+	useRegex     bool                  // split with the GPT-2 regex
+	ignoreMerges bool                  // ignore_merges: a word in the vocabulary is one token
+	unk          int32                 // unk_token id, or -1
 	fuseUnk      bool
 	eos          int // -1 if none
 	size         int // largest id + 1
@@ -154,7 +157,11 @@ func parseScanned(data []byte) (*BPE, bool) {
 	if !ok {
 		return nil, false
 	}
-	t, err := build(&sc.file, func(t *BPE) error {
+	o, err := settings(&sc.file)
+	if err != nil {
+		return nil, false
+	}
+	t, err := assemble(o, sc.vocab, sc.file.AddedTokens, func(t *BPE) error {
 		if sc.merges != nil && !t.scanMerges(sc.merges) {
 			return errNotScanned
 		}
@@ -169,106 +176,171 @@ func parseReference(data []byte) (*BPE, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
 	}
-	return build(&f, func(t *BPE) error { return t.parseMerges(f.Model.Merges) })
+	o, err := settings(&f)
+	if err != nil {
+		return nil, err
+	}
+	v := vocabList{m: f.Model.Vocab}
+	for tok, id := range f.Model.Vocab {
+		v.keys = append(v.keys, tok)
+		v.ids = append(v.ids, id)
+	}
+	return assemble(o, v, f.AddedTokens, func(t *BPE) error { return t.parseMerges(f.Model.Merges) })
 }
 
-// build makes the tokenizer of a decoded tokenizer.json; merges fills
-// t.merges once the vocabulary is in place.
-func build(f *jsonFile, merges func(t *BPE) error) (*BPE, error) {
+// options are the settings of a tokenizer.json that the encoder follows.
+type options struct {
+	nfc, prefix, useRegex, ignoreMerges, fuseUnk bool
+	unk                                          *string // unk_token
+}
+
+// settings checks the model and components of a decoded tokenizer.json and
+// returns its options.
+func settings(f *jsonFile) (options, error) {
+	var o options
 	m := f.Model
 	if m == nil {
-		return nil, errors.New(`no "model"`)
+		return o, errors.New(`no "model"`)
 	}
 	if m.Type != "BPE" && m.Type != "" {
-		return nil, fmt.Errorf("model type %q is not supported (only BPE)", m.Type)
+		return o, fmt.Errorf("model type %q is not supported (only BPE)", m.Type)
 	}
 	if len(m.Vocab) == 0 {
-		return nil, errors.New("model has an empty vocabulary")
+		return o, errors.New("model has an empty vocabulary")
 	}
 	switch {
 	case m.Dropout != nil && *m.Dropout != 0:
-		return nil, errors.New("BPE dropout is not supported")
+		return o, errors.New("BPE dropout is not supported")
 	case m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "":
-		return nil, errors.New("BPE continuing_subword_prefix is not supported")
+		return o, errors.New("BPE continuing_subword_prefix is not supported")
 	case m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "":
-		return nil, errors.New("BPE end_of_word_suffix is not supported")
+		return o, errors.New("BPE end_of_word_suffix is not supported")
 	case m.ByteFallback:
-		return nil, errors.New("BPE byte_fallback is not supported")
+		return o, errors.New("BPE byte_fallback is not supported")
 	}
 
 	nz, err := parseComponent(f.Normalizer, "normalizer")
 	if err != nil {
-		return nil, err
+		return o, err
 	}
 	pre, err := parseComponent(f.PreTokenizer, "pre_tokenizer")
 	if err != nil {
-		return nil, err
+		return o, err
 	}
 	dec, err := parseComponent(f.Decoder, "decoder")
 	if err != nil {
-		return nil, err
+		return o, err
 	}
 	if nz.Type != "" && nz.Type != "NFC" {
-		return nil, fmt.Errorf("normalizer %q is not supported (only NFC or none)", nz.Type)
+		return o, fmt.Errorf("normalizer %q is not supported (only NFC or none)", nz.Type)
 	}
 	if pre.Type != "ByteLevel" {
-		return nil, fmt.Errorf("pre_tokenizer %q is not supported (only ByteLevel)", pre.Type)
+		return o, fmt.Errorf("pre_tokenizer %q is not supported (only ByteLevel)", pre.Type)
 	}
 	if dec.Type != "ByteLevel" {
-		return nil, fmt.Errorf("decoder %q is not supported (only ByteLevel)", dec.Type)
+		return o, fmt.Errorf("decoder %q is not supported (only ByteLevel)", dec.Type)
 	}
-
-	t := &BPE{
-		vocab:        m.Vocab,
-		merges:       make(map[uint64]merge, len(m.Vocab)), // a BPE vocabulary is mostly merge results
-		rawAdded:     newMatcher(),
-		normAdded:    newMatcher(),
+	return options{
 		nfc:          nz.Type == "NFC",
 		prefix:       pre.AddPrefixSpace,
 		useRegex:     pre.UseRegex == nil || *pre.UseRegex,
 		ignoreMerges: m.IgnoreMerges,
 		fuseUnk:      m.FuseUnk,
+		unk:          m.UnkToken,
+	}, nil
+}
+
+// vocabList is a model vocabulary: token texts and their ids, each text
+// once, and the map from text to id. When m is nil, build makes it on first
+// use (BPE.vocabulary).
+type vocabList struct {
+	keys  []string
+	ids   []int
+	m     map[string]int
+	build func() map[string]int
+}
+
+// lookup returns the id of token text s.
+func (v *vocabList) lookup(s string) (int, bool) {
+	if v.m != nil {
+		id, ok := v.m[s]
+		return id, ok
+	}
+	for i, k := range v.keys {
+		if k == s {
+			return v.ids[i], true
+		}
+	}
+	return 0, false
+}
+
+// vocabulary returns the map from token text to id.
+func (t *BPE) vocabulary() map[string]int {
+	t.vocabOnce.Do(func() {
+		if t.vocab == nil && t.buildVocab != nil {
+			t.vocab = t.buildVocab()
+		}
+		t.buildVocab = nil
+	})
+	return t.vocab
+}
+
+// assemble makes the tokenizer of a vocabulary, its added tokens (in file
+// order) and options; merges fills t.merges once the vocabulary is in place.
+func assemble(o options, v vocabList, added []addedToken, merges func(t *BPE) error) (*BPE, error) {
+	t := &BPE{
+		vocab:        v.m,
+		buildVocab:   v.build,
+		merges:       make(map[uint64]merge, len(v.keys)), // a BPE vocabulary is mostly merge results
+		rawAdded:     newMatcher(),
+		normAdded:    newMatcher(),
+		nfc:          o.nfc,
+		prefix:       o.prefix,
+		useRegex:     o.useRegex,
+		ignoreMerges: o.ignoreMerges,
+		fuseUnk:      o.fuseUnk,
 		unk:          -1,
 		eos:          -1,
 		cache:        map[string][]int32{},
 	}
-	for tok, id := range m.Vocab {
+	arenaLen := 0
+	for i, id := range v.ids {
 		if id < 0 || id >= 1<<30 {
-			return nil, fmt.Errorf("vocabulary id %d of %q is out of range", id, tok)
+			return nil, fmt.Errorf("vocabulary id %d of %q is out of range", id, v.keys[i])
 		}
 		t.size = max(t.size, id+1)
+		arenaLen += len(v.keys[i])
 	}
-	for _, a := range f.AddedTokens {
+	for _, a := range added {
 		if a.ID < 0 || a.ID >= 1<<30 {
 			return nil, fmt.Errorf("added token id %d of %q is out of range", a.ID, a.Content)
 		}
 		t.size = max(t.size, a.ID+1)
 	}
-	if n := len(m.Vocab) + len(f.AddedTokens); t.size > 2*n+1024 {
+	if n := len(v.keys) + len(added); t.size > 2*n+1024 {
 		return nil, fmt.Errorf("token id %d is far beyond the %d tokens defined", t.size-1, n)
 	}
 	t.tokens = make([][]byte, t.size)
 	t.known = make([]bool, t.size)
+	for i := range t.byteID {
+		t.byteID[i] = -1
+	}
 	// The decoded tokens share one buffer: a token is at most as long as
 	// its text.
-	arenaLen := 0
-	for tok := range m.Vocab {
-		arenaLen += len(tok)
-	}
 	arena := make([]byte, 0, arenaLen)
-	for tok, id := range m.Vocab {
+	for i, id := range v.ids {
 		if t.known[id] {
 			return nil, fmt.Errorf("vocabulary id %d is used twice", id)
 		}
 		t.known[id] = true
+		tok := v.keys[i]
 		start := len(arena)
 		arena = appendToken(arena, tok)
 		t.tokens[id] = arena[start:len(arena):len(arena)]
-	}
-	for i := range t.byteID {
-		t.byteID[i] = -1
-		if id, ok := m.Vocab[string(byteToRune[i])]; ok {
-			t.byteID[i] = int32(id)
+		// A token of one character of the byte-level alphabet is the
+		// token of that byte.
+		if r, n := utf8.DecodeRuneInString(tok); n == len(tok) && n > 0 && int(r) < len(runeToByte) && runeToByte[r] >= 0 {
+			t.byteID[runeToByte[r]] = int32(id)
 		}
 	}
 	for _, b := range []byte("\uFFFD") {
@@ -278,10 +350,10 @@ func build(f *jsonFile, merges func(t *BPE) error) (*BPE, error) {
 		}
 		t.fffd = append(t.fffd, t.byteID[b])
 	}
-	if m.UnkToken != nil {
-		id, ok := m.Vocab[*m.UnkToken]
+	if o.unk != nil {
+		id, ok := v.lookup(*o.unk)
 		if !ok {
-			return nil, fmt.Errorf("unk_token %q is not in the vocabulary", *m.UnkToken)
+			return nil, fmt.Errorf("unk_token %q is not in the vocabulary", *o.unk)
 		}
 		t.unk = int32(id)
 	}
@@ -289,7 +361,7 @@ func build(f *jsonFile, merges func(t *BPE) error) (*BPE, error) {
 		return nil, err
 	}
 
-	for _, a := range f.AddedTokens {
+	for _, a := range added {
 		if a.Content == "" {
 			continue // Hugging Face ignores empty added tokens
 		}
@@ -306,7 +378,7 @@ func build(f *jsonFile, merges func(t *BPE) error) (*BPE, error) {
 		}
 	}
 	for _, name := range eosNames {
-		for _, a := range f.AddedTokens {
+		for _, a := range added {
 			if a.Special && a.Content == name && t.eos < 0 {
 				t.eos = a.ID
 			}
@@ -337,8 +409,21 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 // [left, right] pairs. A later duplicate replaces an earlier one, as in
 // Hugging Face tokenizers.
 func (t *BPE) parseMerges(raw json.RawMessage) error {
+	ids, err := resolveMerges(raw, t.vocab)
+	if err != nil {
+		return err
+	}
+	for i, m := range ids {
+		t.merges[pairKey(m[0], m[1])] = merge{rank: int32(i), id: m[2]}
+	}
+	return nil
+}
+
+// resolveMerges decodes a merges list and returns the ids of each merge's
+// left, right and merged tokens, in rank order.
+func resolveMerges(raw json.RawMessage, vocab map[string]int) ([][3]int32, error) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil
+		return nil, nil
 	}
 	var pairs [][2]string
 	var lines []string
@@ -347,25 +432,26 @@ func (t *BPE) parseMerges(raw json.RawMessage) error {
 		for i, l := range lines {
 			a, b, ok := strings.Cut(l, " ")
 			if !ok || strings.Contains(b, " ") {
-				return fmt.Errorf("merge %d %q is not two tokens separated by a space", i, l)
+				return nil, fmt.Errorf("merge %d %q is not two tokens separated by a space", i, l)
 			}
 			pairs[i] = [2]string{a, b}
 		}
 	} else if err := json.Unmarshal(raw, &pairs); err != nil {
-		return fmt.Errorf("merges: %w", err)
+		return nil, fmt.Errorf("merges: %w", err)
 	}
+	ids := make([][3]int32, len(pairs))
 	var ab []byte
 	for i, p := range pairs {
-		a, okA := t.vocab[p[0]]
-		b, okB := t.vocab[p[1]]
+		a, okA := vocab[p[0]]
+		b, okB := vocab[p[1]]
 		ab = append(append(ab[:0], p[0]...), p[1]...)
-		n, okN := t.vocab[string(ab)]
+		n, okN := vocab[string(ab)]
 		if !okA || !okB || !okN {
-			return fmt.Errorf("merge %d (%q %q) uses a token that is not in the vocabulary", i, p[0], p[1])
+			return nil, fmt.Errorf("merge %d (%q %q) uses a token that is not in the vocabulary", i, p[0], p[1])
 		}
-		t.merges[pairKey(int32(a), int32(b))] = merge{rank: int32(i), id: int32(n)}
+		ids[i] = [3]int32{int32(a), int32(b), int32(n)}
 	}
-	return nil
+	return ids, nil
 }
 
 // VocabSize returns one more than the largest token id (50277 for
@@ -459,7 +545,7 @@ func (t *BPE) bpe(w string) []int32 {
 		for i := 0; i < len(w); i++ {
 			b.WriteRune(byteToRune[w[i]])
 		}
-		if id, ok := t.vocab[b.String()]; ok {
+		if id, ok := t.vocabulary()[b.String()]; ok {
 			return []int32{int32(id)}
 		}
 	}

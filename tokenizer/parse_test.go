@@ -1,35 +1,13 @@
 package tokenizer
 
 import (
-	"bytes"
 	"encoding/json"
-	"maps"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
-
-// sameTokenizer reports how two freshly parsed tokenizers differ, or ""
-// when they are the same: vocabulary, merges, decoded tokens, added tokens
-// and options.
-func sameTokenizer(a, b *BPE) string {
-	switch {
-	case !maps.Equal(a.vocab, b.vocab):
-		return "vocabularies differ"
-	case !maps.Equal(a.merges, b.merges):
-		return "merges differ"
-	case !slices.EqualFunc(a.tokens, b.tokens, bytes.Equal) || !slices.Equal(a.known, b.known):
-		return "decoded tokens differ"
-	case !reflect.DeepEqual(a.rawAdded, b.rawAdded) || !reflect.DeepEqual(a.normAdded, b.normAdded):
-		return "added tokens differ"
-	case !reflect.DeepEqual(a, b): // every field; the word caches are empty and the mutexes unused
-		return "options differ"
-	}
-	return ""
-}
 
 // checkScanner parses data with the scanner and with encoding/json: when
 // the scanner reads it, the reference must give the same tokenizer; when the
@@ -82,20 +60,7 @@ func neoxVariants(t *testing.T) map[string][]byte {
 // written differently) to the same vocabulary, merges and tokenizer as
 // encoding/json, and both encode every test vector the same way.
 func TestScannerMatchesReference(t *testing.T) {
-	var texts []string
-	for _, path := range []string{"data/gpt-neox-20b/test_vectors.json", "testdata/reference_vectors.json", "testdata/random_vectors.json"} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vf vectorFile
-		if err := json.Unmarshal(data, &vf); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vf.Vectors {
-			texts = append(texts, v.Text)
-		}
-	}
+	texts := vectorTexts(t)
 	for name, data := range neoxVariants(t) {
 		if !checkScanner(t, name, data) {
 			t.Fatalf("%s: the scanner does not read the GPT-NeoX-20B tokenizer.json", name)
@@ -114,20 +79,29 @@ func TestScannerMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	tok, err := GPTNeoX()
-	if err != nil {
-		t.Fatal(err)
+	if !checkScanner(t, "flags", flagTokenizerJSON(t)) {
+		t.Error("the scanner does not read the GPT-NeoX-20B tokenizer.json with the flag tokens")
 	}
-	ref, err := parseReference(gptNeoXJSON)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// vectorTexts returns the texts of the GPT-NeoX-20B test vectors.
+func vectorTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
+	for _, path := range []string{"data/gpt-neox-20b/test_vectors.json", "testdata/reference_vectors.json", "testdata/random_vectors.json"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vf vectorFile
+		if err := json.Unmarshal(data, &vf); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vf.Vectors {
+			texts = append(texts, v.Text)
+		}
 	}
-	ref.cache = map[string][]int32{}
-	tok.mu.Lock()
-	defer tok.mu.Unlock()
-	if !maps.Equal(tok.vocab, ref.vocab) || !maps.Equal(tok.merges, ref.merges) {
-		t.Error("GPTNeoX differs from the encoding/json reading of the embedded file")
-	}
+	return texts
 }
 
 // Documents the scanner must read exactly as encoding/json does, or leave to
@@ -197,12 +171,12 @@ func TestScannerCorners(t *testing.T) {
 		}
 	}
 	// The common shapes must take the fast path.
-	for _, name := range []string{"lines", "pairs", "no merges", "empty merges", "escapes", "raw utf-8", "surrogates", "invalid utf-8", "empty key", "repeated key", "merges first", "flags", "unknown fields", "added tokens", "trailing space"} {
+	for _, name := range []string{"lines", "pairs", "no merges", "empty merges", "escapes", "raw utf-8", "surrogates", "invalid utf-8", "empty key", "merges first", "flags", "unknown fields", "added tokens", "trailing space"} {
 		if _, ok := parseScanned([]byte(read[name])); !ok {
 			t.Errorf("%s: not read by the scanner", name)
 		}
 	}
-	for _, name := range []string{"folded keys", "kelvin key", "kelvin top key", "repeated fields", "repeated vocab", "numbers", "null vocab", "mixed merges", "bad skipped", "bad literal", "mismatched", "trailing", "two documents"} {
+	for _, name := range []string{"repeated key", "folded keys", "kelvin key", "kelvin top key", "repeated fields", "repeated vocab", "numbers", "null vocab", "mixed merges", "bad skipped", "bad literal", "mismatched", "trailing", "two documents"} {
 		if _, ok := parseScanned([]byte(read[name])); ok {
 			t.Errorf("%s: read by the scanner, should be left to encoding/json", name)
 		}
@@ -232,16 +206,16 @@ func FuzzScanner(f *testing.F) {
 // BenchmarkParseGPTNeoX parses the embedded GPT-NeoX-20B tokenizer.json, the
 // start-up cost of every command that uses it.
 func BenchmarkParseGPTNeoX(b *testing.B) {
-	benchmarkParse(b, Parse)
+	benchmarkParse(b, len(gptNeoXJSON), Parse)
 }
 
 // BenchmarkParseGPTNeoXReference parses it with encoding/json only.
 func BenchmarkParseGPTNeoXReference(b *testing.B) {
-	benchmarkParse(b, func(data []byte, _ string) (*BPE, error) { return parseReference(data) })
+	benchmarkParse(b, len(gptNeoXJSON), func(data []byte, _ string) (*BPE, error) { return parseReference(data) })
 }
 
-func benchmarkParse(b *testing.B, parse func([]byte, string) (*BPE, error)) {
-	b.SetBytes(int64(len(gptNeoXJSON)))
+func benchmarkParse(b *testing.B, size int, parse func([]byte, string) (*BPE, error)) {
+	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	cpu0 := processCPUTime()
 	for b.Loop() {
@@ -254,4 +228,10 @@ func benchmarkParse(b *testing.B, parse func([]byte, string) (*BPE, error)) {
 	if cpu := processCPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	}
+}
+
+// BenchmarkLoadGPTNeoX loads the embedded compact form, what GPTNeoX does
+// once per process.
+func BenchmarkLoadGPTNeoX(b *testing.B) {
+	benchmarkParse(b, len(gptNeoXCompact), func([]byte, string) (*BPE, error) { return loadCompact(gptNeoXCompact) })
 }

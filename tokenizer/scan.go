@@ -28,7 +28,8 @@ import (
 // and where the merges are, to be resolved once the vocabulary is known.
 type scanned struct {
 	file   jsonFile
-	merges []byte // the raw "merges" value, nil if absent
+	vocab  vocabList // file.Model.Vocab in file order
+	merges []byte    // the raw "merges" value, nil if absent
 }
 
 type scanner struct {
@@ -380,7 +381,7 @@ func (s *scanner) model(out *scanned) bool {
 		}
 		switch {
 		case key == "vocab" && known:
-			return s.vocab(m)
+			return s.vocab(m, &out.vocab)
 		case key == "merges" && known:
 			if c := s.peek(); c != '[' {
 				return false
@@ -420,7 +421,7 @@ func (s *scanner) model(out *scanned) bool {
 
 // vocab reads the vocabulary object. The keys are decoded into one arena
 // that becomes a single string, of which every key is a substring.
-func (s *scanner) vocab(m *modelJSON) bool {
+func (s *scanner) vocab(m *modelJSON, v *vocabList) bool {
 	if !s.eat('{') {
 		return false // null, or not an object: left to encoding/json
 	}
@@ -450,12 +451,19 @@ func (s *scanner) vocab(m *modelJSON) bool {
 	}
 	all := string(arena)
 	m.Vocab = make(map[string]int, len(ids))
+	v.keys = make([]string, len(ids))
+	v.ids = ids
 	start := 0
 	for i, end := range ends {
-		m.Vocab[all[start:end]] = ids[i] // a later duplicate replaces an earlier one, as in encoding/json
+		k := all[start:end]
+		v.keys[i] = k
+		m.Vocab[k] = ids[i]
 		start = end
 	}
-	return true
+	v.m = m.Vocab
+	// A key written twice (encoding/json keeps the last) is left to
+	// encoding/json.
+	return len(m.Vocab) == len(ids)
 }
 
 // integer reads a non-negative JSON number without fraction or exponent,

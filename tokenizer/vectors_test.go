@@ -83,23 +83,32 @@ func TestRandomReferenceVectors(t *testing.T) {
 	checkVectors(t, "testdata/random_vectors.json")
 }
 
-// Added tokens with the single_word, lstrip, rstrip and normalized flags,
-// appended to the GPT-NeoX-20B tokenizer, against the Python reference.
-func TestAddedTokenFlags(t *testing.T) {
+type flagVectorFile struct {
+	Extra   []json.RawMessage `json:"extra_added_tokens"`
+	Vectors []struct {
+		Text string `json:"text"`
+		IDs  []int  `json:"ids"`
+	} `json:"vectors"`
+}
+
+func readFlagVectors(t *testing.T) flagVectorFile {
+	t.Helper()
 	data, err := os.ReadFile("testdata/flag_vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vf struct {
-		Extra   []json.RawMessage `json:"extra_added_tokens"`
-		Vectors []struct {
-			Text string `json:"text"`
-			IDs  []int  `json:"ids"`
-		} `json:"vectors"`
-	}
+	var vf flagVectorFile
 	if err := json.Unmarshal(data, &vf); err != nil {
 		t.Fatal(err)
 	}
+	return vf
+}
+
+// flagTokenizerJSON returns the GPT-NeoX-20B tokenizer.json with the added
+// tokens of testdata/flag_vectors.json appended.
+func flagTokenizerJSON(t *testing.T) []byte {
+	t.Helper()
+	vf := readFlagVectors(t)
 	var spec map[string]json.RawMessage
 	if err := json.Unmarshal(gptNeoXJSON, &spec); err != nil {
 		t.Fatal(err)
@@ -113,11 +122,17 @@ func TestAddedTokenFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := Parse(patched, "patched gpt-neox-20b")
+	return patched
+}
+
+// Added tokens with the single_word, lstrip, rstrip and normalized flags,
+// appended to the GPT-NeoX-20B tokenizer, against the Python reference.
+func TestAddedTokenFlags(t *testing.T) {
+	tok, err := Parse(flagTokenizerJSON(t), "patched gpt-neox-20b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range vf.Vectors {
+	for _, v := range readFlagVectors(t).Vectors {
 		if got := tok.Encode(v.Text); !slices.Equal(got, v.IDs) {
 			t.Errorf("Encode(%q)\n got %v\nwant %v", v.Text, got, v.IDs)
 		}

@@ -108,3 +108,35 @@ func BenchmarkPrefill130m(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStepBatch130m: one decode token of 16 sessions per StepBatch
+// (tokens/s is the aggregate), against Decode130m's single session.
+func BenchmarkStepBatch130m(b *testing.B) {
+	const B = 16
+	for _, sc := range []string{"w8a8", "w4a8", "w4a16"} {
+		b.Run(sc, func(b *testing.B) {
+			rt, err := Open(benchArtifact(b, "mamba-130m", sc), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { rt.Close() })
+			_, P := rt.Vocab()
+			ss, toks := make([]*Session, B), make([]int, B)
+			for r := range ss {
+				ss[r] = rt.NewSession()
+				_ = ss[r].Step(r+1, nil)
+			}
+			logits := make([]float32, B*P)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				for r := range toks {
+					toks[r] = (i*B + r) % 1000
+				}
+				if err := rt.StepBatch(ss, toks, logits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}

@@ -27,16 +27,6 @@ func init() {
 	}
 }
 
-// byteLevelDecode returns the bytes written by a byte-level token string and
-// whether every character of s belongs to the byte-level alphabet.
-func byteLevelDecode(s string) ([]byte, bool) {
-	out, ok := appendByteLevel(make([]byte, 0, len(s)), s)
-	if !ok {
-		return nil, false
-	}
-	return out, true
-}
-
 // appendByteLevel appends the bytes written by the byte-level token string s
 // to dst. When some character of s is outside the byte-level alphabet it
 // returns dst unchanged and false.

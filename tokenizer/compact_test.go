@@ -266,3 +266,30 @@ func TestCompactCorrupt(t *testing.T) {
 		t.Error("a byte appended: no error")
 	}
 }
+
+// The vocabulary map of a compact tokenizer is built once, on first use,
+// also when concurrent encodes need it (ignore_merges).
+func TestCompactLazyVocabulary(t *testing.T) {
+	data := syntheticJSON(t, false, true, true, false)
+	tok, _ := loadCompactOf(t, data)
+	if tok.vocab != nil {
+		t.Fatal("vocabulary map built while loading")
+	}
+	ref, err := Parse(data, "synthetic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ref.Encode("hello hellohello")
+	done := make(chan []int)
+	for range 4 {
+		go func() { done <- tok.Encode("hello hellohello") }()
+	}
+	for range 4 {
+		if got := <-done; !slices.Equal(got, want) {
+			t.Errorf("Encode = %v, want %v", got, want)
+		}
+	}
+	if !maps.Equal(tok.vocabulary(), ref.vocab) {
+		t.Error("lazily built vocabulary differs")
+	}
+}

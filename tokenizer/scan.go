@@ -321,8 +321,9 @@ var (
 )
 
 // scanFile reads a tokenizer.json, or reports false when the document is
-// not one it reads exactly as json.Unmarshal into jsonFile does (then the
-// merges have not been read yet: see resolveMerges).
+// not one it reads exactly as json.Unmarshal into jsonFile does. The merges
+// are only located (and checked) here; scanMerges reads them once the
+// vocabulary is known.
 func scanFile(data []byte) (*scanned, bool) {
 	s := &scanner{data: data}
 	out := &scanned{}

@@ -1,9 +1,12 @@
 package quant
 
 import (
+	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/kernels"
 	"github.com/quamba/quamba/model"
 )
 
@@ -23,13 +26,22 @@ func withEngine(w *model.Weights, st model.Stages, f func(m *model.Model) error)
 		left[p.Tensor]++
 		rows[p.Tensor] = max(rows[p.Tensor], p.Row0+p.Rows)
 	}
-	var packed []*model.F32Linear // per stage, in the order of splits (Build's order)
+	var packed []f32Stage // per stage, in the order of splits (Build's order)
 	st.Linear = func(layer int, name model.ProjName, w8 []float32, n, k int) (model.Linear, error) {
-		l, err := model.NewF32Linear(w8, n, k)
+		p := splits[len(packed)]
+		var l interface {
+			model.Linear
+			f32Stage
+		}
+		var err error
+		if p.Layer < 0 {
+			l, err = newLazyF32(w8, n, k)
+		} else {
+			l, err = model.NewF32Linear(w8, n, k)
+		}
 		if err != nil {
 			return nil, err
 		}
-		p := splits[len(packed)]
 		packed = append(packed, l)
 		if left[p.Tensor]--; left[p.Tensor] == 0 && !(p.Tensor == formats.LMHeadName && w.Config.TieEmbeddings) {
 			*projSlot(w, p) = nil // the panels hold it now
@@ -81,4 +93,54 @@ func projSlot(w *model.Weights, p model.ProjSplit) *[]float32 {
 		return &l.DtProj
 	}
 	return &l.OutProj
+}
+
+// f32Stage is a float32 projection stage of withEngine's engine, whose
+// weights go back to the model afterwards.
+type f32Stage interface {
+	Unpack() []float32 // the weights [n, k], row-major
+}
+
+// lazyF32 is the engine's lm_head: a float32 stage that packs its weights
+// on its first product. Calibration and Hessian passes compute no logits,
+// so lm_head is neither packed (a second copy of it while packing) nor
+// unpacked there.
+type lazyF32 struct {
+	w     []float32
+	n, k  int
+	parts int
+	once  sync.Once
+	l     *model.F32Linear
+}
+
+func newLazyF32(w []float32, n, k int) (*lazyF32, error) {
+	if n <= 0 || k <= 0 || len(w) != n*k {
+		return nil, fmt.Errorf("quant: %d weights for a %dx%d stage", len(w), n, k)
+	}
+	np := (n + kernels.PanelRows - 1) / kernels.PanelRows
+	return &lazyF32{w: w, n: n, k: k, parts: len(model.PanelParts(np))}, nil
+}
+
+func (z *lazyF32) Dims() (n, k int) { return z.n, z.k }
+
+// Parts is that of the packed stage (model.PanelParts of its panels).
+func (z *lazyF32) Parts() int { return z.parts }
+
+func (z *lazyF32) MatMul(y, x []float32, T int, lo, hi, parts int) {
+	z.once.Do(func() {
+		l, err := model.NewF32Linear(z.w, z.n, z.k)
+		if err != nil {
+			panic(fmt.Sprintf("quant: packing lm_head: %v", err)) // the sizes were checked
+		}
+		z.l, z.w = l, nil
+	})
+	z.l.MatMul(y, x, T, lo, hi, parts)
+}
+
+// Unpack returns the weights: the slice it was given when it never packed.
+func (z *lazyF32) Unpack() []float32 {
+	if z.l != nil {
+		return z.l.Unpack()
+	}
+	return z.w
 }

@@ -60,3 +60,23 @@ func TestWithEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestWithEngineLazyLMHead checks that a pass computing no logits leaves
+// lm_head unpacked: the weights get back the very slice they gave.
+func TestWithEngineLazyLMHead(t *testing.T) {
+	w := bundled(t, "mamba2-shakespeare")
+	if err := Untie(w); err != nil {
+		t.Fatal(err)
+	}
+	head := w.LMHead
+	orig := slices.Clone(head)
+	err := withEngine(w, model.Stages{}, func(m *model.Model) error {
+		return m.Forward(m.NewState(), heldout(t)[:20], nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.LMHead) != len(head) || &w.LMHead[0] != &head[0] || !slices.Equal(w.LMHead, orig) {
+		t.Fatal("lm_head was packed and copied back by a pass without logits")
+	}
+}

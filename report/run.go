@@ -50,6 +50,10 @@ type Config struct {
 	A8Count int
 	// SourceDigest identifies the checkpoint in the artifacts.
 	SourceDigest string
+	// Name, when non-nil, is how the report and the artifacts it writes
+	// name an input file given by path (for example "-" for a temporary
+	// copy of the standard input).
+	Name func(path string) string
 
 	Eval         []string // evaluation texts
 	Ctx          int      // perplexity window
@@ -177,6 +181,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					SeqLen: cfg.SeqLen, Seed: cfg.Seed, AllowFewer: cfg.AllowFewer})
 				if err != nil {
 					return nil, err
+				}
+				if cfg.Name != nil {
+					for i, f := range ds.Summary.Files {
+						ds.Summary.Files[i] = cfg.Name(f)
+					}
 				}
 				rep.Calib = &Calib{Files: relPaths(ds.Summary.Files), Samples: ds.Summary.Samples, SeqLen: ds.Summary.SeqLen, Tokens: ds.Summary.Tokens}
 			}

@@ -176,7 +176,7 @@ func runReport(c *cli.Context) error {
 		ArtifactDir: artDir, Calib: calibFiles, Samples: c.Int("samples"), SeqLen: c.Int("seqlen"), Seed: c.Uint64("seed"),
 		AllowFewer: allowFewer, Budget: c.Float64("budget"), A8Count: c.Int("a8-layers"), SourceDigest: digest, Eval: evals,
 		Ctx: c.Int("ctx"), Lambada: lambada, LambadaLimit: c.Int("lambada-limit"), Command: commandLine(),
-		Progress: progress})
+		Name: sp.name, Progress: progress})
 	if err != nil {
 		return sp.err(err)
 	}
@@ -231,11 +231,6 @@ func commandLine() string {
 // renameSpooled names the standard input "-" (set "stdin") in a report
 // instead of its temporary copy.
 func renameSpooled(r *report.Report, sp *spooled) {
-	if r.Calib != nil {
-		for i, f := range r.Calib.Files {
-			r.Calib.Files[i] = sp.name(f)
-		}
-	}
 	for i := range r.Eval {
 		if p := sp.name(r.Eval[i].Path); p != r.Eval[i].Path {
 			r.Eval[i].Path, r.Eval[i].Name = p, "stdin"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/report"
 )
 
@@ -49,5 +50,38 @@ func TestReportRunCheckFrom(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(again, "report.md"))
 	if err != nil || string(a) != string(b) {
 		t.Errorf("report.md rendered from report.json differs (%v)", err)
+	}
+}
+
+// The calibration text of a report read from the standard input is named
+// "-" in the report and in the artifacts it writes, not by its temporary
+// copy.
+func TestReportCalibFromStdin(t *testing.T) {
+	dir := t.TempDir()
+	calibText, err := os.ReadFile(filepath.Join("..", "..", "testdata", "shakespeare-calib.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, log, err := runIO(t, string(calibText), "report", "--model", modelPath(t, "mamba1-shakespeare"),
+		"--schemes", "fp,w8a8", "--samples", "8", "--seqlen", "128", "--calib", "-",
+		"--eval", filepath.Join("..", "..", "testdata", "shakespeare-heldout.txt"), "--out", dir, "-q")
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out, log)
+	}
+	r, err := report.Load(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Calib == nil || len(r.Calib.Files) != 1 || r.Calib.Files[0] != "-" {
+		t.Errorf("report.json names the calibration files %+v, want [-]", r.Calib)
+	}
+	g, err := formats.OpenGGUF(filepath.Join(dir, "mamba1-shakespeare-w8a8.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	files, err := g.Strings("quamba.calib.files")
+	if err != nil || len(files) != 1 || files[0] != "-" {
+		t.Errorf("the artifact names its calibration files %q (%v), want [-]", files, err)
 	}
 }

@@ -2,7 +2,7 @@ package model
 
 import (
 	"fmt"
-	"sync"
+	"github.com/quamba/quamba/internal/parallel"
 
 	"github.com/quamba/quamba/formats"
 	"github.com/quamba/quamba/kernels"
@@ -32,7 +32,7 @@ type State struct {
 	pack              []float32 // packLen(T): a prefill's scan split over goroutines
 	q8                []int8    // [max(D, E)] the int8 codes of a projection input
 	tok               [1]int
-	wg                sync.WaitGroup
+	wg                parallel.Group
 	mm                projectTask
 	rowOp             rowOp
 	conv1             convTask

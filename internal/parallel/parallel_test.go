@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countTask struct {
@@ -25,9 +26,9 @@ func TestFor(t *testing.T) {
 	for _, procs := range []int{1, 2, 3} {
 		prev := runtime.GOMAXPROCS(procs)
 		for _, tc := range []struct{ n, minPart int }{{0, 1}, {1, 1}, {7, 1}, {100, 30}, {100, 1}, {5, 10}} {
-			var wg sync.WaitGroup
+			var g Group
 			c := &countTask{hits: make([]atomic.Int32, tc.n)}
-			For(&wg, tc.n, tc.minPart, c)
+			For(&g, tc.n, tc.minPart, c)
 			for i := range c.hits {
 				if h := c.hits[i].Load(); h != 1 {
 					t.Fatalf("GOMAXPROCS %d, n %d: index %d run %d times", procs, tc.n, i, h)
@@ -38,5 +39,39 @@ func TestFor(t *testing.T) {
 			}
 		}
 		runtime.GOMAXPROCS(prev)
+	}
+}
+
+// TestForConcurrent: For calls from several goroutines at once (sessions
+// stepped in parallel) each run every index once, whether a worker takes a
+// part or the caller runs it itself, with polling and without.
+func TestForConcurrent(t *testing.T) {
+	defer spin.Store(spin.Load())
+	for _, s := range []time.Duration{time.Duration(spin.Load()), 0} {
+		spin.Store(int64(s))
+		for _, procs := range []int{2, 3} {
+			prev := runtime.GOMAXPROCS(procs)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var g Group
+					for it := range 200 {
+						n := 1 + it%37
+						c := &countTask{hits: make([]atomic.Int32, n)}
+						For(&g, n, 1, c)
+						for i := range c.hits {
+							if h := c.hits[i].Load(); h != 1 {
+								t.Errorf("spin %v, GOMAXPROCS %d, n %d: index %d run %d times", s, procs, n, i, h)
+								return
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			runtime.GOMAXPROCS(prev)
+		}
 	}
 }

@@ -10,7 +10,8 @@ import (
 
 // Linear is one projection stage of a block, y [T, n] = x [T, k]·Wᵀ with x
 // and y row-major (strides k and n). Its work is cut into Parts()
-// independent parts over the output rows; MatMul computes parts [lo, hi)
+// independent parts, over the output rows (or, for a stage whose weights
+// do not split so, the input rows); MatMul computes parts [lo, hi)
 // of a cut into parts pieces (1 <= parts <= Parts()), so the engine runs
 // them on its worker pool. MatMul must not keep x or y, must not
 // allocate, and must be safe for concurrent use on different x and y.

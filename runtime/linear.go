@@ -119,9 +119,24 @@ func newW8A8Blocks(st quant.PackedStage, n, k int, a quant.ActQuant) (*w8a8Block
 }
 
 func (l *w8a8Blocks) Dims() (n, k int) { return l.n, l.k }
-func (l *w8a8Blocks) Parts() int       { return 1 }
+
+// Parts: a part of w8a8Blocks is a range of the input rows (tokens), part j
+// of parts rows [T·j/parts, T·(j+1)/parts), since its blocks are no panel
+// ranges; maxRowParts bounds the number of parts.
+func (l *w8a8Blocks) Parts() int { return maxRowParts }
+
+// maxRowParts is the most parts a projection cut over its input rows has.
+const maxRowParts = 64
 
 func (l *w8a8Blocks) MatMul(y, x []float32, T, lo, hi, parts int) {
+	t0, t1 := T*lo/parts, T*hi/parts
+	if t0 < t1 {
+		l.matMulRows(y[t0*l.n:t1*l.n], x[t0*l.k:t1*l.k], t1-t0)
+	}
+}
+
+// matMulRows computes y [T, n] from x [T, k].
+func (l *w8a8Blocks) matMulRows(y, x []float32, T int) {
 	q, acc := i8Pool.get(T*l.k), i32Pool.get(T*l.n)
 	defer i8Pool.put(q)
 	defer i32Pool.put(acc)

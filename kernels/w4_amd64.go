@@ -49,11 +49,7 @@ func w4a8Arch(t Tier, m int, x []int8, ldx int, xs float32, w *W4, y []float32, 
 		clear(d[w.K:kp])
 		corr := unsafe.Slice((*int32)(unsafe.Pointer(&d[kp])), kg)
 		for g := range corr {
-			var sum int32
-			for _, v := range row[g*W4Group : min(w.K, (g+1)*W4Group)] {
-				sum += int32(v)
-			}
-			corr[g] = 8 * sum
+			corr[g] = 8 * sumI8(row[g*W4Group:min(w.K, (g+1)*W4Group)])
 		}
 	}
 	xrow := func(i int) (*int8, *int32) {
@@ -256,4 +252,28 @@ func w4a16Gemm512(groups int, xrow func(int) *float32, ldxb int, w *W4, y []floa
 			}
 		}
 	}
+}
+
+// sumI8 returns the sum of v, eight values at a time: each 8-byte word is
+// offset to unsigned bytes (XOR 0x80 adds 128 to each) and its even and odd
+// bytes are added into four 16-bit lanes, folded into the total every 32
+// words (32·2·255 < 2^16, so no lane carries into the next).
+func sumI8(v []int8) int32 {
+	const even = 0x00ff00ff00ff00ff
+	var sum int64
+	i := 0
+	for i+8 <= len(v) {
+		var acc uint64
+		for j := 0; j < 32 && i+8 <= len(v); j, i = j+1, i+8 {
+			u := *(*uint64)(unsafe.Pointer(&v[i])) ^ 0x8080808080808080
+			acc += u&even + (u>>8)&even
+		}
+		acc = acc&0x0000ffff0000ffff + (acc>>16)&0x0000ffff0000ffff
+		sum += int64(acc&0xffffffff + acc>>32)
+	}
+	sum -= 128 * int64(i)
+	for ; i < len(v); i++ {
+		sum += int64(v[i])
+	}
+	return int32(sum)
 }

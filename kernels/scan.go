@@ -41,6 +41,12 @@ import (
 type ScanM1Params struct {
 	E, N int // channels (d_inner) and states per channel (d_state)
 
+	// Ld is the row stride of u, dt, z and y (0: E). A scan of channels
+	// [c0, c0+E) of wider rows (a prefill split over goroutines) passes
+	// the rows' width and the slices from channel c0 on, instead of
+	// copying the columns out and back.
+	Ld int
+
 	A      []float32 // scan layout [⌈E/8⌉][N][8]: -exp(A_log[c][n]) at ScanIndexM1(c, n, N)
 	D      []float32 // [E]
 	DtBias []float32 // [E]: dt_proj bias, added before softplus
@@ -137,6 +143,14 @@ func ScanM1StateQ8(p *ScanM1Params, st StateQ8, y []float32, u, dt, B, C, z []in
 	scanM1(p, scanState{q: st}, y, u, dt, B, C, z, L)
 }
 
+// ld is the row stride of u, dt, z and y.
+func (p *ScanM1Params) ld() int {
+	if p.Ld != 0 {
+		return p.Ld
+	}
+	return p.E
+}
+
 func (p *ScanM1Params) check(y []float32, nu, ndt, nB, nC, nz, L int) {
 	E, N := p.E, p.N
 	if E <= 0 || N <= 0 || L < 0 {
@@ -150,10 +164,17 @@ func (p *ScanM1Params) check(y []float32, nu, ndt, nB, nC, nz, L int) {
 	need("A", len(p.A), ScanLenM1(E, N))
 	need("D", len(p.D), E)
 	need("DtBias", len(p.DtBias), E)
-	need("y", len(y), L*E)
-	need("u", nu, L*E)
-	need("dt", ndt, L*E)
-	need("z", nz, L*E)
+	if p.Ld != 0 && p.Ld < E {
+		panic(fmt.Sprintf("kernels.ScanM1: Ld=%d < E=%d", p.Ld, E))
+	}
+	rows := 0 // elements of L rows of E values, Ld apart
+	if L > 0 {
+		rows = (L-1)*p.ld() + E
+	}
+	need("y", len(y), rows)
+	need("u", nu, rows)
+	need("dt", ndt, rows)
+	need("z", nz, rows)
 	need("B", nB, L*N)
 	need("C", nC, L*N)
 }
@@ -185,7 +206,7 @@ func scanDequantBC[T int8 | float32](bc []float32, B, C []T, sB, sC float32) {
 // scanM1Generic scans channels [c0, c1). bc holds [L][N] interleaved
 // (SB·B, SC·C) pairs (scanDequantBC); h is scratch for N values.
 func scanM1Generic[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt, z []T, bc []float32, L, c0, c1 int, h []float32) {
-	E, N := p.E, p.N
+	ld, N := p.ld(), p.N
 	for c := c0; c < c1; c++ {
 		o := ScanIndexM1(c, 0, N) // row n at o + 8n
 		if st.f != nil {
@@ -196,7 +217,7 @@ func scanM1Generic[T int8 | float32](p *ScanM1Params, st scanState, y []float32,
 			scanLoadQ8(h, st.q, c, o, 8, N)
 		}
 		for t := range L {
-			i := t*E + c
+			i := t*ld + c
 			v := expFMA(p.SDt, float32(dt[i]), p.DtBias[c])
 			delta := softplus(v)
 			dl := delta * scanLog2e

@@ -22,16 +22,17 @@ func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt,
 		scanM1Go(p, st, y, u, dt, B, C, z, L)
 		return
 	}
-	lc := min(L, max(1, scanM1PreFloats/(4*E)))
+	ld := p.ld()
+	lc := min(L, max(1, scanM1PreFloats/(4*ld)))
 	LN := L * N
-	nf := 2*LN + 4*lc*E + N
+	nf := 2*LN + 4*lc*ld + N
 	if st.f == nil {
 		nf += nc*N + len(st.q.Scale)
 	}
 	b := scanScratch(nf)
 	defer scanPool.Put(b)
 	sc := *b
-	bc, pre, h, rest := sc[:2*LN], sc[2*LN:2*LN+4*lc*E], sc[2*LN+4*lc*E:2*LN+4*lc*E+N], sc[2*LN+4*lc*E+N:]
+	bc, pre, h, rest := sc[:2*LN], sc[2*LN:2*LN+4*lc*ld], sc[2*LN+4*lc*ld:2*LN+4*lc*ld+N], sc[2*LN+4*lc*ld+N:]
 	scanDequantBC(bc, B[:LN], C[:LN], p.SB, p.SC)
 
 	state := st.f
@@ -40,7 +41,7 @@ func scanM1[T int8 | float32](p *ScanM1Params, st scanState, y []float32, u, dt,
 	a := scanabi.ScanM1Args{
 		Y: &y[0], BC: &bc[0],
 		A: &p.A[0], D: &p.D[0], DtBias: &p.DtBias[0], Pre: &pre[0],
-		E: E, NC: nc, N: N, L: L, LC: lc,
+		E: ld, NC: nc, N: N, L: L, LC: lc,
 		SU: p.SU, SDt: p.SDt, SZ: p.SZ,
 	}
 	scanM1Inputs(&a, u, dt, z)

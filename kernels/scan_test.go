@@ -861,3 +861,60 @@ func TestScanM1StepSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestScanM1Rows: channel ranges of a prefill scanned in place with Ld (the
+// slices from channel c0 on, rows Ld apart) give the bits of the whole scan
+// on every tier, for int8 and float inputs, and write no column outside
+// their range.
+func TestScanM1Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(38, 39))
+	E, N, L := 61, 16, 7
+	k := newM1Case(r, E, N, L)
+	s0 := make([]float32, ScanLenM1(E, N))
+	ScanLayoutM1(s0, k.s0Nat, E, N)
+	f32 := func(q []int8) []float32 {
+		f := make([]float32, len(q))
+		for i, v := range q {
+			f[i] = float32(v) / 64
+		}
+		return f
+	}
+	uf, dtf, zf, Bf, Cf := f32(k.u), f32(k.dt), f32(k.z), f32(k.B), f32(k.C)
+	ranges := [][2]int{{0, 16}, {16, 24}, {24, 48}, {48, E}}
+	for _, tier := range Supported() {
+		for _, float := range []bool{false, true} {
+			name := fmt.Sprintf("%s float %v", tier, float)
+			withTier(t, tier, func() {
+				run := func(p *ScanM1Params, st, y []float32, c0 int) {
+					if float {
+						ScanM1F32(p, st, y, uf[c0:], dtf[c0:], Bf, Cf, zf[c0:], L)
+					} else {
+						ScanM1(p, st, y, k.u[c0:], k.dt[c0:], k.B, k.C, k.z[c0:], L)
+					}
+				}
+				want, wantY := append([]float32{}, s0...), make([]float32, L*E)
+				run(&k.p, want, wantY, 0)
+				got, gotY := append([]float32{}, s0...), make([]float32, L*E)
+				for _, rg := range ranges {
+					c0, c1 := rg[0], rg[1]
+					q := k.p
+					q.E, q.Ld, q.A, q.D, q.DtBias = c1-c0, E, k.p.A[c0*N:ScanLenM1(c1, N)], k.p.D[c0:c1], k.p.DtBias[c0:c1]
+					y := make([]float32, L*E)
+					for i := range y {
+						y[i] = -7
+					}
+					run(&q, got[c0*N:ScanLenM1(c1, N)], y[c0:], c0)
+					for i, v := range y {
+						if c := i % E; c >= c0 && c < c1 {
+							gotY[i] = v
+						} else if v != -7 {
+							t.Fatalf("%s range [%d, %d): y[%d] (column %d) written", name, c0, c1, i, c)
+						}
+					}
+				}
+				checkBits(t, name+" rows y", gotY, wantY)
+				checkBits(t, name+" rows state", got, want)
+			})
+		}
+	}
+}

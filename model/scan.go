@@ -18,12 +18,13 @@ func ssmLen(cfg formats.Config) int {
 	return cfg.NHeads * cfg.HeadDim * cfg.DState
 }
 
-// packLen is the size of the scratch that a prefill of T > 1 tokens split
-// over goroutines gathers the scan inputs and outputs of each part into.
+// packLen is the size of the scratch that a Mamba2 prefill of T > 1 tokens
+// split over goroutines gathers the SSM inputs and outputs of each part
+// into (a Mamba1 scan reads and writes its columns in place).
 func packLen(cfg formats.Config, T int) int {
 	E := cfg.DInner
 	if cfg.Arch == formats.Mamba1 {
-		return 4 * T * E // u, dt, z, y
+		return 0
 	}
 	return 2*T*E + T*cfg.NHeads + 2*T*cfg.NGroups*cfg.DState // x, y, dt, B, C
 }
@@ -60,7 +61,6 @@ type scan1Task struct {
 	coded                 // with a StateCodec: the codes h is decoded from and encoded into
 	x, dt, z, y []float32 // [T, E]; y is written
 	b, c        []float32 // [T, N]
-	pack        []float32 // packLen scratch, for a split prefill
 }
 
 // coded is the int8 storage of a layer's SSM state under a StateCodec
@@ -101,24 +101,12 @@ func (k *scan1Task) run(lo, hi int) {
 	}
 	// Channels are independent: a channel range is a scan of its own with
 	// the matching slices of the constants and the state, and gives the
-	// bits of the whole scan.
-	p := kernels.ScanM1Params{E: c1 - c0, N: N, A: k.p.A[c0*N : kernels.ScanLenM1(c1, N)],
+	// bits of the whole scan. It reads and writes its columns in place
+	// (rows E apart).
+	p := kernels.ScanM1Params{E: c1 - c0, Ld: E, N: N, A: k.p.A[c0*N : kernels.ScanLenM1(c1, N)],
 		D: k.p.D[c0:c1], DtBias: k.p.DtBias[c0:c1]}
 	h := k.h[c0*N : kernels.ScanLenM1(c1, N)]
-	if T == 1 {
-		kernels.ScanM1F32(&p, h, k.y[c0:c1], k.x[c0:c1], k.dt[c0:c1], k.b, k.c, k.z[c0:c1], 1)
-		return
-	}
-	// The kernel reads rows of c1-c0 values: gather this range's columns
-	// into its own region of the scratch (regions of different ranges do
-	// not overlap).
-	TE, o, n := T*E, T*c0, T*(c1-c0)
-	u, dt, z, y := k.pack[o:o+n], k.pack[TE+o:TE+o+n], k.pack[2*TE+o:2*TE+o+n], k.pack[3*TE+o:3*TE+o+n]
-	gather(u, k.x, T, E, c0, c1)
-	gather(dt, k.dt, T, E, c0, c1)
-	gather(z, k.z, T, E, c0, c1)
-	kernels.ScanM1F32(&p, h, y, u, dt, k.b, k.c, z, T)
-	scatter(k.y, y, T, E, c0, c1)
+	kernels.ScanM1F32(&p, h, k.y[c0:], k.x[c0:], k.dt[c0:], k.b, k.c, k.z[c0:], T)
 }
 
 // scanM1 runs the scan of Mamba1 layer i over T tokens into y [T, E].
@@ -133,7 +121,7 @@ func (s *State) scanM1(i, T int, x, dt, b, c, z, y []float32) {
 	p := &s.m.layers[i].scan1
 	k := &s.scan1
 	h, q := s.ssmScan(i)
-	*k = scan1Task{T: T, p: p, h: h, coded: coded{q, s.m.codec, i}, x: x, dt: dt, z: z, y: y, b: b, c: c, pack: s.pack}
+	*k = scan1Task{T: T, p: p, h: h, coded: coded{q, s.m.codec, i}, x: x, dt: dt, z: z, y: y, b: b, c: c}
 	parallel.For(&s.wg, (p.E+7)/8, scanMinWork/(8*T*p.N)+1, k)
 	*k = scan1Task{}
 }

@@ -16,7 +16,7 @@ type ScanM1Args struct {
 	DtBias   *float32 // [E]
 	State    *float32 // [E/8][N][8] float32 state, updated in place
 	Pre      *float32 // scratch [LC][4][E]: delta·log2(e), delta·u, D·u, silu gate
-	E        int      // channels: row stride of u, dt, z and y
+	E        int      // row stride of u, dt, z, y and Pre (the channels of a whole scan)
 	NC       int      // channels to scan from 0, a multiple of 8
 	N        int      // states per channel, >= 1
 	L        int      // tokens, >= 1

@@ -309,6 +309,26 @@ type ScanM2Params struct {
 	SX []float32 // [H*P]: per-channel scale of x
 	SB []float32 // [G]: per-group scale of B
 	SC []float32 // [G]: per-group scale of C
+
+	// H0, H1 restrict the scan to heads [H0, H1) (both 0: every head): a
+	// prefill split over goroutines passes every head's inputs and output
+	// rows, and the state of its heads only ((H1-H0)·N·P values, head H0
+	// first). Not with an int8 state.
+	H0, H1 int
+}
+
+// heads returns the heads scanned, [h0, h1).
+func (p *ScanM2Params) heads() (h0, h1 int) {
+	if p.H0 == 0 && p.H1 == 0 {
+		return 0, p.H
+	}
+	return p.H0, p.H1
+}
+
+// stateLen is the length of the float32 state the scan updates.
+func (p *ScanM2Params) stateLen() int {
+	h0, h1 := p.heads()
+	return (h1 - h0) * p.P * p.N
 }
 
 // ScanM2 runs the Mamba2 quantized SSM over L tokens: per token t, head h
@@ -333,8 +353,8 @@ type ScanM2Params struct {
 //	y = acc              (Bf[n] = B[n]·SB[g], Cf[n] = C[n]·SC[g])
 func ScanM2(p *ScanM2Params, state, y []float32, x, dt, B, C []int8, L int) {
 	p.check(y, len(x), len(dt), len(B), len(C), L, true)
-	if len(state) < p.H*p.P*p.N {
-		panic(fmt.Sprintf("kernels.ScanM2: len(state) = %d < H*P*N = %d", len(state), p.H*p.P*p.N))
+	if n := p.stateLen(); len(state) < n {
+		panic(fmt.Sprintf("kernels.ScanM2: len(state) = %d < (H1-H0)*P*N = %d", len(state), n))
 	}
 	scanM2(p, scanState{f: state}, y, x, dt, B, C, L)
 }
@@ -353,8 +373,8 @@ func ScanM2F32(p *ScanM2Params, state, y, x, dt, B, C []float32, L int) {
 	q.SDt, q.SX = 1, nil
 	q.SB, q.SC = scanOnes(p.G), scanOnes(p.G)
 	q.check(y, len(x), len(dt), len(B), len(C), L, false)
-	if len(state) < p.H*p.P*p.N {
-		panic(fmt.Sprintf("kernels.ScanM2F32: len(state) = %d < H*P*N = %d", len(state), p.H*p.P*p.N))
+	if n := p.stateLen(); len(state) < n {
+		panic(fmt.Sprintf("kernels.ScanM2F32: len(state) = %d < (H1-H0)*P*N = %d", len(state), n))
 	}
 	scanM2(&q, scanState{f: state}, y, x, dt, B, C, L)
 }
@@ -380,6 +400,9 @@ func scanOnes(n int) []float32 {
 // state.
 func ScanM2StateQ8(p *ScanM2Params, st StateQ8, y []float32, x, dt, B, C []int8, L int) {
 	p.check(y, len(x), len(dt), len(B), len(C), L, true)
+	if p.H0 != 0 || p.H1 != 0 {
+		panic("kernels.ScanM2StateQ8: a head range needs a float32 state")
+	}
 	st.check("ScanM2StateQ8", p.H*p.P, p.N, p.H*p.P*p.N)
 	scanM2(p, scanState{q: st}, y, x, dt, B, C, L)
 }
@@ -388,6 +411,9 @@ func (p *ScanM2Params) check(y []float32, nx, ndt, nB, nC, L int, scaled bool) {
 	H, P, N, G := p.H, p.P, p.N, p.G
 	if H <= 0 || P <= 0 || N <= 0 || G <= 0 || H%G != 0 || L < 0 {
 		panic(fmt.Sprintf("kernels.ScanM2: bad sizes H=%d P=%d N=%d G=%d L=%d", H, P, N, G, L))
+	}
+	if h0, h1 := p.heads(); h0 < 0 || h1 > H || h0 >= h1 {
+		panic(fmt.Sprintf("kernels.ScanM2: bad head range [%d, %d) of H=%d", p.H0, p.H1, H))
 	}
 	need := func(name string, got, want int) {
 		if got < want {
@@ -411,37 +437,41 @@ func (p *ScanM2Params) check(y []float32, nx, ndt, nB, nC, L int, scaled bool) {
 
 // scanM2Prep computes per token and head delta and dA = Exp(delta·A), and
 // the dequantized B and C: dd is [L][2H] (delta then dA), bc [L][G*N]
-// interleaved (B·SB[g], C·SC[g]) pairs.
+// interleaved (B·SB[g], C·SC[g]) pairs; of a head range, only its heads'
+// and groups' entries.
 func scanM2Prep[T int8 | float32](p *ScanM2Params, dt, B, C []T, L int, dd, bc []float32) {
 	H, GN := p.H, p.G*p.N
+	h0, h1 := p.heads()
+	hpg := H / p.G
 	for t := range L {
-		delta, dA := dd[t*2*H:t*2*H+H], dd[t*2*H+H:t*2*H+2*H]
-		for h := range H {
-			delta[h] = expFMA(p.SDt, float32(dt[t*H+h]), p.DtBias[h])
+		delta, dA := dd[t*2*H+h0:t*2*H+h1], dd[t*2*H+H+h0:t*2*H+H+h1]
+		for i := range delta {
+			delta[i] = expFMA(p.SDt, float32(dt[t*H+h0+i]), p.DtBias[h0+i])
 		}
 		softplusF32(delta, delta)
-		for h := range H {
+		for i := range delta {
 			if p.DtLimit {
-				delta[h] = min(max(delta[h], p.DtMin), p.DtMax)
+				delta[i] = min(max(delta[i], p.DtMin), p.DtMax)
 			}
-			dA[h] = delta[h] * p.A[h]
+			dA[i] = delta[i] * p.A[h0+i]
 		}
 		expF32(dA, dA)
-		for g := range p.G {
+		for g := h0 / hpg; g <= (h1-1)/hpg; g++ {
 			o := t*GN + g*p.N
 			scanDequantBC(bc[2*o:2*(o+p.N)], B[o:o+p.N], C[o:o+p.N], p.SB[g], p.SC[g])
 		}
 	}
 }
 
-// scanM2Generic scans channels [p0, p1) of every head; h is scratch for N
-// values. With p.SX nil (float inputs) x is used unscaled.
+// scanM2Generic scans channels [p0, p1) of every head scanned; h is scratch
+// for N values. With p.SX nil (float inputs) x is used unscaled.
 func scanM2Generic[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x []T, dd, bc []float32, L, p0, p1 int, s []float32) {
 	H, P, N := p.H, p.P, p.N
 	GN, hpg := p.G*N, H/p.G
-	for hd := range H {
+	h0, h1 := p.heads()
+	for hd := h0; hd < h1; hd++ {
 		g := hd / hpg
-		base := hd * N * P // state offset of head hd in [H][N][P]
+		base := (hd - h0) * N * P // state offset of head hd in [H1-H0][N][P]
 		for pc := p0; pc < p1; pc++ {
 			c := hd*P + pc
 			if st.f != nil {

@@ -110,7 +110,8 @@ func scanM2[T int8 | float32](p *ScanM2Params, st scanState, y []float32, x, dt,
 	}
 	scanM2Inputs(&a, p, x)
 	if st.f != nil {
-		a.State, a.H0, a.H1 = &st.f[0], 0, H
+		a.State = &st.f[0]
+		a.H0, a.H1 = p.heads()
 		scanM2Kernel(&a)
 		if pc < P {
 			scanM2Generic(p, st, y, x, dd, bc, L, pc, P, s)

@@ -918,3 +918,76 @@ func TestScanM1Rows(t *testing.T) {
 		}
 	}
 }
+
+// TestScanM2Heads: head ranges of a prefill (H0, H1) over every head's rows
+// give the bits of the whole SSM on every tier, for int8 and float inputs,
+// with G = 1 and with groups (ranges of whole groups), and write no column
+// of another head.
+func TestScanM2Heads(t *testing.T) {
+	r := rand.New(rand.NewPCG(40, 41))
+	for _, sz := range []struct {
+		H, P, N, G int
+		ranges     [][2]int
+	}{
+		{6, 24, 16, 1, [][2]int{{0, 1}, {1, 4}, {4, 6}}},
+		{6, 13, 8, 3, [][2]int{{0, 2}, {2, 6}}},
+		{4, 64, 16, 2, [][2]int{{0, 2}, {2, 4}}},
+	} {
+		H, P, N, G, L := sz.H, sz.P, sz.N, sz.G, 5
+		k := newM2Case(r, H, P, N, G, L)
+		k.p.SDt = 0.0625
+		s0 := make([]float32, H*P*N)
+		ScanLayoutM2(s0, k.s0Nat, H, P, N)
+		deq := func(q []int8, s func(i int) float32) []float32 {
+			f := make([]float32, len(q))
+			for i, v := range q {
+				f[i] = float32(v) * s(i)
+			}
+			return f
+		}
+		xf := deq(k.x, func(i int) float32 { return k.p.SX[i%(H*P)] })
+		dtf := deq(k.dt, func(int) float32 { return k.p.SDt })
+		Bf := deq(k.B, func(i int) float32 { return k.p.SB[i%(G*N)/N] })
+		Cf := deq(k.C, func(i int) float32 { return k.p.SC[i%(G*N)/N] })
+		HP, NP := H*P, N*P
+		for _, tier := range Supported() {
+			for _, float := range []bool{false, true} {
+				name := fmt.Sprintf("%s H%d P%d G%d float %v", tier, H, P, G, float)
+				withTier(t, tier, func() {
+					run := func(p *ScanM2Params, st, y []float32) {
+						if float {
+							ScanM2F32(p, st, y, xf, dtf, Bf, Cf, L)
+						} else {
+							ScanM2(p, st, y, k.x, k.dt, k.B, k.C, L)
+						}
+					}
+					want, wantY := append([]float32{}, s0...), make([]float32, L*HP)
+					run(&k.p, want, wantY)
+					got, gotY := append([]float32{}, s0...), make([]float32, L*HP)
+					for _, rg := range sz.ranges {
+						h0, h1 := rg[0], rg[1]
+						q := k.p
+						q.H0, q.H1 = h0, h1
+						y := make([]float32, L*HP)
+						for i := range y {
+							y[i] = -7
+						}
+						st := append(got[h0*NP:h1*NP:h1*NP], 7) // guard after the range's state
+						run(&q, st[:(h1-h0)*NP], y)
+						checkGuard(t, name+" state", st[(h1-h0)*NP:], 7)
+						copy(got[h0*NP:h1*NP], st)
+						for i, v := range y {
+							if hd := i % HP / P; hd >= h0 && hd < h1 {
+								gotY[i] = v
+							} else if v != -7 {
+								t.Fatalf("%s heads [%d, %d): y[%d] (head %d) written", name, h0, h1, i, hd)
+							}
+						}
+					}
+					checkBits(t, name+" heads y", gotY, wantY)
+					checkBits(t, name+" heads state", got, want)
+				})
+			}
+		}
+	}
+}

@@ -18,33 +18,6 @@ func ssmLen(cfg formats.Config) int {
 	return cfg.NHeads * cfg.HeadDim * cfg.DState
 }
 
-// packLen is the size of the scratch that a Mamba2 prefill of T > 1 tokens
-// split over goroutines gathers the SSM inputs and outputs of each part
-// into (a Mamba1 scan reads and writes its columns in place).
-func packLen(cfg formats.Config, T int) int {
-	E := cfg.DInner
-	if cfg.Arch == formats.Mamba1 {
-		return 0
-	}
-	return 2*T*E + T*cfg.NHeads + 2*T*cfg.NGroups*cfg.DState // x, y, dt, B, C
-}
-
-// gather copies columns [c0, c1) of the T rows of src [T, stride] into dst
-// [T, c1-c0]; scatter does the reverse.
-func gather(dst, src []float32, T, stride, c0, c1 int) {
-	w := c1 - c0
-	for t := range T {
-		copy(dst[t*w:(t+1)*w], src[t*stride+c0:t*stride+c1])
-	}
-}
-
-func scatter(dst, src []float32, T, stride, c0, c1 int) {
-	w := c1 - c0
-	for t := range T {
-		copy(dst[t*stride+c0:t*stride+c1], src[t*w:(t+1)*w])
-	}
-}
-
 // scan1Task is the Mamba1 selective scan of one layer over T tokens on
 // kernels.ScanM1F32, which computes per token t and channel c
 //
@@ -145,7 +118,6 @@ type scan2Task struct {
 	x, y  []float32 // [T, H·P]; y is written
 	dt    []float32 // [T, H]
 	b, c  []float32 // [T, G·N]
-	pack  []float32 // packLen scratch, for a split prefill
 	heads int       // heads per unit
 }
 
@@ -158,42 +130,13 @@ func (k *scan2Task) Run(lo, hi int) {
 }
 
 func (k *scan2Task) run(lo, hi int) {
-	q := k.p
-	T, H, P, N, G := k.T, q.H, q.P, q.N, q.G
-	h0, h1 := lo*k.heads, hi*k.heads
-	if h0 == 0 && h1 == H {
-		kernels.ScanM2F32(q, k.S, k.y, k.x, k.dt, k.b, k.c, T)
-		return
-	}
-	g0, g1 := 0, 1
-	if G > 1 {
-		g0, g1 = lo, hi
-	}
-	p := kernels.ScanM2Params{H: h1 - h0, P: P, N: N, G: g1 - g0, A: q.A[h0:h1], D: q.D[h0:h1], DtBias: q.DtBias[h0:h1],
-		DtLimit: q.DtLimit, DtMin: q.DtMin, DtMax: q.DtMax}
-	S := k.S[h0*N*P : h1*N*P]
-	if T == 1 {
-		kernels.ScanM2F32(&p, S, k.y[h0*P:h1*P], k.x[h0*P:h1*P], k.dt[h0:h1], k.b[g0*N:g1*N], k.c[g0*N:g1*N], 1)
-		return
-	}
-	// As for Mamba1: gather the range's columns into its own regions of
-	// the scratch, laid out x | y | dt | B | C.
-	E, GN := H*P, G*N
-	ox, nx := T*h0*P, T*(h1-h0)*P
-	x, y := k.pack[ox:ox+nx], k.pack[T*E+ox:T*E+ox+nx]
-	od, nd := 2*T*E+T*h0, T*(h1-h0)
-	dt := k.pack[od : od+nd]
-	gather(x, k.x, T, E, h0*P, h1*P)
-	gather(dt, k.dt, T, H, h0, h1)
-	b, c := k.b, k.c
-	if g1-g0 < G {
-		ob, nb := 2*T*E+T*H+T*g0*N, T*(g1-g0)*N
-		b, c = k.pack[ob:ob+nb], k.pack[T*GN+ob:T*GN+ob+nb]
-		gather(b, k.b, T, GN, g0*N, g1*N)
-		gather(c, k.c, T, GN, g0*N, g1*N)
-	}
-	kernels.ScanM2F32(&p, S, y, x, dt, b, c, T)
-	scatter(k.y, y, T, E, h0*P, h1*P)
+	// A range of heads is a scan of its own over every head's inputs and
+	// output rows, with its heads' state, and gives the bits of the whole
+	// scan.
+	p := *k.p
+	p.H0, p.H1 = lo*k.heads, hi*k.heads
+	NP := p.N * p.P
+	kernels.ScanM2F32(&p, k.S[p.H0*NP:p.H1*NP], k.y, k.x, k.dt, k.b, k.c, k.T)
 }
 
 // scanM2 runs the SSM of Mamba2 layer i over T tokens into y [T, E].
@@ -212,7 +155,7 @@ func (s *State) scanM2(i, T int, x, dt, b, c, y []float32) {
 		heads = p.H / p.G
 	}
 	S, q := s.ssmScan(i)
-	*k = scan2Task{T: T, p: p, S: S, coded: coded{q, s.m.codec, i}, x: x, y: y, dt: dt, b: b, c: c, pack: s.pack, heads: heads}
+	*k = scan2Task{T: T, p: p, S: S, coded: coded{q, s.m.codec, i}, x: x, y: y, dt: dt, b: b, c: c, heads: heads}
 	parallel.For(&s.wg, p.H/heads, scanMinWork/(T*p.P*p.N*heads)+1, k)
 	*k = scan2Task{}
 }

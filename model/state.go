@@ -29,7 +29,6 @@ type State struct {
 	convIn, z, x, y   []float32 // [Cc] conv input; [E] gate, SSM input, SSM output
 	dtLow, bMat, cMat []float32 // [R] (Mamba1); [G·N] B and C
 	dt, delta         []float32 // Mamba1 [E]; Mamba2 [H]; delta only with an observer (and Mamba1's unit gate)
-	pack              []float32 // packLen(T): a prefill's scan split over goroutines
 	q8                []int8    // [max(D, E)] the int8 codes of a projection input
 	tok               [1]int
 	wg                parallel.Group
@@ -162,9 +161,5 @@ func (s *State) reserve(T int) {
 	s.dtLow, s.bMat, s.cMat = f(cfg.DtRank), f(G*N), f(G*N)
 	s.dt, s.delta = f(dtW), f(dtW)
 	s.q8 = make([]int8, T*max(D, E))
-	s.pack = nil
-	if T > 1 {
-		s.pack = make([]float32, packLen(cfg, T))
-	}
 	s.capT = T
 }

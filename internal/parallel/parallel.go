@@ -113,16 +113,35 @@ type spinner struct {
 }
 
 // A gap of preempted between two looks at the clock, which are a few hundred
-// nanoseconds apart while polling, means the thread lost its core: the
-// machine has more runnable threads than cores, where a polling thread only
-// takes time from the thread it waits for (and forgoes the scheduler's
-// preference for threads that sleep). Polling then stops everywhere for
-// backoff.
+// nanoseconds apart while polling, means the thread lost its core. Gaps
+// recurring (recurN within recur) mean the machine has more runnable
+// threads than cores, where a polling thread only takes time from the
+// thread it waits for (and forgoes the scheduler's preference for threads
+// that sleep): polling then stops everywhere for backoff. A gap now and
+// then is the hypervisor taking the vCPU for a moment, which a virtual
+// machine does a few times a second, sometimes twice in a row (pure polling
+// on both vCPUs of the machine of BENCHMARKS.md: 2-8 gaps of 1-7 ms in 5
+// s), and which no waiting strategy avoids.
 const (
 	minJoinSpin = 20 * time.Microsecond
-	preempted   = 200 * time.Microsecond
+	preempted   = 500 * time.Microsecond
+	recur       = 100 * time.Millisecond
+	recurN      = 4
 	backoff     = 50 * time.Millisecond
 )
+
+// gaps counts the gaps seen since the clock() gapsFrom.
+var gaps, gapsFrom atomic.Int64
+
+// sawGap records a gap at t and reports whether gaps recur.
+func sawGap(t int64) bool {
+	if from := gapsFrom.Load(); t-from > int64(recur) {
+		gapsFrom.Store(t)
+		gaps.Store(1)
+		return false
+	}
+	return gaps.Add(1) >= recurN
+}
 
 // contendedUntil is the clock() before which nothing polls.
 var contendedUntil atomic.Int64
@@ -142,7 +161,7 @@ func (sp *spinner) more() bool {
 		sp.start, sp.last = t, t
 		return spin.Load() > 0 && t >= contendedUntil.Load()
 	}
-	if t-sp.last > int64(preempted) {
+	if t-sp.last > int64(preempted) && sawGap(t) {
 		contendedUntil.Store(t + int64(backoff))
 		return false
 	}

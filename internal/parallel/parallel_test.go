@@ -75,3 +75,25 @@ func TestForConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestSawGap: isolated gaps (a hypervisor's moment) never stop polling;
+// recurN gaps within recur do.
+func TestSawGap(t *testing.T) {
+	defer gapsFrom.Store(gapsFrom.Load())
+	defer gaps.Store(gaps.Load())
+	gapsFrom.Store(0)
+	gaps.Store(0)
+	ms := int64(time.Millisecond)
+	t0 := int64(time.Hour)
+	for i := range 10 { // one gap every 150 ms
+		if sawGap(t0 + int64(i)*150*ms) {
+			t.Fatalf("gap %d, 150 ms after the last: polling stopped", i)
+		}
+	}
+	t0 += int64(time.Hour)
+	for i := range recurN { // every 5 ms
+		if got, want := sawGap(t0+int64(i)*5*ms), i == recurN-1; got != want {
+			t.Fatalf("gap %d of a burst every 5 ms: sawGap = %v, want %v", i, got, want)
+		}
+	}
+}

@@ -141,8 +141,14 @@ type benchResult struct {
 	DecodeTokensPerS  float64 `json:"decode_tokens_per_s"`
 	// WeightBytesPerToken is the weight bytes one decode step (one round of
 	// Batch tokens) reads: the projection panels and the embedding row.
-	WeightBytesPerToken int64   `json:"weight_bytes_per_token"`
-	DRAMReadGBPerS      float64 `json:"dram_read_gb_per_s"`
+	WeightBytesPerToken int64 `json:"weight_bytes_per_token"`
+	// StateBytes is one sequence's decode state (conv and SSM), which each
+	// decode step reads and writes besides the weights: not in the
+	// ceiling, but a Mamba2 with a large d_state moves a sizeable share of
+	// its bytes there (mamba2-1.3b: 100 MB of float32 state against 715 MB
+	// of W4A8 weights).
+	StateBytes     int64   `json:"state_bytes"`
+	DRAMReadGBPerS float64 `json:"dram_read_gb_per_s"`
 	// CeilingTokensPerS is the decode speed at which DRAMReadGBPerS reads
 	// the weights of every step (times Batch).
 	CeilingTokensPerS float64 `json:"ceiling_tokens_per_s"`
@@ -188,6 +194,7 @@ func runBench(c *cli.Context) error {
 	}
 	res.Shape = fmt.Sprintf("%s, d_model %d, %d layers, vocab %d", cfg.Arch, cfg.DModel, cfg.NLayer, cfg.PaddedVocab)
 	res.WeightBytesPerToken = eng.weightBytes()
+	res.StateBytes = eng.stateBytes()
 	// Read before resetPeakRSS resets the kernel's mark (which getrusage
 	// reports too).
 	res.ProcessPeakRSSBytes = peakRSS()
@@ -297,6 +304,7 @@ func printBench(out interface{ Write([]byte) (int, error) }, r benchResult) erro
 	}
 	fmt.Fprintf(tw, "decode\t%.1f tokens/s\t(%d steps, median of %d%s)\n", r.DecodeTokensPerS, r.Gen, r.Runs, per)
 	fmt.Fprintf(tw, "weights\t%s\tper decode step\n", humanBytes(r.WeightBytesPerToken))
+	fmt.Fprintf(tw, "state\t%s\tper sequence, read and written by every step\n", humanBytes(r.StateBytes))
 	fmt.Fprintf(tw, "dram-read\t%.2f GB/s\t(%d threads, median of %d)\n", r.DRAMReadGBPerS, r.Threads, r.Runs)
 	fmt.Fprintf(tw, "ceiling\t%.1f tokens/s\t(DRAM read / weight bytes per step)\n", r.CeilingTokensPerS)
 	fmt.Fprintf(tw, "ceiling-share\t%.3f\n", r.CeilingShare)

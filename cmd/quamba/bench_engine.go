@@ -17,6 +17,9 @@ type benchEngine interface {
 	config() formats.Config
 	// weightBytes is the weight bytes one decode step reads.
 	weightBytes() int64
+	// stateBytes is the size of one sequence's decode state (conv and
+	// SSM, as Save writes it), which a decode step reads and writes.
+	stateBytes() int64
 	// reset returns every sequence to its start.
 	reset()
 	// prefill runs the prompt on the first sequence in sequence mode.
@@ -175,6 +178,8 @@ func (e *fp32Bench) weightBytes() int64 {
 	return 4 * (n + int64(e.m.Config.DModel))
 }
 
+func (e *fp32Bench) stateBytes() int64 { return int64(e.m.StateBytes()) }
+
 func (e *fp32Bench) reset() {
 	for _, s := range e.states {
 		s.Reset()
@@ -230,6 +235,8 @@ func (e *runtimeBench) weightBytes() int64 {
 	}
 	return int64(info.WeightBytes) + row
 }
+
+func (e *runtimeBench) stateBytes() int64 { return int64(e.sessions[0].StateBytes()) }
 
 func (e *runtimeBench) reset() {
 	for _, s := range e.sessions {

@@ -53,6 +53,11 @@ func TestBenchJSONBundledModel(t *testing.T) {
 	if want := 4.0 * (4*(512*128+40*256+256*8+128*256) + 256*128 + 128); r["weight_bytes_per_token"] != want {
 		t.Errorf("weight_bytes_per_token %v, want %v", r["weight_bytes_per_token"], want)
 	}
+	// Per layer the last 4 conv inputs of d_inner 256 channels and the
+	// 256x16 SSM state, in float32, after the saved state's 44-byte header.
+	if want := 44.0 + 4*4*(4*256+256*16); r["state_bytes"] != want {
+		t.Errorf("state_bytes %v, want %v", r["state_bytes"], want)
+	}
 }
 
 func TestBenchJSONSyntheticArtifact(t *testing.T) {

@@ -277,7 +277,6 @@ func (s *Server) schedule() {
 		}
 		keep := active[:0]
 		sessions, tokens = sessions[:0], tokens[:0]
-		generated := 0
 		for _, j := range active {
 			if aborted {
 				s.finish(j, errShutdown)
@@ -289,7 +288,9 @@ func (s *Server) schedule() {
 			}
 			before := j.dec.Generated()
 			id, text, feed := j.dec.Next(j.logits)
-			generated += j.dec.Generated() - before
+			// Counted before the job can finish: a client that has its
+			// answer finds its tokens in /metrics.
+			s.metrics.generated(j.dec.Generated() - before)
 			if text != "" {
 				j.out.push(text)
 			}
@@ -303,7 +304,6 @@ func (s *Server) schedule() {
 		}
 		clear(active[len(keep):])
 		active = keep
-		s.metrics.generated(generated)
 		if len(active) == 0 {
 			continue
 		}

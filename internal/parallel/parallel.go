@@ -232,10 +232,14 @@ func For(g *Group, n, minPart int, t Task) {
 	g.wg.Wait()
 }
 
-// spinFromEnv reads QUAMBA_SPIN.
+// spinFromEnv reads QUAMBA_SPIN. On a single CPU nothing polls: the thread
+// polling would hold the core the other one needs.
 func spinFromEnv() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("QUAMBA_SPIN")); err == nil && d >= 0 {
 		return d
+	}
+	if runtime.NumCPU() < 2 {
+		return 0
 	}
 	return time.Millisecond
 }

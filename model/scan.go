@@ -68,14 +68,10 @@ func (k *scan1Task) Run(lo, hi int) {
 func (k *scan1Task) run(lo, hi int) {
 	T, E, N := k.T, k.p.E, k.p.N
 	c0, c1 := 8*lo, min(8*hi, E)
-	if c0 == 0 && c1 == E {
-		kernels.ScanM1F32(k.p, k.h, k.y, k.x, k.dt, k.b, k.c, k.z, T)
-		return
-	}
-	// Channels are independent: a channel range is a scan of its own with
-	// the matching slices of the constants and the state, and gives the
-	// bits of the whole scan. It reads and writes its columns in place
-	// (rows E apart).
+	// Channels are independent: a channel range (all of them when the scan
+	// is not split) is a scan of its own with the matching slices of the
+	// constants and the state, and gives the bits of the whole scan. It
+	// reads and writes its columns in place (rows E apart).
 	p := kernels.ScanM1Params{E: c1 - c0, Ld: E, N: N, A: k.p.A[c0*N : kernels.ScanLenM1(c1, N)],
 		D: k.p.D[c0:c1], DtBias: k.p.DtBias[c0:c1]}
 	h := k.h[c0*N : kernels.ScanLenM1(c1, N)]

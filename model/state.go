@@ -2,9 +2,9 @@ package model
 
 import (
 	"fmt"
-	"github.com/quamba/quamba/internal/parallel"
 
 	"github.com/quamba/quamba/formats"
+	"github.com/quamba/quamba/internal/parallel"
 	"github.com/quamba/quamba/kernels"
 )
 

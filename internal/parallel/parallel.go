@@ -109,7 +109,7 @@ func (w *worker) poll() bool {
 type spinner struct {
 	i           int
 	start, last int64 // clock() at the first poll and at the last look at the clock
-	limit       int64 // the bound if under spin, in nanoseconds
+	limit       int64 // a tighter bound than spin, in nanoseconds (0: none)
 }
 
 // A gap of preempted between two looks at the clock, which are a few hundred
@@ -123,12 +123,14 @@ type spinner struct {
 // on both vCPUs of the machine of BENCHMARKS.md: 2-8 gaps of 1-7 ms in 5
 // s), and which no waiting strategy avoids.
 const (
-	minJoinSpin = 20 * time.Microsecond
-	preempted   = 500 * time.Microsecond
-	recur       = 100 * time.Millisecond
-	recurN      = 4
-	backoff     = 50 * time.Millisecond
+	preempted = 500 * time.Microsecond
+	recur     = 100 * time.Millisecond
+	recurN    = 4
+	backoff   = 50 * time.Millisecond
 )
+
+// minJoinSpin is the least For polls for its parts, however short its own.
+const minJoinSpin = 20 * time.Microsecond
 
 // gaps counts the gaps seen since the clock() gapsFrom.
 var gaps, gapsFrom atomic.Int64

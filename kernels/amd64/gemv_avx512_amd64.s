@@ -5,6 +5,18 @@
 
 W8A8_CONSTANTS512
 
+// OFFSET_X4 broadcasts the four activation dwords at AX (k-blocks i..i+3),
+// offset to unsigned (XOR 0x80 in Z31), into a, b, c, d.
+#define OFFSET_X4(a, b, c, d) \
+	VPBROADCASTD	(AX), a \
+	VPBROADCASTD	4(AX), b \
+	VPBROADCASTD	8(AX), c \
+	VPBROADCASTD	12(AX), d \
+	VPXORD	Z31, a, a \
+	VPXORD	Z31, b, b \
+	VPXORD	Z31, c, c \
+	VPXORD	Z31, d, d
+
 // func GemvW8A8AVX512(x *int8, k int, w *int8, np int, rowSum *int32, y unsafe.Pointer, kind int, scale *float32, scaleInc int, bias *float32, mask int)
 //
 // One int8 activation row x (k bytes, read exactly: the last k%4 with a
@@ -108,14 +120,7 @@ quad:
 	PREFETCHT0	8256(DX)
 	PREFETCHT0	8320(DX)
 	PREFETCHT0	8384(DX)
-	VPBROADCASTD	(AX), Z4
-	VPBROADCASTD	4(AX), Z5
-	VPBROADCASTD	8(AX), Z6
-	VPBROADCASTD	12(AX), Z7
-	VPXORD	Z31, Z4, Z4
-	VPXORD	Z31, Z5, Z5
-	VPXORD	Z31, Z6, Z6
-	VPXORD	Z31, Z7, Z7
+	OFFSET_X4(Z4, Z5, Z6, Z7)
 	VPDPBUSD	(DX), Z4, Z0
 	VPDPBUSD	64(DX), Z5, Z1
 	VPDPBUSD	128(DX), Z6, Z2
@@ -190,14 +195,7 @@ g4init:
 	JLT	g4tail
 
 g4quad:
-	VPBROADCASTD	(AX), Z16
-	VPBROADCASTD	4(AX), Z17
-	VPBROADCASTD	8(AX), Z18
-	VPBROADCASTD	12(AX), Z19
-	VPXORD	Z31, Z16, Z16
-	VPXORD	Z31, Z17, Z17
-	VPXORD	Z31, Z18, Z18
-	VPXORD	Z31, Z19, Z19
+	OFFSET_X4(Z16, Z17, Z18, Z19)
 	VPDPBUSD	(DX), Z16, Z0
 	VPDPBUSD	64(DX), Z17, Z1
 	VPDPBUSD	128(DX), Z18, Z2
